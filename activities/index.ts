@@ -1,0 +1,13 @@
+import type { ActivityDeps } from './deps';
+import { createDeliveryActivities } from './deliver';
+import { createFanOutActivities } from './fan-out';
+
+/** The object the worker registers. Workflows proxy `ReturnType<typeof createActivities>`. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createFanOutActivities(deps),
+    ...createDeliveryActivities(deps),
+  };
+}
+
+export type { ActivityDeps } from './deps';

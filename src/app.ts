@@ -1,0 +1,69 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import type { Repositories } from './db/repositories';
+import { installErrorHandler } from './errors';
+import type { Dispatcher } from './events/dispatcher';
+import type { IpWhitelist } from './inbound/ip-whitelist';
+import { requireAdminToken } from './plugins/admin-auth';
+import adminEventRoutes from './routes/admin-events';
+import adminSubscriberRoutes from './routes/admin-subscribers';
+import inboundRoutes from './routes/inbound';
+import type { TransformRegistry } from './transforms/registry';
+
+export interface AppDeps {
+  config: Config;
+  repos: Repositories;
+  dispatcher: Dispatcher;
+  transforms: TransformRegistry;
+  whitelist: IpWhitelist;
+  logger: Logger;
+  adminToken: string;
+  inboundSecrets: string[];
+  /** Reports whether the dependencies answer, for /health. */
+  health?: () => Promise<Record<string, boolean>>;
+}
+
+/** Builds the Fastify app; tests call `app.inject()` on it without opening a port. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    trustProxy: config.WEBHOOK_TRUST_PROXY.length > 0 ? config.WEBHOOK_TRUST_PROXY : false,
+    bodyLimit: config.WEBHOOK_BODY_LIMIT,
+    disableRequestLogging: true,
+  });
+  installErrorHandler(app);
+
+  app.get('/health', async (_request, reply) => {
+    const checks = deps.health ? await deps.health() : {};
+    const ok = Object.values(checks).every(Boolean);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks });
+  });
+
+  if (config.WEBHOOK_INBOUND_ENABLED) {
+    await app.register(inboundRoutes, {
+      path: config.WEBHOOK_INBOUND_PATH,
+      bodyLimit: config.WEBHOOK_BODY_LIMIT,
+      maxClockSkewSeconds: config.WEBHOOK_MAX_CLOCK_SKEW,
+      validateSignature: config.WEBHOOK_VALIDATE_SIGNATURE,
+      secrets: deps.inboundSecrets,
+      whitelist: deps.whitelist,
+      dispatcher: deps.dispatcher,
+    });
+  }
+
+  await app.register(
+    async (admin) => {
+      requireAdminToken(admin, deps.adminToken);
+      await admin.register(adminSubscriberRoutes, {
+        repos: deps.repos,
+        transforms: deps.transforms,
+        secretGraceMs: config.WEBHOOK_SECRET_GRACE,
+      });
+      await admin.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
+    },
+    { prefix: '/admin/api' },
+  );
+  return app;
+}

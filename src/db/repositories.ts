@@ -1,0 +1,14 @@
+import type { Db } from './database';
+import { createDeliveryRepository } from './delivery-repository';
+import { createEventRepository } from './event-repository';
+import { createSubscriberRepository } from './subscriber-repository';
+
+export function createRepositories(db: Db) {
+  return {
+    subscribers: createSubscriberRepository(db),
+    events: createEventRepository(db),
+    deliveries: createDeliveryRepository(db),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;

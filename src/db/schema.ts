@@ -1,0 +1,145 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export type SignatureVersion = 'v1' | 'v2' | 'both';
+
+export const subscribers = pgTable(
+  'webhook_subscribers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    clientId: uuid('client_id'),
+    name: text('name'),
+    description: text('description'),
+    url: text('url').notNull(),
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+    events: jsonb('events').$type<string[]>().notNull(),
+    active: boolean('active').notNull().default(true),
+    signatureVersion: text('signature_version').$type<SignatureVersion>().notNull().default('both'),
+    transform: text('transform'),
+    headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
+    disabledReason: text('disabled_reason'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('webhook_subscribers_events_idx').using('gin', t.events),
+    index('webhook_subscribers_active_idx').on(t.active),
+  ],
+);
+
+export type EventStatus = 'received' | 'dispatched' | 'processed';
+
+export const events = pgTable(
+  'webhook_events',
+  {
+    id: text('id').primaryKey(),
+    source: text('source').notNull(),
+    externalId: text('external_id').notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }),
+    agentId: text('agent_id'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    workflowId: text('workflow_id').notNull(),
+    workflowStartedAt: timestamp('workflow_started_at', { withTimezone: true }),
+    status: text('status').$type<EventStatus>().notNull().default('received'),
+  },
+  (t) => [
+    uniqueIndex('webhook_events_source_external_id_idx').on(t.source, t.externalId),
+    index('webhook_events_type_received_idx').on(t.type, t.receivedAt),
+    index('webhook_events_received_idx').on(t.receivedAt),
+  ],
+);
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead' | 'cancelled';
+
+export const deliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    eventId: text('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    subscriberId: uuid('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    eventType: text('event_type').notNull(),
+    status: text('status').$type<DeliveryStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastResponseCode: integer('last_response_code'),
+    lastError: text('last_error'),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    requestBody: jsonb('request_body'),
+    workflowId: text('workflow_id').notNull(),
+    replayOf: text('replay_of'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('webhook_deliveries_status_idx').on(t.status, t.updatedAt),
+    index('webhook_deliveries_subscriber_idx').on(t.subscriberId, t.createdAt),
+    index('webhook_deliveries_event_idx').on(t.eventId),
+    index('webhook_deliveries_created_idx').on(t.createdAt),
+  ],
+);
+
+export type AttemptOutcome = 'success' | 'failure' | 'timeout' | 'network_error' | 'refused' | 'gone';
+
+export const logs = pgTable(
+  'webhook_logs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    deliveryId: text('delivery_id').notNull(),
+    eventId: text('event_id').notNull(),
+    subscriberId: uuid('subscriber_id').notNull(),
+    event: text('event').notNull(),
+    requestBody: jsonb('request_body'),
+    requestHeaders: jsonb('request_headers').$type<Record<string, string>>(),
+    responseCode: integer('response_code'),
+    responseBody: text('response_body'),
+    attempts: integer('attempts').notNull(),
+    durationMs: integer('duration_ms'),
+    error: text('error'),
+    outcome: text('outcome').$type<AttemptOutcome>().notNull(),
+    nextRetryAt: timestamp('next_retry_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('webhook_logs_delivery_attempt_idx').on(t.deliveryId, t.attempts),
+    index('webhook_logs_subscriber_idx').on(t.subscriberId, t.createdAt),
+    index('webhook_logs_created_idx').on(t.createdAt),
+  ],
+);
+
+export type SourceVerifier = 'generic' | 'standard-webhooks' | 'github' | 'meta' | 'stripe';
+
+export const sources = pgTable('webhook_sources', {
+  name: text('name').primaryKey(),
+  verifier: text('verifier').$type<SourceVerifier>().notNull(),
+  secrets: jsonb('secrets').$type<string[]>().notNull(),
+  verifyToken: text('verify_token'),
+  ipWhitelist: jsonb('ip_whitelist').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  maxClockSkew: integer('max_clock_skew'),
+  active: boolean('active').notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const schema = { subscribers, events, deliveries, logs, sources };

@@ -1,0 +1,102 @@
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
+import type { Db } from './database';
+import { subscribers, type SignatureVersion } from './schema';
+import { patternsMatching } from '../domain/event-pattern';
+
+export type Subscriber = typeof subscribers.$inferSelect;
+export type NewSubscriber = typeof subscribers.$inferInsert;
+
+export interface SubscriberListFilter {
+  active?: boolean;
+  event?: string;
+  limit?: number;
+}
+
+export function createSubscriberRepository(db: Db) {
+  return {
+    async create(input: NewSubscriber): Promise<Subscriber> {
+      const [row] = await db.insert(subscribers).values(input).returning();
+      return row;
+    },
+
+    async get(id: string): Promise<Subscriber | undefined> {
+      const [row] = await db.select().from(subscribers).where(eq(subscribers.id, id));
+      return row;
+    },
+
+    async list(filter: SubscriberListFilter = {}): Promise<Subscriber[]> {
+      const where = [];
+      if (filter.active !== undefined) where.push(eq(subscribers.active, filter.active));
+      if (filter.event) where.push(matchingEvent(filter.event));
+      return db
+        .select()
+        .from(subscribers)
+        .where(and(...where))
+        .orderBy(desc(subscribers.createdAt), asc(subscribers.id))
+        .limit(filter.limit ?? 500);
+    },
+
+    async update(id: string, patch: Partial<NewSubscriber>): Promise<Subscriber | undefined> {
+      const [row] = await db
+        .update(subscribers)
+        .set({ ...patch, updatedAt: new Date() })
+        .where(eq(subscribers.id, id))
+        .returning();
+      return row;
+    },
+
+    async remove(id: string): Promise<boolean> {
+      const rows = await db.delete(subscribers).where(eq(subscribers.id, id)).returning({ id: subscribers.id });
+      return rows.length > 0;
+    },
+
+    async setActive(id: string, active: boolean, reason: string | null = null): Promise<Subscriber | undefined> {
+      return this.update(id, { active, disabledReason: active ? null : reason });
+    },
+
+    /** Keeps the old secret signing until `graceMs` from now, beside the new one. */
+    async rotateSecret(id: string, newSecret: string, graceMs: number): Promise<Subscriber | undefined> {
+      const [row] = await db
+        .update(subscribers)
+        .set({
+          previousSecret: sql`${subscribers.secret}`,
+          previousSecretExpiresAt: new Date(Date.now() + graceMs),
+          secret: newSecret,
+          updatedAt: new Date(),
+        })
+        .where(eq(subscribers.id, id))
+        .returning();
+      return row;
+    },
+
+    /** One page of active subscribers whose patterns match eventType, in id order after `afterId`. */
+    async pageMatching(eventType: string, afterId: string | null, limit: number) {
+      return db
+        .select({ id: subscribers.id, url: subscribers.url })
+        .from(subscribers)
+        .where(and(eq(subscribers.active, true), matchingEvent(eventType), afterId ? gt(subscribers.id, afterId) : undefined))
+        .orderBy(asc(subscribers.id))
+        .limit(limit);
+    },
+  };
+}
+
+function matchingEvent(eventType: string) {
+  const patterns = patternsMatching(eventType);
+  return sql`${subscribers.events} ?| array[${sql.join(
+    patterns.map((p) => sql`${p}`),
+    sql`, `,
+  )}]::text[]`;
+}
+
+/** The secrets that sign right now: the current one, then the previous one while its grace lasts. */
+export function signingSecrets(subscriber: Pick<Subscriber, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>, now: Date): string[] {
+  const secrets = [subscriber.secret];
+  if (subscriber.previousSecret && subscriber.previousSecretExpiresAt && subscriber.previousSecretExpiresAt > now) {
+    secrets.push(subscriber.previousSecret);
+  }
+  return secrets;
+}
+
+export type SubscriberRepository = ReturnType<typeof createSubscriberRepository>;
+export type { SignatureVersion };

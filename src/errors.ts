@@ -1,0 +1,59 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+/** Thrown when a request must be answered with a documented error code: `{error, message, details?}`. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown when a dependency (Temporal, the database) is down and the request should be retried later. */
+export class UnavailableError extends HttpError {
+  constructor(message: string, retryAfterSeconds = 5) {
+    super(503, 'unavailable', message, undefined, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} was not found`);
+
+/** One handler turns every error into the JSON error contract and never leaks a 5xx message. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.statusCode).headers(err.headers).send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    if (err.validation) {
+      return reply.code(400).send({ error: 'invalid_request', message: err.message, details: err.validation });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.code(500).send({ error: 'internal_error', message: 'internal error; see the server log' });
+    }
+    return reply.code(status).send({ error: fastifyCode(err), message: err.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
+}
+
+function fastifyCode(err: FastifyError): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'payload_too_large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported_media_type';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'empty_body';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'invalid_json';
+    default:
+      return 'bad_request';
+  }
+}

@@ -1,0 +1,86 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { EventRow } from '../db/event-repository';
+import type { Repositories } from '../db/repositories';
+import { UnavailableError } from '../errors';
+import type { EventWorkflowInput, EventWorkflowResult } from '../../workflows/types';
+import { normalizeEvent, toEventRow, type EventDraft } from './normalized-event';
+
+export interface DispatchResult {
+  status: 'received' | 'duplicate';
+  event: EventRow;
+  workflowId: string;
+}
+
+export interface DispatcherOptions {
+  repos: Repositories;
+  client: Client;
+  taskQueue: string;
+  searchAttributes: boolean;
+  logger: Logger;
+}
+
+/**
+ * Records an event and starts its workflow. The row comes first, so nothing is acknowledged
+ * that is not durable; the workflow id is derived from the event key, so Temporal refuses a
+ * second start. An event whose row exists but whose workflow never started (a crash between
+ * the two) is started on its next delivery attempt instead of being answered as a duplicate.
+ */
+export function createDispatcher({ repos, client, taskQueue, searchAttributes, logger }: DispatcherOptions) {
+  async function startWorkflow(event: EventRow): Promise<boolean> {
+    const args: EventWorkflowInput = { eventId: event.id, eventType: event.type, searchAttributes };
+    try {
+      await client.workflow.start('eventWorkflow', {
+        workflowId: event.workflowId,
+        taskQueue,
+        args: [args],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: `${event.type} from ${event.source}`,
+        staticDetails: `**Event** \`${event.id}\`\n- type: \`${event.type}\`\n- source: \`${event.source}\` · key \`${event.externalId}\``,
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      logger.error({ err, eventId: event.id }, 'workflow start failed');
+      throw new UnavailableError('the event was recorded but its workflow could not start; retry the request');
+    }
+  }
+
+  return {
+    async dispatch(draft: EventDraft): Promise<DispatchResult> {
+      const normalized = normalizeEvent(draft);
+      let stored: { event: EventRow; created: boolean };
+      try {
+        stored = await repos.events.insertIfAbsent(toEventRow(normalized));
+      } catch (err) {
+        logger.error({ err }, 'event insert failed');
+        throw new UnavailableError('the event store is unavailable; retry the request');
+      }
+      const { event, created } = stored;
+      if (!created && event.workflowStartedAt) return { status: 'duplicate', event, workflowId: event.workflowId };
+      const startedHere = await startWorkflow(event);
+      await repos.events.markWorkflowStarted(event.id).catch((err) => logger.warn({ err, eventId: event.id }, 'could not mark the workflow started'));
+      const status = created || startedHere ? 'received' : 'duplicate';
+      logger.info({ eventId: event.id, workflowId: event.workflowId, event: event.type, status }, 'event accepted');
+      return { status, event, workflowId: event.workflowId };
+    },
+
+    /** Waits up to `ms` for the event workflow's fan-out result. */
+    async waitForResult(workflowId: string, ms: number): Promise<EventWorkflowResult | null> {
+      const result = client.workflow.getHandle(workflowId).result() as Promise<EventWorkflowResult>;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), ms);
+      });
+      try {
+        return await Promise.race([result, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    startWorkflow,
+  };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Repositories } from '../db/repositories';
+import type { Subscriber } from '../db/subscriber-repository';
+import { isValidPattern } from '../domain/event-pattern';
+import { notFound } from '../errors';
+import type { TransformRegistry } from '../transforms/registry';
+import { parseWith } from './validation';
+
+export interface SubscriberRouteOptions {
+  repos: Repositories;
+  transforms: TransformRegistry;
+  secretGraceMs: number;
+}
+
+/** A Standard Webhooks style secret: `whsec_` + base64 of 32 random bytes. */
+export function generateSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+const pattern = z.string().refine(isValidPattern, 'must be an event name, a prefix wildcard such as order.*, or *');
+
+export function subscriberBody(transforms: TransformRegistry) {
+  return z.object({
+    url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
+    events: z.array(pattern).min(1, 'must name at least one event pattern'),
+    name: z.string().max(200).optional(),
+    description: z.string().max(2000).optional(),
+    client_id: z.uuid().optional(),
+    secret: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+    active: z.boolean().optional(),
+    signature_version: z.enum(['v1', 'v2', 'both']).optional(),
+    transform: z
+      .string()
+      .refine((t) => transforms.has(t), `must be a registered transform (${transforms.names().join(', ')})`)
+      .nullable()
+      .optional(),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and dashes'), z.string().max(1000)).optional(),
+  });
+}
+
+/** The public view of a subscriber: the secret is never echoed back. */
+export function presentSubscriber(s: Subscriber, revealSecret = false) {
+  return {
+    id: s.id,
+    client_id: s.clientId,
+    name: s.name,
+    description: s.description,
+    url: s.url,
+    events: s.events,
+    active: s.active,
+    signature_version: s.signatureVersion,
+    transform: s.transform,
+    headers: s.headers,
+    disabled_reason: s.disabledReason,
+    secret: revealSecret ? s.secret : `${s.secret.slice(0, 9)}…`,
+    previous_secret_expires_at: s.previousSecretExpiresAt,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  };
+}
+
+export default async function adminSubscriberRoutes(app: FastifyInstance, opts: SubscriberRouteOptions) {
+  const { repos } = opts;
+  const body = subscriberBody(opts.transforms);
+
+  app.post('/subscribers', async (request, reply) => {
+    const input = parseWith(body, request.body);
+    const created = await repos.subscribers.create({
+      url: input.url,
+      events: input.events,
+      name: input.name,
+      description: input.description,
+      clientId: input.client_id,
+      secret: input.secret ?? generateSecret(),
+      active: input.active ?? true,
+      signatureVersion: input.signature_version ?? 'both',
+      transform: input.transform ?? null,
+      headers: input.headers ?? {},
+    });
+    return reply.code(201).send(presentSubscriber(created, true));
+  });
+
+  app.get('/subscribers', async (request) => {
+    const q = parseWith(
+      z.object({ active: z.enum(['true', 'false']).optional(), event: z.string().optional() }),
+      request.query,
+      'query',
+    );
+    const rows = await repos.subscribers.list({ active: q.active === undefined ? undefined : q.active === 'true', event: q.event });
+    return { data: rows.map((s) => presentSubscriber(s)) };
+  });
+
+  app.get<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
+    const s = await findSubscriber(repos, request.params.id);
+    return presentSubscriber(s);
+  });
+}
+
+export async function findSubscriber(repos: Repositories, id: string): Promise<Subscriber> {
+  const s = z.uuid().safeParse(id).success ? await repos.subscribers.get(id) : undefined;
+  if (!s) throw notFound(`subscriber ${id}`);
+  return s;
+}

@@ -1,0 +1,128 @@
+import {
+  ParentClosePolicy,
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+// Only import the activity types.
+import type { createActivities } from '../activities';
+import { formatDuration } from '../src/domain/duration';
+import { DEAD_LETTER_EVENT } from '../src/domain/internal-events';
+import { maxAttempts, nextDelayMs } from '../src/domain/retry-schedule';
+import { WebhookAttempt, WebhookDeliveryStatus } from '../src/temporal/search-attributes';
+import type {
+  AttemptResult,
+  DeliveryFinalStatus,
+  DeliveryStatusView,
+  DeliveryWorkflowInput,
+  DeliveryWorkflowResult,
+} from './types';
+
+type Activities = ReturnType<typeof createActivities>;
+
+// One HTTP attempt per activity execution: the workflow owns the schedule. Temporal retries the
+// activity only when the worker itself failed (crash, lost heartbeat), never for an HTTP answer.
+const ATTEMPT_OPTIONS = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+} as const;
+
+// Bookkeeping must eventually land, however long the database is away.
+const BOOKKEEPING_OPTIONS = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+} as const;
+
+const { attemptDelivery } = proxyActivities<Activities>(ATTEMPT_OPTIONS);
+const { recordAttempt, finishDelivery } = proxyActivities<Activities>(BOOKKEEPING_OPTIONS);
+
+export const statusQuery = defineQuery<DeliveryStatusView>('status');
+/** Skips the current backoff and attempts at once. */
+export const retryNowSignal = defineSignal('retryNow');
+/** Stops a pending delivery after any attempt in flight. */
+export const cancelSignal = defineSignal<[reason?: string]>('cancel');
+
+export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
+  const plan = { delaysMs: input.retryDelaysMs };
+  const total = maxAttempts(plan);
+  const attempts: AttemptResult[] = [];
+  let status: DeliveryStatusView['status'] = 'pending';
+  let nextAttemptAt: number | null = null;
+  let retryNow = false;
+  let cancelReason: string | null = null;
+
+  setHandler(statusQuery, () => ({ deliveryId: input.deliveryId, status, attempts, maxAttempts: total, nextAttemptAt }));
+  setHandler(retryNowSignal, () => {
+    retryNow = true;
+  });
+  setHandler(cancelSignal, (reason?: string) => {
+    cancelReason = reason || 'cancelled by an operator';
+  });
+
+  const publish = (attempt: number) => {
+    const last = attempts.at(-1);
+    const lines = [
+      `**${status}** · attempt ${attempt} of ${total}`,
+      last ? `last: ${last.statusCode ?? last.outcome}${last.error ? ` (${last.error})` : ''} in ${last.durationMs} ms` : null,
+      nextAttemptAt ? `next attempt at ${new Date(nextAttemptAt).toISOString()}` : null,
+    ];
+    setCurrentDetails(lines.filter(Boolean).join('\n\n'));
+    if (input.searchAttributes) {
+      upsertSearchAttributes([
+        { key: WebhookDeliveryStatus, value: status },
+        { key: WebhookAttempt, value: attempt },
+      ]);
+    }
+  };
+
+  const finish = async (final: DeliveryFinalStatus, reason: string): Promise<DeliveryWorkflowResult> => {
+    status = final;
+    nextAttemptAt = null;
+    publish(attempts.length);
+    // A success was recorded by the attempt itself.
+    if (final === 'succeeded') return { deliveryId: input.deliveryId, status: final, attempts: attempts.length };
+    const announce = final === 'dead' && input.eventType !== DEAD_LETTER_EVENT;
+    const { deadLetterEvent } = await finishDelivery({ deliveryId: input.deliveryId, status: final, reason, announce });
+    if (deadLetterEvent) {
+      // The dead-letter event fans out like any other; its id is derived, so this start is idempotent.
+      // By type name: the event workflow module imports this one.
+      await startChild('eventWorkflow', {
+        workflowId: `event/${deadLetterEvent.eventId}`,
+        args: [{ eventId: deadLetterEvent.eventId, eventType: deadLetterEvent.eventType, searchAttributes: input.searchAttributes }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `${DEAD_LETTER_EVENT} for ${input.deliveryId}`,
+      });
+    }
+    return { deliveryId: input.deliveryId, status: final, attempts: attempts.length };
+  };
+
+  for (let attempt = 1; attempt <= total; attempt++) {
+    if (cancelReason) return finish('cancelled', cancelReason);
+    publish(attempt);
+    const result = await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, summary: `POST attempt ${attempt}` }, [
+      { deliveryId: input.deliveryId, attempt, maxAttempts: total, retryDelaysMs: input.retryDelaysMs },
+    ]);
+    attempts.push(result);
+    if (!result.logged) await recordAttempt({ deliveryId: input.deliveryId, result, maxAttempts: total, retryDelaysMs: input.retryDelaysMs });
+
+    if (result.outcome === 'success') return finish('succeeded', `delivered with ${result.statusCode}`);
+    if (result.outcome === 'gone') return finish('failed', 'the receiver answered 410 Gone; the subscriber was deactivated');
+    if (result.outcome === 'refused') return finish('failed', result.error ?? 'the target was refused');
+
+    const delay = nextDelayMs(plan, attempt, result.retryAfterMs);
+    if (delay === null) return finish('dead', `all ${total} attempts failed`);
+
+    nextAttemptAt = Date.now() + delay;
+    retryNow = false;
+    publish(attempt);
+    await condition(() => retryNow || cancelReason !== null, delay, { summary: `backoff ${formatDuration(delay)}` });
+    nextAttemptAt = null;
+  }
+  // Unreachable: the last failed attempt has no next delay and finishes as dead.
+  return finish('dead', `all ${total} attempts failed`);
+}

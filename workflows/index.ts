@@ -1,0 +1,2 @@
+export { eventWorkflow } from './event-workflow';
+export { deliveryWorkflow, statusQuery, retryNowSignal, cancelSignal } from './delivery-workflow';
