@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from './config';
@@ -33,9 +33,23 @@ export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
+let runtimeInstalled = false;
+
+/** The SDK's own logs: warnings and errors only, into our stderr. */
+function installSdkRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by the host process.
+  }
+}
+
 /** Wires activities, workflows and the task queue into a worker and starts it. */
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config } = deps;
+  installSdkRuntime();
   const http = createOutboundClient(
     createAddressPolicy(config.WEBHOOK_ALLOW_PRIVATE_TARGETS, config.WEBHOOK_PRIVATE_TARGET_ALLOWLIST),
     Math.max(config.WEBHOOK_CONCURRENCY, 8),
