@@ -57,7 +57,7 @@ export function createDeliveryRepository(db: Db) {
     /** Logs one attempt and brings its delivery up to date, atomically. A re-run attempt overwrites its row. */
     async recordAttempt(log: NewLog, delivery: DeliveryUpdate): Promise<void> {
       await db.transaction(async (tx) => {
-        const { deliveryId, attempts, ...rest } = log;
+        const { deliveryId, attempts: _attempt, ...rest } = log;
         await tx
           .insert(logs)
           .values(log)

@@ -29,7 +29,7 @@ export default async function inboundRoutes(app: FastifyInstance, opts: InboundO
     method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'POST'],
     url: opts.path,
     bodyLimit: opts.bodyLimit,
-    errorHandler: (err, request, reply) => {
+    errorHandler: (err, request) => {
       // Fastify reads the body before the handler runs; keep the documented order for
       // over-limit bodies too: method, then media type, then size.
       if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -1,0 +1,49 @@
+import { ConfigError, parseConfig, retryDelays } from '../../src/config';
+
+const base = { WEBHOOK_INBOUND_SECRET: 's3cret', ADMIN_TOKEN: 'a'.repeat(16) };
+
+describe('config', () => {
+  it('reads the documented defaults', () => {
+    const c = parseConfig(base);
+    expect(c.PORT).toBe(3000);
+    expect(c.WEBHOOK_BODY_LIMIT).toBe(1024 * 1024);
+    expect(c.WEBHOOK_MAX_CLOCK_SKEW).toBe(120);
+    expect(c.WEBHOOK_TIMEOUT).toBe(5);
+    expect(c.WEBHOOK_CONCURRENCY).toBe(10);
+    expect(c.WEBHOOK_INBOUND_PATH).toBe('/webhook/inbound');
+    expect(c.WEBHOOK_SECRET_GRACE).toBe(24 * 3600 * 1000);
+  });
+
+  it('pins the default retry schedule to 1s, 5s, 30s, 2m, 10m, 30m: six retries after the first attempt', () => {
+    expect(retryDelays(parseConfig(base))).toEqual([1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000]);
+  });
+
+  it('shortens the schedule with WEBHOOK_MAX_RETRIES', () => {
+    expect(retryDelays(parseConfig({ ...base, WEBHOOK_MAX_RETRIES: '2' }))).toEqual([1_000, 5_000]);
+  });
+
+  it('fails closed: signature validation without a secret names WEBHOOK_INBOUND_SECRET', () => {
+    expect(() => parseConfig({})).toThrow(/WEBHOOK_INBOUND_SECRET/);
+    expect(() => parseConfig({ WEBHOOK_VALIDATE_SIGNATURE: 'false' })).not.toThrow();
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['WEBHOOK_RETRY_SCHEDULE', '1s,soon'],
+    ['WEBHOOK_VALIDATE_SIGNATURE', 'maybe'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['WEBHOOK_BODY_LIMIT', 'lots'],
+    ['WEBHOOK_INBOUND_PATH', 'no-slash'],
+    ['WEBHOOK_MAX_RETRIES', '9'],
+  ])('names %s when it holds %p', (variable, value) => {
+    try {
+      parseConfig({ ...base, [variable]: value });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).issues.map((i) => i.variable)).toContain(variable);
+      expect((err as Error).message).toContain(variable);
+    }
+  });
+});
