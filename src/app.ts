@@ -4,9 +4,15 @@ import type { Config } from './config';
 import type { Repositories } from './db/repositories';
 import { installErrorHandler } from './errors';
 import type { Dispatcher } from './events/dispatcher';
+import type { AsnTable } from './inbound/asn-table';
+import { createGateway } from './inbound/gateway';
+import { DEFAULT_SOURCE, resolveSource } from './inbound/inbound-source';
 import type { IpWhitelist } from './inbound/ip-whitelist';
+import { createInboundRateLimiter } from './inbound/rate-limiter';
+import { genericVerifier } from './inbound/verifiers/generic';
 import { requireAdminToken } from './plugins/admin-auth';
 import adminEventRoutes from './routes/admin-events';
+import adminSourceRoutes from './routes/admin-sources';
 import adminSubscriberRoutes from './routes/admin-subscribers';
 import inboundRoutes from './routes/inbound';
 import type { TransformRegistry } from './transforms/registry';
@@ -20,6 +26,10 @@ export interface AppDeps {
   logger: Logger;
   adminToken: string;
   inboundSecrets: string[];
+  /** The IP-to-ASN table behind `AS<number>` whitelist entries (WEBHOOK_ASN_DB). */
+  asnTable?: AsnTable | null;
+  /** Milliseconds since the epoch; tests pin it to check the clock-skew edge. */
+  clock?: () => number;
   /** Reports whether the dependencies answer, for /health. */
   health?: () => Promise<Record<string, boolean>>;
 }
@@ -41,15 +51,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks });
   });
 
+  const asnTable = deps.asnTable ?? null;
   if (config.WEBHOOK_INBOUND_ENABLED) {
     await app.register(inboundRoutes, {
       path: config.WEBHOOK_INBOUND_PATH,
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
-      maxClockSkewSeconds: config.WEBHOOK_MAX_CLOCK_SKEW,
-      validateSignature: config.WEBHOOK_VALIDATE_SIGNATURE,
-      secrets: deps.inboundSecrets,
-      whitelist: deps.whitelist,
-      dispatcher: deps.dispatcher,
+      gateway: createGateway({
+        dispatcher: deps.dispatcher,
+        rateLimiter: createInboundRateLimiter(config.WEBHOOK_RATE_LIMIT, config.WEBHOOK_RATE_LIMIT_WINDOW),
+        maxWaitSeconds: config.WEBHOOK_SYNC_MAX_WAIT,
+        now: deps.clock,
+      }),
+      defaultSource: {
+        name: DEFAULT_SOURCE,
+        verifier: genericVerifier,
+        secrets: deps.inboundSecrets,
+        whitelist: deps.whitelist,
+        maxClockSkewSeconds: config.WEBHOOK_MAX_CLOCK_SKEW,
+        validateSignature: config.WEBHOOK_VALIDATE_SIGNATURE,
+        verifyToken: null,
+      },
+      findSource: async (name: string) => {
+        const row = await deps.repos.sources.get(name);
+        return row?.active ? resolveSource(row, { asnTable, maxClockSkewSeconds: config.WEBHOOK_MAX_CLOCK_SKEW }) : undefined;
+      },
     });
   }
 
@@ -62,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         secretGraceMs: config.WEBHOOK_SECRET_GRACE,
       });
       await admin.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
+      await admin.register(adminSourceRoutes, { repos: deps.repos, asnTable });
     },
     { prefix: '/admin/api' },
   );

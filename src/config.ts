@@ -84,7 +84,11 @@ export const configSchema = z
     WEBHOOK_IP_WHITELIST: list,
     WEBHOOK_ASN_DB: z.string().optional(),
     WEBHOOK_TRUST_PROXY: list,
+    /** Requests per source and client IP in each WEBHOOK_RATE_LIMIT_WINDOW; 0 turns the limit off. */
     WEBHOOK_RATE_LIMIT: int(0),
+    WEBHOOK_RATE_LIMIT_WINDOW: duration('1m').pipe(z.number().min(1000, 'must be at least 1s')),
+    /** The longest `Prefer: wait=<seconds>` the gateway honours. */
+    WEBHOOK_SYNC_MAX_WAIT: int(30),
 
     WEBHOOK_TIMEOUT: z.coerce.number().positive().default(5),
     WEBHOOK_CONCURRENCY: int(10, 1),

@@ -75,6 +75,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         transforms,
         logger,
         whitelist: createIpWhitelist(config.WEBHOOK_IP_WHITELIST, asnTable),
+        asnTable,
         adminToken: config.ADMIN_TOKEN,
         inboundSecrets: config.WEBHOOK_INBOUND_SECRET ? config.WEBHOOK_INBOUND_SECRET.split(',').map((s) => s.trim()) : [],
         health: async () => ({

@@ -1,6 +1,7 @@
 import type { Db } from './database';
 import { createDeliveryRepository } from './delivery-repository';
 import { createEventRepository } from './event-repository';
+import { createSourceRepository } from './source-repository';
 import { createSubscriberRepository } from './subscriber-repository';
 
 export function createRepositories(db: Db) {
@@ -8,6 +9,7 @@ export function createRepositories(db: Db) {
     subscribers: createSubscriberRepository(db),
     events: createEventRepository(db),
     deliveries: createDeliveryRepository(db),
+    sources: createSourceRepository(db),
   };
 }
 

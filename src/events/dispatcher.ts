@@ -60,7 +60,8 @@ export function createDispatcher({ repos, client, taskQueue, searchAttributes, l
       if (!created && event.workflowStartedAt) return { status: 'duplicate', event, workflowId: event.workflowId };
       const startedHere = await startWorkflow(event);
       await repos.events.markWorkflowStarted(event.id).catch((err) => logger.warn({ err, eventId: event.id }, 'could not mark the workflow started'));
-      const status = created || startedHere ? 'received' : 'duplicate';
+      // Of concurrent repeats, only the request whose start created the workflow answers "received".
+      const status = startedHere ? 'received' : 'duplicate';
       logger.info({ eventId: event.id, workflowId: event.workflowId, event: event.type, status }, 'event accepted');
       return { status, event, workflowId: event.workflowId };
     },

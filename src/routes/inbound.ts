@@ -1,122 +1,98 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors';
-import type { Dispatcher } from '../events/dispatcher';
-import { parseEnvelope } from '../inbound/envelope';
-import type { IpWhitelist } from '../inbound/ip-whitelist';
-import { verifyV1 } from '../domain/signature';
+import type { Gateway } from '../inbound/gateway';
+import type { InboundSource } from '../inbound/inbound-source';
+import { answerMetaChallenge } from '../inbound/verifiers';
 
 export interface InboundOptions {
   path: string;
   bodyLimit: number;
-  maxClockSkewSeconds: number;
-  validateSignature: boolean;
-  secrets: string[];
-  whitelist: IpWhitelist;
-  dispatcher: Dispatcher;
-  /** Longest `Prefer: wait=` honoured, in seconds. */
-  maxWaitSeconds?: number;
+  gateway: Gateway;
+  /** The source of the unnamed path: the generic scheme with the WEBHOOK_* settings. */
+  defaultSource: InboundSource;
+  /** The active named source, or undefined. */
+  findSource(name: string): Promise<InboundSource | undefined>;
 }
 
+const METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'POST'];
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-/** The public inbound gateway: `POST <path>`. Checks run in the order of SPEC S3. */
+/**
+ * The public inbound gateway: `POST <path>` for the generic scheme and `POST <path>/:source` for
+ * the named sources, plus `GET <path>/:source` for the Meta handshake. Method, media type and size
+ * are checked here; the rest of SPEC S3's order lives in the gateway.
+ */
 export default async function inboundRoutes(app: FastifyInstance, opts: InboundOptions) {
   // Keep the raw bytes: the signature covers them, never a re-serialization.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
 
-  app.route({
-    method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'POST'],
-    url: opts.path,
-    bodyLimit: opts.bodyLimit,
-    errorHandler: (err, request) => {
-      // Fastify reads the body before the handler runs; keep the documented order for
-      // over-limit bodies too: method, then media type, then size.
-      if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        checkMethodAndType(request);
+  const base = opts.path.replace(/\/+$/, '');
+  const lookup = async (request: FastifyRequest): Promise<InboundSource> => {
+    const name = (request.params as { source?: string }).source ?? '';
+    const source = SOURCE_NAME.test(name) ? await opts.findSource(name) : undefined;
+    if (!source) throw new HttpError(404, 'unknown_source', `no active inbound source is named "${name}"; create it with POST /admin/api/sources`);
+    return source;
+  };
+
+  const accept = async (request: FastifyRequest, reply: FastifyReply, source: InboundSource) => {
+    checkMethodAndType(request, source);
+    const answer = await opts.gateway.accept({
+      source,
+      headers: request.headers,
+      raw: (request.body as Buffer | undefined) ?? Buffer.alloc(0),
+      ip: request.ip,
+    });
+    return reply.code(200).send(answer);
+  };
+
+  // Fastify reads the body before the handler runs; keep the documented order for bodies it
+  // refuses too: source, method, media type, then size.
+  const onBodyError = (resolve: (request: FastifyRequest) => Promise<InboundSource>) => async (err: FastifyError, request: FastifyRequest) => {
+    if (!(err instanceof HttpError) && err.code?.startsWith('FST_ERR_CTP_')) {
+      checkMethodAndType(request, await resolve(request));
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         throw new HttpError(413, 'payload_too_large', `the body is over the ${opts.bodyLimit}-byte limit`);
       }
-      throw err;
-    },
+    }
+    throw err;
+  };
+
+  app.route({
+    method: METHODS,
+    url: base || '/',
+    bodyLimit: opts.bodyLimit,
+    errorHandler: onBodyError(async () => opts.defaultSource),
+    handler: (request, reply) => accept(request, reply, opts.defaultSource),
+  });
+
+  app.route({
+    method: METHODS,
+    url: `${base}/:source`,
+    bodyLimit: opts.bodyLimit,
+    errorHandler: onBodyError(lookup),
     handler: async (request, reply) => {
-      checkMethodAndType(request);
-      const raw = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
-      const { envelope, json } = parseEnvelope(raw);
-
-      if (!opts.whitelist.allows(request.ip)) {
-        throw new HttpError(403, 'ip_not_whitelisted', `client address ${request.ip} is not in the whitelist`);
-      }
-      const now = Math.floor(Date.now() / 1000);
-      if (Math.abs(now - envelope.timestamp) > opts.maxClockSkewSeconds) {
-        throw new HttpError(
-          422,
-          'invalid_timestamp',
-          `"timestamp" ${envelope.timestamp} is ${now - envelope.timestamp} s from the server clock (${now}); the limit is ±${opts.maxClockSkewSeconds} s`,
-        );
-      }
-      if (opts.validateSignature) {
-        const header = headerValue(request, 'x-signature') ?? headerValue(request, 'x-agent-signature');
-        if (!header) {
-          const inBody = typeof json.signature === 'string';
-          throw new HttpError(
-            401,
-            'missing_signature',
-            inBody
-              ? 'a signature inside the body cannot sign that body; send it in the X-Signature header as sha256=<hex HMAC-SHA256 of the raw body>'
-              : 'send X-Signature (or X-Agent-Signature): sha256=<hex HMAC-SHA256 of the raw body>',
-          );
+      const source = await lookup(request);
+      if (request.method === 'GET' && source.verifier.name === 'meta') {
+        if (!source.whitelist.allows(request.ip)) {
+          throw new HttpError(403, 'ip_not_whitelisted', `client address ${request.ip} is not in the whitelist of source "${source.name}"`);
         }
-        if (!verifyV1(raw, header, opts.secrets)) {
-          throw new HttpError(401, 'invalid_signature', 'the signature does not match the body; sign the exact raw bytes with the shared secret');
-        }
+        const challenge = answerMetaChallenge(request.query as Record<string, unknown>, source.verifyToken);
+        return reply.code(200).type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(challenge);
       }
-
-      const result = await opts.dispatcher.dispatch({
-        source: 'default',
-        type: envelope.event,
-        externalId: envelope.id,
-        occurredAt: new Date(envelope.timestamp * 1000),
-        data: envelope.data,
-        agentId: headerValue(request, 'x-agent-id') ?? null,
-      });
-      if (result.status === 'duplicate') {
-        return reply.code(200).send({ status: 'duplicate', event_id: result.event.id, workflow_id: result.workflowId });
-      }
-      const answer = {
-        status: 'received',
-        event: envelope.event,
-        event_id: result.event.id,
-        workflow_id: result.workflowId,
-        received_at: Math.floor(result.event.receivedAt.getTime() / 1000),
-      };
-      const wait = preferWait(request, opts.maxWaitSeconds ?? 30);
-      if (wait > 0) {
-        const outcome = await opts.dispatcher.waitForResult(result.workflowId, wait * 1000);
-        if (outcome) return reply.code(200).send({ ...answer, status: 'processed', deliveries: outcome.deliveries });
-      }
-      return reply.code(200).send(answer);
+      return accept(request, reply, source);
     },
   });
 }
 
-function checkMethodAndType(request: FastifyRequest): void {
+function checkMethodAndType(request: FastifyRequest, source: InboundSource): void {
   if (request.method !== 'POST') {
-    throw new HttpError(405, 'method_not_allowed', `use POST, not ${request.method}`, undefined, { allow: 'POST' });
+    const allow = source.verifier.name === 'meta' ? 'GET, POST' : 'POST';
+    throw new HttpError(405, 'method_not_allowed', `use POST, not ${request.method}`, undefined, { allow });
   }
   const type = request.headers['content-type'] ?? '';
   if (!JSON_TYPE.test(type)) {
     throw new HttpError(415, 'unsupported_media_type', `Content-Type must be application/json, not "${type || '(none)'}"`);
   }
-}
-
-function headerValue(request: FastifyRequest, name: string): string | undefined {
-  const v = request.headers[name];
-  const value = Array.isArray(v) ? v[0] : v;
-  return value && value.trim() ? value : undefined;
-}
-
-/** `Prefer: wait=<seconds>` (RFC 7240), capped. */
-function preferWait(request: FastifyRequest, max: number): number {
-  const m = /(?:^|[,;\s])wait=(\d+)/i.exec(headerValue(request, 'prefer') ?? '');
-  return m ? Math.min(Number(m[1]), max) : 0;
 }

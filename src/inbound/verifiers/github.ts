@@ -1,0 +1,23 @@
+import { isEventName } from '../json-body';
+import { verifyHubSignature } from './hub-signature';
+import { badRequest, headerValue, type Verifier } from './verifier';
+
+/**
+ * GitHub: the event type is `X-GitHub-Event` (`push`, `pull_request`, `ping`...), the key is the
+ * `X-GitHub-Delivery` GUID (a redelivery reuses it), and the body is the payload as sent.
+ */
+export const githubVerifier: Verifier = {
+  name: 'github',
+
+  read({ headers, body }) {
+    const type = headerValue(headers, 'x-github-event');
+    if (!isEventName(type)) throw badRequest('invalid_event', 'the X-GitHub-Event header is missing or longer than 200 characters');
+    const delivery = headerValue(headers, 'x-github-delivery');
+    if (!delivery || delivery.length > 200) throw badRequest('invalid_id', 'the X-GitHub-Delivery header is missing or longer than 200 characters');
+    return { type, externalId: delivery, occurredAt: null, data: body, agentId: null, signedAt: null };
+  },
+
+  verify({ headers, raw }, secrets) {
+    verifyHubSignature(headers, raw, secrets, 'webhook secret');
+  },
+};
