@@ -72,9 +72,9 @@ export function createDeliveryActivities({ repos, http, transforms, logger, conf
         return { attempt: input.attempt, outcome: 'refused', statusCode: null, durationMs: 0, error: 'the delivery or its subscriber no longer exists', retryAfterMs: null, logged: true, at };
       }
       const { delivery, event, subscriber } = row;
-      const body = delivery.requestBody ?? buildBody(delivery, event, subscriber.transform);
-      if (delivery.requestBody === null) await repos.deliveries.freezeBody(delivery.id, body);
-      const bodyText = JSON.stringify(body);
+      const bodyText = delivery.requestBody ?? JSON.stringify(buildBody(delivery, event, subscriber.transform));
+      if (delivery.requestBody === null) await repos.deliveries.freezeBody(delivery.id, bodyText);
+      const body = parseJson(bodyText);
       const headers: Record<string, string> = {
         ...subscriber.headers,
         'content-type': 'application/json',
@@ -175,6 +175,14 @@ export function createDeliveryActivities({ repos, http, transforms, logger, conf
     const timestamp = Math.floor((event.occurredAt ?? event.receivedAt).getTime() / 1000);
     const envelope = { event: event.type, timestamp, data: event.payload };
     return transforms.apply(transform, { id: delivery.eventId, type: event.type, timestamp, agentId: event.agentId }, envelope);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

@@ -1,4 +1,5 @@
 import { deliveryIdFor, deliveryWorkflowId } from '../src/domain/ids';
+import { targetLabel } from '../src/domain/target-label';
 import type { FanOutPage } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 
@@ -7,16 +8,6 @@ export interface PlanFanOutInput {
   eventType: string;
   cursor: string | null;
   limit: number;
-}
-
-/** host + path of a URL: enough to recognise a target, never its query string or credentials. */
-export function targetLabel(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.host}${u.pathname === '/' ? '' : u.pathname}`;
-  } catch {
-    return url.slice(0, 80);
-  }
 }
 
 export function createFanOutActivities({ repos, config, adminUrl }: ActivityDeps) {

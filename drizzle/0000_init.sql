@@ -7,13 +7,13 @@ CREATE TABLE "webhook_deliveries" (
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"last_response_code" integer,
 	"last_error" text,
-	"next_attempt_at" timestamp with time zone,
-	"request_body" jsonb,
+	"next_attempt_at" timestamp (3) with time zone,
+	"request_body" text,
 	"workflow_id" text NOT NULL,
 	"replay_of" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"completed_at" timestamp with time zone
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"completed_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "webhook_events" (
@@ -21,12 +21,12 @@ CREATE TABLE "webhook_events" (
 	"source" text NOT NULL,
 	"external_id" text NOT NULL,
 	"type" text NOT NULL,
-	"payload" jsonb NOT NULL,
-	"occurred_at" timestamp with time zone,
+	"payload" jsonb,
+	"occurred_at" timestamp (3) with time zone,
 	"agent_id" text,
-	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"received_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"workflow_id" text NOT NULL,
-	"workflow_started_at" timestamp with time zone,
+	"workflow_started_at" timestamp (3) with time zone,
 	"status" text DEFAULT 'received' NOT NULL
 );
 --> statement-breakpoint
@@ -44,8 +44,8 @@ CREATE TABLE "webhook_logs" (
 	"duration_ms" integer,
 	"error" text,
 	"outcome" text NOT NULL,
-	"next_retry_at" timestamp with time zone,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"next_retry_at" timestamp (3) with time zone,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "webhook_sources" (
@@ -56,8 +56,8 @@ CREATE TABLE "webhook_sources" (
 	"ip_whitelist" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"max_clock_skew" integer,
 	"active" boolean DEFAULT true NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "webhook_subscribers" (
@@ -68,15 +68,15 @@ CREATE TABLE "webhook_subscribers" (
 	"url" text NOT NULL,
 	"secret" text NOT NULL,
 	"previous_secret" text,
-	"previous_secret_expires_at" timestamp with time zone,
+	"previous_secret_expires_at" timestamp (3) with time zone,
 	"events" jsonb NOT NULL,
 	"active" boolean DEFAULT true NOT NULL,
 	"signature_version" text DEFAULT 'both' NOT NULL,
 	"transform" text,
 	"headers" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"disabled_reason" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_event_id_webhook_events_id_fk" FOREIGN KEY ("event_id") REFERENCES "public"."webhook_events"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -11,6 +11,8 @@ import type { IpWhitelist } from './inbound/ip-whitelist';
 import { createInboundRateLimiter } from './inbound/rate-limiter';
 import { genericVerifier } from './inbound/verifiers/generic';
 import { requireAdminToken } from './plugins/admin-auth';
+import type { DeliveryControl } from './deliveries/delivery-control';
+import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
 import adminSourceRoutes from './routes/admin-sources';
 import adminSubscriberRoutes from './routes/admin-subscribers';
@@ -21,6 +23,8 @@ export interface AppDeps {
   config: Config;
   repos: Repositories;
   dispatcher: Dispatcher;
+  control: DeliveryControl;
+  temporalUiUrl: string | null;
   transforms: TransformRegistry;
   whitelist: IpWhitelist;
   logger: Logger;
@@ -85,6 +89,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         repos: deps.repos,
         transforms: deps.transforms,
         secretGraceMs: config.WEBHOOK_SECRET_GRACE,
+        control: deps.control,
+      });
+      await admin.register(adminDeliveryRoutes, {
+        repos: deps.repos,
+        control: deps.control,
+        temporalUiUrl: deps.temporalUiUrl,
+        namespace: config.TEMPORAL_NAMESPACE,
       });
       await admin.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
       await admin.register(adminSourceRoutes, { repos: deps.repos, asnTable });

@@ -103,7 +103,8 @@ export const configSchema = z
           return z.NEVER;
         }
       }),
-    WEBHOOK_MAX_RETRIES: int(6),
+    /** Defaults to the schedule's length (6 for the default schedule). */
+    WEBHOOK_MAX_RETRIES: z.coerce.number().int().min(0).optional(),
     WEBHOOK_ALLOW_PRIVATE_TARGETS: bool(false),
     WEBHOOK_PRIVATE_TARGET_ALLOWLIST: list,
     WEBHOOK_SECRET_GRACE: duration('24h'),
@@ -118,7 +119,7 @@ export const configSchema = z
           'is required while WEBHOOK_VALIDATE_SIGNATURE=true (the gateway fails closed); set a secret or WEBHOOK_VALIDATE_SIGNATURE=false',
       });
     }
-    if (c.WEBHOOK_MAX_RETRIES > c.WEBHOOK_RETRY_SCHEDULE.length) {
+    if (c.WEBHOOK_MAX_RETRIES !== undefined && c.WEBHOOK_MAX_RETRIES > c.WEBHOOK_RETRY_SCHEDULE.length) {
       ctx.addIssue({
         code: 'custom',
         path: ['WEBHOOK_MAX_RETRIES'],
@@ -152,7 +153,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 
 /** The retry delays in force: the schedule cut to WEBHOOK_MAX_RETRIES steps. */
 export function retryDelays(config: Config): number[] {
-  return config.WEBHOOK_RETRY_SCHEDULE.slice(0, config.WEBHOOK_MAX_RETRIES);
+  return config.WEBHOOK_RETRY_SCHEDULE.slice(0, config.WEBHOOK_MAX_RETRIES ?? config.WEBHOOK_RETRY_SCHEDULE.length);
 }
 
 /**

@@ -3,9 +3,10 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app';
-import type { Config } from './config';
+import { retryDelays, type Config } from './config';
 import type { Database } from './db/database';
 import { createRepositories, type Repositories } from './db/repositories';
+import { createDeliveryControl, type DeliveryControl } from './deliveries/delivery-control';
 import { createDispatcher, type Dispatcher } from './events/dispatcher';
 import { loadAsnTable } from './inbound/asn-table';
 import { createIpWhitelist } from './inbound/ip-whitelist';
@@ -31,7 +32,10 @@ export interface Runtime {
   client: Client;
   repos: Repositories;
   dispatcher: Dispatcher;
+  control: DeliveryControl;
   transforms: TransformRegistry;
+  /** `dispatch(event, data, agentId)` for producers embedding hookyard. */
+  dispatch(event: string, data: unknown, agentId?: string | null, id?: string): ReturnType<Dispatcher['dispatch']>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +53,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger,
   });
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
+  const control = createDeliveryControl({
+    repos,
+    client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    retryDelaysMs: retryDelays(config),
+    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+    adminUrl: `${publicUrl}/admin`,
+  });
 
   let worker: RunningWorker | null = null;
   let app: FastifyInstance | null = null;
@@ -72,6 +84,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         config,
         repos,
         dispatcher,
+        control,
+        temporalUiUrl: options.temporalUiUrl ?? null,
         transforms,
         logger,
         whitelist: createIpWhitelist(config.WEBHOOK_IP_WHITELIST, asnTable),
@@ -103,7 +117,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     client,
     repos,
     dispatcher,
+    control,
     transforms,
+    dispatch: (event, data, agentId = null, id) => dispatcher.dispatch({ source: 'api', type: event, data, agentId, externalId: id }),
     async stop() {
       await app?.close();
       await worker?.stop();

@@ -13,6 +13,7 @@ import {
 import type { createActivities } from '../activities';
 import { formatDuration } from '../src/domain/duration';
 import { DEAD_LETTER_EVENT } from '../src/domain/internal-events';
+import { eventWorkflowId } from '../src/domain/workflow-ids';
 import { maxAttempts, nextDelayMs } from '../src/domain/retry-schedule';
 import { WebhookAttempt, WebhookDeliveryStatus } from '../src/temporal/search-attributes';
 import type {
@@ -92,7 +93,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       // The dead-letter event fans out like any other; its id is derived, so this start is idempotent.
       // By type name: the event workflow module imports this one.
       await startChild('eventWorkflow', {
-        workflowId: `event/${deadLetterEvent.eventId}`,
+        workflowId: eventWorkflowId(deadLetterEvent.eventId),
         args: [{ eventId: deadLetterEvent.eventId, eventType: deadLetterEvent.eventType, searchAttributes: input.searchAttributes }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         staticSummary: `${DEAD_LETTER_EVENT} for ${input.deliveryId}`,
@@ -120,7 +121,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     nextAttemptAt = Date.now() + delay;
     retryNow = false;
     publish(attempt);
-    await condition(() => retryNow || cancelReason !== null, delay, { summary: `backoff ${formatDuration(delay)}` });
+    // A zero wait (Retry-After: 0) needs no timer.
+    if (delay > 0) await condition(() => retryNow || cancelReason !== null, delay, { summary: `backoff ${formatDuration(delay)}` });
     nextAttemptAt = null;
   }
   // Unreachable: the last failed attempt has no next delay and finishes as dead.

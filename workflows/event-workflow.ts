@@ -10,7 +10,9 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 // Only import the activity types.
 import type { createActivities } from '../activities';
-import { WebhookEventId, WebhookEventType, WebhookSubscriberId, WebhookDeliveryStatus } from '../src/temporal/search-attributes';
+import { deliveryWorkflowId } from '../src/domain/workflow-ids';
+import { deliveryStartOptions } from '../src/temporal/delivery-start';
+import { WebhookEventId, WebhookEventType } from '../src/temporal/search-attributes';
 import { deliveryWorkflow } from './delivery-workflow';
 import type { DeliveryWorkflowInput, EventWorkflowInput, EventWorkflowResult, FanOutPage } from './types';
 
@@ -54,7 +56,6 @@ export async function eventWorkflow(input: EventWorkflowInput): Promise<EventWor
 }
 
 async function startDelivery(event: EventWorkflowInput, page: FanOutPage, d: FanOutPage['deliveries'][number]): Promise<void> {
-  const workflowId = `event/${event.eventId}/sub/${d.subscriberId}`;
   const input: DeliveryWorkflowInput = {
     deliveryId: d.deliveryId,
     eventId: event.eventId,
@@ -67,35 +68,13 @@ async function startDelivery(event: EventWorkflowInput, page: FanOutPage, d: Fan
   };
   try {
     await startChild(deliveryWorkflow, {
-      workflowId,
+      ...deliveryStartOptions(input, deliveryWorkflowId(event.eventId, d.subscriberId)),
       args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: `${event.eventType} → ${d.target}`,
-      staticDetails: deliveryDetails(input, page.adminUrl),
-      typedSearchAttributes: event.searchAttributes
-        ? [
-            { key: WebhookEventType, value: event.eventType },
-            { key: WebhookEventId, value: event.eventId },
-            { key: WebhookSubscriberId, value: d.subscriberId },
-            { key: WebhookDeliveryStatus, value: 'pending' },
-          ]
-        : undefined,
     });
   } catch (err) {
     // A re-run of this fan-out must not deliver twice: the delivery already exists.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-}
-
-export function deliveryDetails(input: DeliveryWorkflowInput, adminUrl: string | null): string {
-  return [
-    `**Delivery** \`${input.deliveryId}\``,
-    `- event: \`${input.eventType}\` · \`${input.eventId}\``,
-    `- subscriber: \`${input.subscriberId}\` → ${input.target}`,
-    input.replayOf ? `- replay of \`${input.replayOf}\`` : null,
-    adminUrl ? `- [open in the admin UI](${adminUrl}/deliveries/${input.deliveryId})` : null,
-  ]
-    .filter(Boolean)
-    .join('\n');
 }

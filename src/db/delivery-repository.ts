@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
 import { deliveries, events, logs, subscribers, type DeliveryStatus } from './schema';
 
@@ -13,6 +13,17 @@ export interface DeliveryUpdate {
   lastResponseCode?: number | null;
   lastError?: string | null;
   nextAttemptAt?: Date | null;
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  subscriberId?: string;
+  eventId?: string;
+  eventType?: string;
+  from?: Date;
+  to?: Date;
+  cursor?: { createdAt: Date; id: string };
+  limit?: number;
 }
 
 /** A terminal status also stamps completed_at. */
@@ -46,7 +57,7 @@ export function createDeliveryRepository(db: Db) {
       return row;
     },
 
-    async freezeBody(id: string, body: unknown): Promise<void> {
+    async freezeBody(id: string, body: string): Promise<void> {
       await db.update(deliveries).set({ requestBody: body }).where(and(eq(deliveries.id, id), sql`${deliveries.requestBody} is null`));
     },
 
@@ -74,7 +85,21 @@ export function createDeliveryRepository(db: Db) {
       return db.select().from(deliveries).where(eq(deliveries.eventId, eventId)).orderBy(asc(deliveries.createdAt));
     },
 
-    async list(filter: { status?: DeliveryStatus; subscriberId?: string; limit?: number } = {}): Promise<DeliveryRow[]> {
+    async createReplay(row: NewDelivery): Promise<DeliveryRow> {
+      const [created] = await db.insert(deliveries).values(row).onConflictDoNothing().returning();
+      if (created) return created;
+      const [existing] = await db.select().from(deliveries).where(eq(deliveries.id, row.id));
+      return existing;
+    },
+
+    async countReplays(rootId: string): Promise<number> {
+      const [row] = await db.select({ n: count() }).from(deliveries).where(eq(deliveries.replayOf, rootId));
+      return Number(row.n);
+    },
+
+    /** Newest first; `cursor` is the last row of the previous page. */
+    async list(filter: DeliveryFilter = {}): Promise<DeliveryRow[]> {
+      const cursor = filter.cursor;
       return db
         .select()
         .from(deliveries)
@@ -82,6 +107,13 @@ export function createDeliveryRepository(db: Db) {
           and(
             filter.status ? eq(deliveries.status, filter.status) : undefined,
             filter.subscriberId ? eq(deliveries.subscriberId, filter.subscriberId) : undefined,
+            filter.eventId ? eq(deliveries.eventId, filter.eventId) : undefined,
+            filter.eventType ? eq(deliveries.eventType, filter.eventType) : undefined,
+            filter.from ? gte(deliveries.createdAt, filter.from) : undefined,
+            filter.to ? lte(deliveries.createdAt, filter.to) : undefined,
+            cursor
+              ? or(lt(deliveries.createdAt, cursor.createdAt), and(eq(deliveries.createdAt, cursor.createdAt), lt(deliveries.id, cursor.id)))
+              : undefined,
           ),
         )
         .orderBy(desc(deliveries.createdAt), desc(deliveries.id))

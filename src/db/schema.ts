@@ -12,8 +12,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
-const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
-const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 
 export type SignatureVersion = 'v1' | 'v2' | 'both';
 
@@ -27,7 +27,7 @@ export const subscribers = pgTable(
     url: text('url').notNull(),
     secret: text('secret').notNull(),
     previousSecret: text('previous_secret'),
-    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, precision: 3 }),
     events: jsonb('events').$type<string[]>().notNull(),
     active: boolean('active').notNull().default(true),
     signatureVersion: text('signature_version').$type<SignatureVersion>().notNull().default('both'),
@@ -52,12 +52,12 @@ export const events = pgTable(
     source: text('source').notNull(),
     externalId: text('external_id').notNull(),
     type: text('type').notNull(),
-    payload: jsonb('payload').notNull(),
-    occurredAt: timestamp('occurred_at', { withTimezone: true }),
+    payload: jsonb('payload'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, precision: 3 }),
     agentId: text('agent_id'),
-    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    receivedAt: timestamp('received_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     workflowId: text('workflow_id').notNull(),
-    workflowStartedAt: timestamp('workflow_started_at', { withTimezone: true }),
+    workflowStartedAt: timestamp('workflow_started_at', { withTimezone: true, precision: 3 }),
     status: text('status').$type<EventStatus>().notNull().default('received'),
   },
   (t) => [
@@ -84,13 +84,14 @@ export const deliveries = pgTable(
     attempts: integer('attempts').notNull().default(0),
     lastResponseCode: integer('last_response_code'),
     lastError: text('last_error'),
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
-    requestBody: jsonb('request_body'),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, precision: 3 }),
+    /** The exact bytes of the first attempt, frozen so that retries and replays send the same body. */
+    requestBody: text('request_body'),
     workflowId: text('workflow_id').notNull(),
     replayOf: text('replay_of'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
-    completedAt: timestamp('completed_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [
     index('webhook_deliveries_status_idx').on(t.status, t.updatedAt),
@@ -118,7 +119,7 @@ export const logs = pgTable(
     durationMs: integer('duration_ms'),
     error: text('error'),
     outcome: text('outcome').$type<AttemptOutcome>().notNull(),
-    nextRetryAt: timestamp('next_retry_at', { withTimezone: true }),
+    nextRetryAt: timestamp('next_retry_at', { withTimezone: true, precision: 3 }),
     createdAt: createdAt(),
   },
   (t) => [

@@ -23,8 +23,7 @@ export function replayDeliveryIdFor(originalDeliveryId: string, replayKey: strin
   return `dlv_${digest([originalDeliveryId, 'replay', replayKey], 24)}`;
 }
 
-export const eventWorkflowId = (eventId: string) => `event/${eventId}`;
-export const deliveryWorkflowId = (eventId: string, subscriberId: string) => `event/${eventId}/sub/${subscriberId}`;
+export { eventWorkflowId, deliveryWorkflowId, replayWorkflowId } from './workflow-ids';
 
 /** JSON with object keys sorted, so equal data hashes equally whatever the key order. */
 export function canonicalJson(value: unknown): string {

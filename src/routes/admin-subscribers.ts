@@ -6,12 +6,14 @@ import type { Subscriber } from '../db/subscriber-repository';
 import { isValidPattern } from '../domain/event-pattern';
 import { notFound } from '../errors';
 import type { TransformRegistry } from '../transforms/registry';
+import type { DeliveryControl } from '../deliveries/delivery-control';
 import { parseWith } from './validation';
 
 export interface SubscriberRouteOptions {
   repos: Repositories;
   transforms: TransformRegistry;
   secretGraceMs: number;
+  control: DeliveryControl;
 }
 
 /** A Standard Webhooks style secret: `whsec_` + base64 of 32 random bytes. */
@@ -95,6 +97,66 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
   app.get<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
     const s = await findSubscriber(repos, request.params.id);
     return presentSubscriber(s);
+  });
+
+  const patch = body.partial().omit({ secret: true });
+  app.patch<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
+    await findSubscriber(repos, request.params.id);
+    const input = parseWith(patch, request.body);
+    const updated = await repos.subscribers.update(request.params.id, {
+      ...(input.url !== undefined ? { url: input.url } : {}),
+      ...(input.events !== undefined ? { events: input.events } : {}),
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.client_id !== undefined ? { clientId: input.client_id } : {}),
+      ...(input.active !== undefined ? { active: input.active, disabledReason: input.active ? null : 'deactivated by an admin' } : {}),
+      ...(input.signature_version !== undefined ? { signatureVersion: input.signature_version } : {}),
+      ...(input.transform !== undefined ? { transform: input.transform } : {}),
+      ...(input.headers !== undefined ? { headers: input.headers } : {}),
+    });
+    return presentSubscriber(updated!);
+  });
+
+  app.delete<{ Params: { id: string } }>('/subscribers/:id', async (request, reply) => {
+    await findSubscriber(repos, request.params.id);
+    await repos.subscribers.remove(request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { id: string } }>('/subscribers/:id/activate', async (request) => {
+    await findSubscriber(repos, request.params.id);
+    return presentSubscriber((await repos.subscribers.setActive(request.params.id, true))!);
+  });
+
+  app.post<{ Params: { id: string } }>('/subscribers/:id/deactivate', async (request) => {
+    await findSubscriber(repos, request.params.id);
+    const input = parseWith(z.object({ reason: z.string().max(500).optional() }), request.body);
+    return presentSubscriber((await repos.subscribers.setActive(request.params.id, false, input.reason ?? 'deactivated by an admin'))!);
+  });
+
+  app.post<{ Params: { id: string } }>('/subscribers/:id/rotate-secret', async (request) => {
+    await findSubscriber(repos, request.params.id);
+    const input = parseWith(
+      z.object({ secret: z.string().min(16).max(512).optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() }),
+      request.body,
+    );
+    const graceMs = input.grace_seconds !== undefined ? input.grace_seconds * 1000 : opts.secretGraceMs;
+    const rotated = await repos.subscribers.rotateSecret(request.params.id, input.secret ?? generateSecret(), graceMs);
+    return presentSubscriber(rotated!, true);
+  });
+
+  app.post<{ Params: { id: string } }>('/subscribers/:id/test', async (request, reply) => {
+    await findSubscriber(repos, request.params.id);
+    const input = parseWith(
+      z.object({ event: z.string().min(1).max(200).default('webhook.test'), data: z.record(z.string(), z.unknown()).optional() }),
+      request.body,
+    );
+    const sent = await opts.control.sendTest(request.params.id, {
+      type: input.event,
+      externalId: `test-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+      data: input.data ?? { test: true },
+    });
+    return reply.code(202).send(sent);
   });
 }
 

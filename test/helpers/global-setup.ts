@@ -7,7 +7,7 @@ import { findTemporalCli } from '../../src/temporal/cli-path';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { workflowsPath } from '../../src/worker';
 import { startPostgres } from './postgres-server';
-import { runtimeDir, writeTestRuntime } from './runtime-file';
+import { createRuntimeDir, writeTestRuntime } from './runtime-file';
 
 // One real Temporal dev server and one real PostgreSQL cluster for the whole run. Each test
 // file gets its own database (a copy of a migrated template) and its own task queue.
@@ -15,6 +15,7 @@ import { runtimeDir, writeTestRuntime } from './runtime-file';
 export const TEMPLATE_DB = 'hookyard_template';
 
 export default async function globalSetup(): Promise<void> {
+  const dir = createRuntimeDir();
   const cli = findTemporalCli(undefined, process.env.PATH);
   if (!cli) throw new Error('no temporal CLI: run `bash scripts/setup.sh --test`');
   const [temporal, pg, bundle] = await Promise.all([
@@ -28,7 +29,7 @@ export default async function globalSetup(): Promise<void> {
   const template = await openDatabase({ url: pg.url(TEMPLATE_DB), dataDir: '' });
   await template.close();
 
-  const bundlePath = path.join(runtimeDir, 'workflow-bundle.js');
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeTestRuntime({ temporalAddress: temporal.address, postgresUrl: pg.url(), templateDatabase: TEMPLATE_DB, workflowBundlePath: bundlePath });
   writeFileSync(bundlePath, bundle.code);
   (globalThis as Record<string, unknown>).__hookyard = { temporal, pg };

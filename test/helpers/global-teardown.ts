@@ -1,3 +1,4 @@
+import { removeRuntimeDir } from './runtime-file';
 import type { DevServer } from '../../src/temporal/dev-server';
 import type { PostgresServer } from './postgres-server';
 
@@ -6,4 +7,5 @@ export default async function globalTeardown(): Promise<void> {
   if (!state) return;
   await state.temporal.stop();
   state.pg.stop();
+  removeRuntimeDir();
 }

@@ -31,7 +31,7 @@ describe('npm start (embedded mode)', () => {
   it('comes up on PGlite and its own Temporal dev server, answers /health, and stops on SIGTERM leaving no process behind', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hookyard-start-'));
     const port = await freePort();
-    const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
     delete env.TEMPORAL_ADDRESS;
     delete env.DATABASE_URL;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
