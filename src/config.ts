@@ -105,10 +105,21 @@ export const configSchema = z
       }),
     /** Defaults to the schedule's length (6 for the default schedule). */
     WEBHOOK_MAX_RETRIES: z.coerce.number().int().min(0).optional(),
+    /** First attempts inside the fan-out; a delivery workflow only for deliveries that need retries. */
+    WEBHOOK_FAST_PATH: bool(true),
+    /** First attempts in flight at once within one fan-out batch. */
+    WEBHOOK_FANOUT_CONCURRENCY: int(50, 1),
     WEBHOOK_ALLOW_PRIVATE_TARGETS: bool(false),
     WEBHOOK_PRIVATE_TARGET_ALLOWLIST: list,
     WEBHOOK_SECRET_GRACE: duration('24h'),
     WEBHOOK_SIGNATURE_VERSIONS: z.enum(['v1', 'v2', 'both']).default('both'),
+    /** How often the api re-starts events recorded without a workflow (a crash between the two); 0 turns it off. */
+    WEBHOOK_SWEEP_INTERVAL: duration('30s').pipe(z.number().refine((v) => v === 0 || v >= 1000, 'must be 0 (off) or at least 1s')),
+
+    /** A worker-only process serves /metrics on this port (HOST is the address); 0 turns it off. */
+    WORKER_METRICS_PORT: int(9464).pipe(z.number().max(65535)),
+    /** Merge the Temporal SDK's worker metrics (temporal_*) into the process's /metrics. */
+    TEMPORAL_SDK_METRICS: bool(true),
   })
   .superRefine((c, ctx) => {
     if (c.WEBHOOK_INBOUND_ENABLED && c.WEBHOOK_VALIDATE_SIGNATURE && !c.WEBHOOK_INBOUND_SECRET) {

@@ -4,6 +4,8 @@ import { createActivities } from '../activities';
 import type { Config } from './config';
 import { retryDelays } from './config';
 import type { Repositories } from './db/repositories';
+import type { Metrics } from './metrics/metrics';
+import { sdkPrometheusExporter, type SdkMetricsEndpoint } from './metrics/temporal-sdk-metrics';
 import { createAddressPolicy } from './net/address-policy';
 import { createOutboundClient, type OutboundClient } from './net/outbound-client';
 import type { TransformRegistry } from './transforms/registry';
@@ -19,6 +21,10 @@ export interface WorkerDeps {
   workflowBundlePath?: string;
   /** Overrides for tests: identity, shutdown grace time. */
   workerOptions?: Partial<WorkerOptions>;
+  /** The process's metrics; the delivery activities count attempts and outcomes on it. */
+  metrics?: Metrics;
+  /** Export the SDK's own worker metrics here (only the first worker of a process decides). */
+  sdkMetrics?: SdkMetricsEndpoint | null;
 }
 
 export interface RunningWorker {
@@ -26,6 +32,8 @@ export interface RunningWorker {
   http: OutboundClient;
   /** Resolves when the worker has stopped; rejects when it crashed. */
   done: Promise<void>;
+  /** Where the SDK's worker metrics are exported, or null when they are not. */
+  sdkMetrics: SdkMetricsEndpoint | null;
   stop(): Promise<void>;
 }
 
@@ -33,26 +41,41 @@ export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
-let runtimeInstalled = false;
+let runtimeInstalled: { sdkMetrics: SdkMetricsEndpoint | null } | null = null;
 
-/** The SDK's own logs: warnings and errors only, into our stderr. */
-function installSdkRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
+/**
+ * The SDK's own logs: warnings and errors only, into our stderr; and, when asked, its worker
+ * metrics on a Prometheus exporter. The runtime is one per process, so the first call decides.
+ */
+function installSdkRuntime(sdkMetrics: SdkMetricsEndpoint | null, logger: Logger): SdkMetricsEndpoint | null {
+  if (runtimeInstalled) return runtimeInstalled.sdkMetrics;
+  runtimeInstalled = { sdkMetrics: null };
+  const sdkLogger = new DefaultLogger('WARN');
+  if (sdkMetrics) {
+    try {
+      Runtime.install({ logger: sdkLogger, telemetryOptions: { metrics: sdkPrometheusExporter(sdkMetrics.bindAddress) } });
+      runtimeInstalled.sdkMetrics = sdkMetrics;
+      return sdkMetrics;
+    } catch (err) {
+      // The port was taken since it was picked, or the host process installed the runtime first.
+      logger.warn({ err }, 'the Temporal SDK metrics exporter could not start; /metrics goes without temporal_* metrics');
+    }
+  }
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: sdkLogger });
   } catch {
     // Already installed by the host process.
   }
+  return null;
 }
 
 /** Wires activities, workflows and the task queue into a worker and starts it. */
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config } = deps;
-  installSdkRuntime();
+  const sdkMetrics = installSdkRuntime(deps.sdkMetrics ?? null, deps.logger);
   const http = createOutboundClient(
     createAddressPolicy(config.WEBHOOK_ALLOW_PRIVATE_TARGETS, config.WEBHOOK_PRIVATE_TARGET_ALLOWLIST),
-    Math.max(config.WEBHOOK_CONCURRENCY, 8),
+    Math.max(config.WEBHOOK_CONCURRENCY, config.WEBHOOK_FANOUT_CONCURRENCY, 8),
   );
   const connection = await NativeConnection.connect({ address: deps.temporalAddress });
   const worker = await Worker.create({
@@ -70,6 +93,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         retryDelaysMs: retryDelays(config),
         timeoutMs: config.WEBHOOK_TIMEOUT * 1000,
         signatureVersions: config.WEBHOOK_SIGNATURE_VERSIONS,
+        fastPath: config.WEBHOOK_FAST_PATH,
+        batchConcurrency: config.WEBHOOK_FANOUT_CONCURRENCY,
       },
     }),
     maxConcurrentActivityTaskExecutions: config.WEBHOOK_CONCURRENCY,
@@ -82,6 +107,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     worker,
     http,
     done,
+    sdkMetrics,
     stop() {
       stopping ??= (async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();

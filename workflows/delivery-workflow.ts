@@ -42,6 +42,9 @@ const BOOKKEEPING_OPTIONS = {
 const { attemptDelivery } = proxyActivities<Activities>(ATTEMPT_OPTIONS);
 const { recordAttempt, finishDelivery } = proxyActivities<Activities>(BOOKKEEPING_OPTIONS);
 
+/** Waits shorter than this are not worth a timer (well inside the ±1 s accuracy). */
+const MIN_TIMER_MS = 50;
+
 export const statusQuery = defineQuery<DeliveryStatusView>('status');
 /** Skips the current backoff and attempts at once. */
 export const retryNowSignal = defineSignal('retryNow');
@@ -56,6 +59,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   let nextAttemptAt: number | null = null;
   let retryNow = false;
   let cancelReason: string | null = null;
+  let lastUpsert = 'pending/0';
 
   setHandler(statusQuery, () => ({ deliveryId: input.deliveryId, status, attempts, maxAttempts: total, nextAttemptAt }));
   setHandler(retryNowSignal, () => {
@@ -73,7 +77,10 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       nextAttemptAt ? `next attempt at ${new Date(nextAttemptAt).toISOString()}` : null,
     ];
     setCurrentDetails(lines.filter(Boolean).join('\n\n'));
-    if (input.searchAttributes) {
+    // Each upsert is a history event: only when the status or the attempt number moved.
+    const key = `${status}/${attempt}`;
+    if (input.searchAttributes && key !== lastUpsert) {
+      lastUpsert = key;
       upsertSearchAttributes([
         { key: WebhookDeliveryStatus, value: status },
         { key: WebhookAttempt, value: attempt },
@@ -102,28 +109,46 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     return { deliveryId: input.deliveryId, status: final, attempts: attempts.length };
   };
 
-  for (let attempt = 1; attempt <= total; attempt++) {
+  /** What an attempt's result means: a final status, or how long to wait before the next. */
+  const next = (result: AttemptResult): { final: DeliveryFinalStatus; reason: string } | { delay: number } => {
+    if (result.outcome === 'success') return { final: 'succeeded', reason: `delivered with ${result.statusCode}` };
+    if (result.outcome === 'gone') return { final: 'failed', reason: 'the receiver answered 410 Gone; the subscriber was deactivated' };
+    if (result.outcome === 'refused') return { final: 'failed', reason: result.error ?? 'the target was refused' };
+    const delay = nextDelayMs(plan, result.attempt, result.retryAfterMs);
+    return delay === null ? { final: 'dead', reason: `all ${total} attempts failed` } : { delay };
+  };
+
+  /** Waits out a step counted from the end of the failed attempt, not from when this code runs. */
+  const backoff = async (after: AttemptResult, delay: number) => {
+    nextAttemptAt = after.at + after.durationMs + delay;
+    retryNow = false;
+    publish(attempts.length);
+    const remaining = nextAttemptAt - Date.now();
+    // A wait already spent (Retry-After: 0, or the hand-over from the fan-out) needs no timer.
+    // The dev server fires very short timers up to a second late, so a sliver is skipped too.
+    if (remaining > MIN_TIMER_MS) await condition(() => retryNow || cancelReason !== null, remaining, { summary: `backoff ${formatDuration(delay)}` });
+    nextAttemptAt = null;
+  };
+
+  // On the fast path the fan-out made the first attempt; this workflow takes over from there.
+  if (input.firstAttempt) {
+    attempts.push(input.firstAttempt);
+    const decision = next(input.firstAttempt);
+    if ('final' in decision) return finish(decision.final, decision.reason);
+    await backoff(input.firstAttempt, decision.delay);
+  }
+
+  for (let attempt = attempts.length + 1; attempt <= total; attempt++) {
     if (cancelReason) return finish('cancelled', cancelReason);
     publish(attempt);
     const result = await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, summary: `POST attempt ${attempt}` }, [
       { deliveryId: input.deliveryId, attempt, maxAttempts: total, retryDelaysMs: input.retryDelaysMs },
     ]);
     attempts.push(result);
-    if (!result.logged) await recordAttempt({ deliveryId: input.deliveryId, result, maxAttempts: total, retryDelaysMs: input.retryDelaysMs });
-
-    if (result.outcome === 'success') return finish('succeeded', `delivered with ${result.statusCode}`);
-    if (result.outcome === 'gone') return finish('failed', 'the receiver answered 410 Gone; the subscriber was deactivated');
-    if (result.outcome === 'refused') return finish('failed', result.error ?? 'the target was refused');
-
-    const delay = nextDelayMs(plan, attempt, result.retryAfterMs);
-    if (delay === null) return finish('dead', `all ${total} attempts failed`);
-
-    nextAttemptAt = Date.now() + delay;
-    retryNow = false;
-    publish(attempt);
-    // A zero wait (Retry-After: 0) needs no timer.
-    if (delay > 0) await condition(() => retryNow || cancelReason !== null, delay, { summary: `backoff ${formatDuration(delay)}` });
-    nextAttemptAt = null;
+    if (!result.logged) await recordAttempt({ deliveryId: input.deliveryId, result });
+    const decision = next(result);
+    if ('final' in decision) return finish(decision.final, decision.reason);
+    await backoff(result, decision.delay);
   }
   // Unreachable: the last failed attempt has no next delay and finishes as dead.
   return finish('dead', `all ${total} attempts failed`);

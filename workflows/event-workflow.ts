@@ -18,12 +18,17 @@ import type { DeliveryWorkflowInput, EventWorkflowInput, EventWorkflowResult, Fa
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { planFanOut } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+// A page of first attempts can take a while against slow receivers; the heartbeat notices a
+// dead worker long before the start-to-close timeout does.
+const FAN_OUT_OPTIONS = {
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
 
-/** Subscribers loaded and children started per activity call. */
+const { fanOutBatch } = proxyActivities<Activities>(FAN_OUT_OPTIONS);
+
+/** Subscribers per fan-out activity call. */
 export const FAN_OUT_BATCH = 500;
 /**
  * Batches per run before continue-as-new. Two batches keep a run far below Temporal's limits of
@@ -39,20 +44,26 @@ export async function eventWorkflow(input: EventWorkflowInput): Promise<EventWor
     ]);
   }
   let cursor = input.cursor ?? null;
-  let started = input.startedSoFar ?? 0;
+  const totals = { ...(input.soFar ?? { deliveries: 0, succeeded: 0, failed: 0, workflows: 0 }) };
 
   for (let batch = 0; batch < BATCHES_PER_RUN; batch++) {
-    const page = await planFanOut.executeWithOptions(
-      { startToCloseTimeout: '1 minute', summary: `load subscribers${cursor ? ` after ${cursor.slice(0, 8)}` : ''}` },
+    const page = await fanOutBatch.executeWithOptions(
+      { ...FAN_OUT_OPTIONS, summary: `fan out${cursor ? ` after ${cursor.slice(0, 8)}` : ''}` },
       [{ eventId: input.eventId, eventType: input.eventType, cursor, limit: FAN_OUT_BATCH }],
     );
     await Promise.all(page.deliveries.map((d) => startDelivery(input, page, d)));
-    started += page.deliveries.length;
-    setCurrentDetails(`fanned out to **${started}** subscriber${started === 1 ? '' : 's'}${page.nextCursor ? ' so far' : ''}`);
+    totals.succeeded += page.firstAttempts.succeeded;
+    totals.failed += page.firstAttempts.failed;
+    totals.workflows += page.deliveries.length;
+    totals.deliveries += page.firstAttempts.succeeded + page.firstAttempts.failed + page.deliveries.length;
+    setCurrentDetails(
+      `**${totals.deliveries}** deliveries${page.nextCursor ? ' so far' : ''}: ${totals.succeeded} delivered at the first attempt, ` +
+        `${totals.failed} refused, ${totals.workflows} in delivery workflows`,
+    );
     cursor = page.nextCursor;
-    if (!cursor) return { eventId: input.eventId, deliveries: started };
+    if (!cursor) return { eventId: input.eventId, ...totals };
   }
-  return continueAsNew<typeof eventWorkflow>({ ...input, cursor, startedSoFar: started });
+  return continueAsNew<typeof eventWorkflow>({ ...input, cursor, soFar: totals });
 }
 
 async function startDelivery(event: EventWorkflowInput, page: FanOutPage, d: FanOutPage['deliveries'][number]): Promise<void> {
@@ -65,6 +76,7 @@ async function startDelivery(event: EventWorkflowInput, page: FanOutPage, d: Fan
     retryDelaysMs: page.retryDelaysMs,
     searchAttributes: event.searchAttributes,
     adminUrl: page.adminUrl,
+    firstAttempt: d.firstAttempt,
   };
   try {
     await startChild(deliveryWorkflow, {

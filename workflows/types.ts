@@ -5,19 +5,29 @@ export interface EventWorkflowInput {
   eventType: string;
   /** Where fan-out resumes after continue-as-new: the last subscriber id started. */
   cursor?: string | null;
-  /** Deliveries started by earlier runs of this event workflow. */
-  startedSoFar?: number;
+  /** Totals of earlier runs of this event workflow (continue-as-new). */
+  soFar?: Omit<EventWorkflowResult, 'eventId'>;
   /** Upsert the custom search attributes (false on clusters that have not registered them). */
   searchAttributes: boolean;
 }
 
 export interface EventWorkflowResult {
   eventId: string;
+  /** Matching subscribers. */
   deliveries: number;
+  /** Delivered by the first attempt, inside the fan-out. */
+  succeeded: number;
+  /** Refused or gone at the first attempt. */
+  failed: number;
+  /** Handed to delivery workflows (retrying, or every delivery when the fast path is off). */
+  workflows: number;
 }
 
 export interface FanOutPage {
-  deliveries: { deliveryId: string; subscriberId: string; target: string }[];
+  /** The deliveries that need a workflow of their own. */
+  deliveries: { deliveryId: string; subscriberId: string; target: string; firstAttempt: AttemptResult | null }[];
+  /** First attempts made inside the fan-out (fast path) that finished the delivery. */
+  firstAttempts: { succeeded: number; failed: number };
   nextCursor: string | null;
   retryDelaysMs: number[];
   adminUrl: string | null;
@@ -33,8 +43,10 @@ export interface DeliveryWorkflowInput {
   retryDelaysMs: number[];
   searchAttributes: boolean;
   adminUrl: string | null;
-  /** The first attempt's number; a replay starts again at 1. */
+  /** Set on a replay: the delivery it replays (the root of the lineage). */
   replayOf?: string | null;
+  /** The last attempt already made for this delivery (the fan-out's fast path); the workflow continues after it. */
+  firstAttempt?: AttemptResult | null;
 }
 
 export type AttemptOutcome = 'success' | 'failure' | 'timeout' | 'network_error' | 'refused' | 'gone';

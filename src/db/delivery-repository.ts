@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
 import { deliveries, events, logs, subscribers, type DeliveryStatus } from './schema';
 
@@ -13,6 +13,17 @@ export interface DeliveryUpdate {
   lastResponseCode?: number | null;
   lastError?: string | null;
   nextAttemptAt?: Date | null;
+}
+
+export interface AttemptRecord {
+  log: NewLog;
+  update: DeliveryUpdate;
+}
+
+export interface DeliveryForAttempt {
+  delivery: DeliveryRow;
+  event: typeof events.$inferSelect;
+  subscriber: typeof subscribers.$inferSelect;
 }
 
 export interface DeliveryFilter {
@@ -46,15 +57,15 @@ export function createDeliveryRepository(db: Db) {
       return row;
     },
 
-    /** What an attempt needs, in one round trip: the delivery, its event and its subscriber. */
-    async loadForAttempt(id: string) {
-      const [row] = await db
+    /** What attempts need, in one round trip: each delivery with its event and subscriber. */
+    async loadForAttempt(ids: string[]): Promise<DeliveryForAttempt[]> {
+      if (ids.length === 0) return [];
+      return db
         .select({ delivery: deliveries, event: events, subscriber: subscribers })
         .from(deliveries)
         .innerJoin(events, eq(events.id, deliveries.eventId))
         .innerJoin(subscribers, eq(subscribers.id, deliveries.subscriberId))
-        .where(eq(deliveries.id, id));
-      return row;
+        .where(inArray(deliveries.id, ids));
     },
 
     async freezeBody(id: string, body: string): Promise<void> {
@@ -65,15 +76,46 @@ export function createDeliveryRepository(db: Db) {
       await db.update(deliveries).set(deliveryPatch(patch)).where(eq(deliveries.id, id));
     },
 
-    /** Logs one attempt and brings its delivery up to date, atomically. A re-run attempt overwrites its row. */
-    async recordAttempt(log: NewLog, delivery: DeliveryUpdate): Promise<void> {
+    /**
+     * Logs attempts and brings their deliveries up to date, in one transaction and two
+     * statements whatever the count. A re-run attempt overwrites its log row.
+     */
+    async recordAttempts(records: AttemptRecord[]): Promise<void> {
+      if (records.length === 0) return;
       await db.transaction(async (tx) => {
-        const { deliveryId, attempts: _attempt, ...rest } = log;
         await tx
           .insert(logs)
-          .values(log)
-          .onConflictDoUpdate({ target: [logs.deliveryId, logs.attempts], set: { ...rest, createdAt: new Date() } });
-        await tx.update(deliveries).set(deliveryPatch(delivery)).where(eq(deliveries.id, deliveryId));
+          .values(records.map((r) => r.log))
+          .onConflictDoUpdate({
+            target: [logs.deliveryId, logs.attempts],
+            set: {
+              requestBody: sql`excluded.request_body`,
+              requestHeaders: sql`excluded.request_headers`,
+              responseCode: sql`excluded.response_code`,
+              responseBody: sql`excluded.response_body`,
+              durationMs: sql`excluded.duration_ms`,
+              error: sql`excluded.error`,
+              outcome: sql`excluded.outcome`,
+              nextRetryAt: sql`excluded.next_retry_at`,
+              createdAt: sql`now()`,
+            },
+          });
+        const values = records.map(
+          ({ log, update }) =>
+            sql`(${log.deliveryId}::text, ${update.status ?? null}::text, ${update.attempts ?? log.attempts}::int, ${update.lastResponseCode ?? null}::int, ${update.lastError ?? null}::text, ${update.nextAttemptAt ? update.nextAttemptAt.toISOString() : null}::timestamptz)`,
+        );
+        // Only a pending delivery moves: a late duplicate of an attempt must not undo a terminal status.
+        await tx.execute(sql`
+          update webhook_deliveries as d set
+            status = coalesce(v.status, d.status),
+            attempts = greatest(d.attempts, v.attempts),
+            last_response_code = v.code,
+            last_error = v.error,
+            next_attempt_at = v.next,
+            updated_at = now(),
+            completed_at = case when v.status is not null and v.status <> 'pending' then now() else d.completed_at end
+          from (values ${sql.join(values, sql`, `)}) as v(id, status, attempts, code, error, next)
+          where d.id = v.id and d.status = 'pending'`);
       });
     },
 

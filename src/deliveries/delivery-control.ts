@@ -66,13 +66,18 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
     if (delivery.status !== 'pending') {
       throw new HttpError(409, 'not_pending', `delivery ${deliveryId} is ${delivery.status}; only a pending delivery can be retried or cancelled`);
     }
-    try {
-      await client.workflow.getHandle(delivery.workflowId).signal(name, ...args);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'not_running', `the workflow of delivery ${deliveryId} is not running`);
-      throw err;
+    // On the fast path a delivery's workflow starts just after its first attempt is recorded:
+    // give it a moment to appear before calling it gone.
+    for (let tries = 0; ; tries++) {
+      try {
+        await client.workflow.getHandle(delivery.workflowId).signal(name, ...args);
+        return delivery;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        if (tries >= 20) throw new HttpError(409, 'not_running', `the workflow of delivery ${deliveryId} is not running`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
-    return delivery;
   }
 
   return {

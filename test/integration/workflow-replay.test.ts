@@ -11,8 +11,9 @@ describe('workflow determinism', () => {
   let r: Receiver;
 
   beforeAll(async () => {
-    h = await startHarness();
-    r = await startReceiver((_q, i) => (i < 2 ? { status: 503, headers: { 'retry-after': '0' } } : { status: 200 }));
+    // Every attempt in the delivery workflow, so its history holds all three.
+    h = await startHarness({ WEBHOOK_FAST_PATH: 'false' });
+    r = await startReceiver((_q, i) => (i < 2 ? { status: 503 } : { status: 200 }));
   });
   afterAll(async () => {
     await r?.close();
