@@ -6,6 +6,12 @@ import { deliveries, logs, subscribers } from '../../src/db/schema';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
+/** The summary an event carries for the Temporal Web UI. */
+function summaryOf(event: { userMetadata?: { summary?: { data?: Uint8Array | null } | null } | null } | undefined): string | undefined {
+  const data = event?.userMetadata?.summary?.data;
+  return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
+}
+
 const SECRET_A = `whsec_${Buffer.from('a'.repeat(32)).toString('base64')}`;
 const SECRET_B = `whsec_${Buffer.from('b'.repeat(32)).toString('base64')}`;
 
@@ -27,8 +33,8 @@ describe('outbound delivery', () => {
     return r;
   }
 
-  async function subscribe(url: string, events: string[], extra: Record<string, unknown> = {}) {
-    const res = await h.admin('POST', '/subscribers', { url, events, ...extra });
+  async function subscribe(url: string, events: string[], extra: Record<string, unknown> = {}, on: Harness = h) {
+    const res = await on.admin('POST', '/subscribers', { url, events, ...extra });
     expect(res.status).toBe(201);
     return res.json as { id: string; secret: string };
   }
@@ -36,15 +42,15 @@ describe('outbound delivery', () => {
   /** A unique event name per test keeps the tests' subscribers apart. */
   const name = (base: string) => `${base}.${randomUUID().slice(0, 8)}`;
 
-  async function dispatch(event: string, data: Record<string, unknown> = {}) {
-    const res = await h.admin('POST', '/events', { event, data });
+  async function dispatch(event: string, data: Record<string, unknown> = {}, on: Harness = h) {
+    const res = await on.admin('POST', '/events', { event, data });
     expect(res.status).toBe(202);
     return res.json as { event_id: string; workflow_id: string };
   }
 
-  async function deliveryFor(eventId: string, status?: string) {
+  async function deliveryFor(eventId: string, status?: string, on: Harness = h) {
     return eventually(async () => {
-      const [d] = await h.database.db.select().from(deliveries).where(eq(deliveries.eventId, eventId));
+      const [d] = await on.database.db.select().from(deliveries).where(eq(deliveries.eventId, eventId));
       return d && (!status || d.status === status) ? d : null;
     });
   }
@@ -119,26 +125,29 @@ describe('outbound delivery', () => {
   });
 
   it('makes exactly seven attempts on the schedule, dead-letters the delivery and announces it', async () => {
+    // Temporal fires user timers at one-second resolution, so the scaled schedule is in seconds.
+    const h2 = await startHarness({ WEBHOOK_RETRY_SCHEDULE: '1s,2s,1s,2s,1s,2s' });
+    try {
     const failing = await receiver(() => ({ status: 500, body: 'down' }));
     const dlq = await receiver();
     const ev = name('doomed');
-    const sub = await subscribe(failing.url, [ev]);
-    await subscribe(dlq.url, ['webhook.delivery.dead_lettered']);
-    const { event_id } = await dispatch(ev);
+    const sub = await subscribe(failing.url, [ev], {}, h2);
+    await subscribe(dlq.url, ['webhook.delivery.dead_lettered'], {}, h2);
+    const { event_id } = await dispatch(ev, {}, h2);
 
     const reqs = await failing.waitFor(7);
-    const dead = await deliveryFor(event_id, 'dead');
+    const dead = await deliveryFor(event_id, 'dead', h2);
     const gaps = reqs.slice(1).map((q, i) => q.at - reqs[i].at);
-    [100, 150, 200, 250, 300, 350].forEach((step, i) => {
+    [1000, 2000, 1000, 2000, 1000, 2000].forEach((step, i) => {
       expect(gaps[i]).toBeGreaterThanOrEqual(step - 5);
-      expect(gaps[i]).toBeLessThan(step + 1000);
+      expect(gaps[i]).toBeLessThan(step + 1100);
     });
-    const rows = await h.database.db.select().from(logs).where(eq(logs.deliveryId, dead.id)).orderBy(logs.attempts);
+    const rows = await h2.database.db.select().from(logs).where(eq(logs.deliveryId, dead.id)).orderBy(logs.attempts);
     expect(rows.map((l) => l.attempts)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(rows.every((l) => l.outcome === 'failure' && l.responseCode === 500 && l.responseBody === 'down')).toBe(true);
     expect(rows[6].nextRetryAt).toBeNull();
 
-    const list = await h.admin('GET', `/dead-letters?subscriber_id=${sub.id}`);
+    const list = await h2.admin('GET', `/dead-letters?subscriber_id=${sub.id}`);
     expect(list.json.data.map((d: { id: string }) => d.id)).toEqual([dead.id]);
 
     const [announcement] = await dlq.waitFor(1);
@@ -150,12 +159,15 @@ describe('outbound delivery', () => {
     // Operators find it in Temporal by its search attributes.
     await eventually(async () => {
       const found = [];
-      for await (const wf of h.runtime.client.workflow.list({
+      for await (const wf of h2.runtime.client.workflow.list({
         query: `WebhookSubscriberId="${sub.id}" AND WebhookDeliveryStatus="dead"`,
       })) found.push(wf.workflowId);
       return found.length === 1 && found[0] === dead.workflowId;
     });
-  });
+    } finally {
+      await h2.stop();
+    }
+  }, 60_000);
 
   it('deactivates a subscriber whose receiver answers 410 Gone, without retrying', async () => {
     const r = await receiver(() => ({ status: 410 }));
@@ -273,9 +285,27 @@ describe('outbound delivery', () => {
       expect(detail.live).toMatchObject({ status: 'pending', maxAttempts: 3, nextAttemptAt: expect.any(Number) });
       expect(detail.live.nextAttemptAt - Date.now()).toBeGreaterThan(3_000_000);
 
+      // What an operator sees in the Temporal Web UI: summary, details, and live current details.
+      const handle = h2.runtime.client.workflow.getHandle(pending.workflowId);
+      const description = await handle.describe();
+      expect(await description.staticSummary()).toBe(`${ev} → ${new URL(r.url).host}/hook`);
+      expect(await description.staticDetails()).toContain(pending.subscriberId);
+      expect(await description.staticDetails()).toContain(event_id);
+      const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      expect(metadata.currentDetails).toMatch(/attempt 1 of 3/);
+      expect(metadata.currentDetails).toMatch(/last: 503/);
+      expect(metadata.currentDetails).toMatch(/next attempt at/);
+      const history = await handle.fetchHistory();
+      const timer = history.events!.find((e) => e.timerStartedEventAttributes);
+      expect(summaryOf(timer)).toBe('backoff 1h');
+
       expect((await h2.admin('POST', `/deliveries/${pending.id}/retry`)).status).toBe(202);
       await r.waitFor(2, 10_000);
       await eventually(async () => (await h2.admin('GET', `/deliveries/${pending.id}`)).json.status === 'succeeded');
+      const signals = (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes);
+      expect(signals.map((e) => e.workflowExecutionSignaledEventAttributes!.signalName)).toEqual(['retryNow']);
+      const activity = (await handle.fetchHistory()).events!.find((e) => e.activityTaskScheduledEventAttributes);
+      expect(summaryOf(activity)).toBe('POST attempt 2');
     } finally {
       await h2.stop();
     }

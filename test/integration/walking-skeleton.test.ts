@@ -11,7 +11,8 @@ describe('walking skeleton: gateway → event workflow → delivery workflow →
   let receiver: Receiver;
 
   beforeAll(async () => {
-    h = await startHarness();
+    // Temporal fires user timers at one-second resolution, so the scaled schedule is in seconds.
+    h = await startHarness({ WEBHOOK_RETRY_SCHEDULE: '1s,2s,1s,1s,1s,1s' });
   });
   afterAll(async () => {
     await h?.stop();
@@ -73,12 +74,12 @@ describe('walking skeleton: gateway → event workflow → delivery workflow →
     ]);
     expect(reqs.map((r) => r.headers['x-webhook-attempt'])).toEqual(['1', '2', '3']);
     expect(new Set(reqs.map((r) => r.headers['x-webhook-delivery'])).size).toBe(1);
-    // Schedule 100ms, 200ms: each gap is at least its step and late by less than a second.
+    // Schedule 1s, 2s: each gap is at least its step and late by at most about a second.
     const gaps = [reqs[1].at - reqs[0].at, reqs[2].at - reqs[1].at];
-    expect(gaps[0]).toBeGreaterThanOrEqual(95);
-    expect(gaps[0]).toBeLessThan(100 + 1000);
-    expect(gaps[1]).toBeGreaterThanOrEqual(195);
-    expect(gaps[1]).toBeLessThan(200 + 1000);
+    expect(gaps[0]).toBeGreaterThanOrEqual(995);
+    expect(gaps[0]).toBeLessThan(1000 + 1100);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1995);
+    expect(gaps[1]).toBeLessThan(2000 + 1100);
     expect(delivery.attempts).toBe(3);
   });
 
