@@ -10,13 +10,16 @@ import { DEFAULT_SOURCE, resolveSource } from './inbound/inbound-source';
 import type { IpWhitelist } from './inbound/ip-whitelist';
 import { createInboundRateLimiter } from './inbound/rate-limiter';
 import { genericVerifier } from './inbound/verifiers/generic';
+import { createMetrics, type Metrics } from './metrics/metrics';
 import { requireAdminToken } from './plugins/admin-auth';
+import { countInboundAnswers } from './plugins/inbound-metrics';
 import type { DeliveryControl } from './deliveries/delivery-control';
 import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
 import adminSourceRoutes from './routes/admin-sources';
 import adminSubscriberRoutes from './routes/admin-subscribers';
 import inboundRoutes from './routes/inbound';
+import metricsRoutes from './routes/metrics';
 import type { TransformRegistry } from './transforms/registry';
 
 export interface AppDeps {
@@ -36,11 +39,14 @@ export interface AppDeps {
   clock?: () => number;
   /** Reports whether the dependencies answer, for /health. */
   health?: () => Promise<Record<string, boolean>>;
+  /** The process's metrics, served at /metrics; the app makes a registry of its own without one. */
+  metrics?: Metrics;
 }
 
 /** Builds the Fastify app; tests call `app.inject()` on it without opening a port. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const metrics = deps.metrics ?? createMetrics();
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     trustProxy: config.WEBHOOK_TRUST_PROXY.length > 0 ? config.WEBHOOK_TRUST_PROXY : false,
@@ -55,30 +61,36 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks });
   });
 
+  await app.register(metricsRoutes, { metrics });
+
   const asnTable = deps.asnTable ?? null;
   if (config.WEBHOOK_INBOUND_ENABLED) {
-    await app.register(inboundRoutes, {
-      path: config.WEBHOOK_INBOUND_PATH,
-      bodyLimit: config.WEBHOOK_BODY_LIMIT,
-      gateway: createGateway({
-        dispatcher: deps.dispatcher,
-        rateLimiter: createInboundRateLimiter(config.WEBHOOK_RATE_LIMIT, config.WEBHOOK_RATE_LIMIT_WINDOW),
-        maxWaitSeconds: config.WEBHOOK_SYNC_MAX_WAIT,
-        now: deps.clock,
-      }),
-      defaultSource: {
-        name: DEFAULT_SOURCE,
-        verifier: genericVerifier,
-        secrets: deps.inboundSecrets,
-        whitelist: deps.whitelist,
-        maxClockSkewSeconds: config.WEBHOOK_MAX_CLOCK_SKEW,
-        validateSignature: config.WEBHOOK_VALIDATE_SIGNATURE,
-        verifyToken: null,
-      },
-      findSource: async (name: string) => {
-        const row = await deps.repos.sources.get(name);
-        return row?.active ? resolveSource(row, { asnTable, maxClockSkewSeconds: config.WEBHOOK_MAX_CLOCK_SKEW }) : undefined;
-      },
+    // The counting hooks wrap the inbound routes, so they see every answer those routes give.
+    await app.register(async (inbound) => {
+      countInboundAnswers(inbound, metrics);
+      await inbound.register(inboundRoutes, {
+        path: config.WEBHOOK_INBOUND_PATH,
+        bodyLimit: config.WEBHOOK_BODY_LIMIT,
+        gateway: createGateway({
+          dispatcher: deps.dispatcher,
+          rateLimiter: createInboundRateLimiter(config.WEBHOOK_RATE_LIMIT, config.WEBHOOK_RATE_LIMIT_WINDOW),
+          maxWaitSeconds: config.WEBHOOK_SYNC_MAX_WAIT,
+          now: deps.clock,
+        }),
+        defaultSource: {
+          name: DEFAULT_SOURCE,
+          verifier: genericVerifier,
+          secrets: deps.inboundSecrets,
+          whitelist: deps.whitelist,
+          maxClockSkewSeconds: config.WEBHOOK_MAX_CLOCK_SKEW,
+          validateSignature: config.WEBHOOK_VALIDATE_SIGNATURE,
+          verifyToken: null,
+        },
+        findSource: async (name: string) => {
+          const row = await deps.repos.sources.get(name);
+          return row?.active ? resolveSource(row, { asnTable, maxClockSkewSeconds: config.WEBHOOK_MAX_CLOCK_SKEW }) : undefined;
+        },
+      });
     });
   }
 

@@ -12,7 +12,7 @@ export async function bootProcess(roles: { api: boolean; worker: boolean }): Pro
     if (roles.api && !config.ADMIN_TOKEN) throw new ConfigError([{ variable: 'ADMIN_TOKEN', message: 'is required for the admin API' }]);
     const logger = createLogger(config.LOG_LEVEL, roles.api ? 'api' : 'worker');
     const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE, migrate: roles.api });
-    const runtime = await startRuntime({ config, database, logger, temporalAddress: config.TEMPORAL_ADDRESS, temporalUiUrl: config.TEMPORAL_UI_URL, ...roles });
+    const runtime = await startRuntime({ config, database, logger, temporalAddress: config.TEMPORAL_ADDRESS, temporalUiUrl: config.TEMPORAL_UI_URL, processMetrics: true, ...roles });
     if (runtime.app) {
       const address = await runtime.app.listen({ port: config.PORT, host: config.HOST });
       logger.info({ address }, 'api listening');

@@ -42,7 +42,7 @@ async function main() {
   }
 
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir, poolSize: config.DATABASE_POOL_SIZE });
-  const runtime = await startRuntime({ config, database, logger, temporalAddress, temporalUiUrl: temporalUi, api: true, worker: true });
+  const runtime = await startRuntime({ config, database, logger, temporalAddress, temporalUiUrl: temporalUi, api: true, worker: true, processMetrics: true });
   const address = await runtime.app!.listen({ port: config.PORT, host: config.HOST });
 
   console.log(
@@ -53,6 +53,7 @@ async function main() {
       `  Inbound      POST ${address}${config.WEBHOOK_INBOUND_PATH}`,
       `  Admin API    ${address}/admin/api   (Authorization: Bearer ${config.ADMIN_TOKEN})`,
       `  Admin UI     ${address}/admin`,
+      `  Metrics      ${address}/metrics`,
       `  Temporal UI  ${temporalUi ?? '(none)'}`,
       `  Credentials  ${path.join(dataDir, 'credentials.json')}`,
       '',

@@ -6,10 +6,15 @@ import { buildApp } from './app';
 import { retryDelays, type Config } from './config';
 import type { Database } from './db/database';
 import { createRepositories, type Repositories } from './db/repositories';
+import { createStatsRepository } from './db/stats-repository';
 import { createDeliveryControl, type DeliveryControl } from './deliveries/delivery-control';
 import { createDispatcher, type Dispatcher } from './events/dispatcher';
+import { createUnstartedEventSweeper, type UnstartedEventSweeper } from './events/unstarted-event-sweeper';
 import { loadAsnTable } from './inbound/asn-table';
 import { createIpWhitelist } from './inbound/ip-whitelist';
+import { createMetrics, type Metrics } from './metrics/metrics';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
+import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-sdk-metrics';
 import { connectClient } from './temporal/client';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
 import { startWorker, type RunningWorker, type WorkerDeps } from './worker';
@@ -24,6 +29,12 @@ export interface RuntimeOptions {
   worker: boolean;
   workflowBundlePath?: string;
   workerOptions?: WorkerDeps['workerOptions'];
+  /**
+   * This runtime owns the process's metrics: Node process metrics, the Temporal SDK's exporter
+   * and, in a worker without the api, the /metrics server on WORKER_METRICS_PORT. The entry
+   * points set it; tests that build several runtimes in one process leave it off.
+   */
+  processMetrics?: boolean;
 }
 
 export interface Runtime {
@@ -34,6 +45,12 @@ export interface Runtime {
   dispatcher: Dispatcher;
   control: DeliveryControl;
   transforms: TransformRegistry;
+  /** One registry for the process: the api's /metrics shows the worker's counts when both run here. */
+  metrics: Metrics;
+  /** The worker's own /metrics server (a worker-only process with processMetrics), or null. */
+  metricsServer: MetricsServer | null;
+  /** Starts the workflows of events recorded without one (api only; null when WEBHOOK_SWEEP_INTERVAL=0). */
+  sweeper: UnstartedEventSweeper | null;
   /** `dispatch(event, data, agentId)` for producers embedding hookyard. */
   dispatch(event: string, data: unknown, agentId?: string | null, id?: string): ReturnType<Dispatcher['dispatch']>;
   stop(): Promise<void>;
@@ -44,6 +61,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, database, logger } = options;
   const repos = createRepositories(database.db);
   const transforms = createTransformRegistry();
+  const stats = createStatsRepository(database.db);
+  const metrics = createMetrics({ queueDepth: () => stats.countPendingDeliveries(), processMetrics: options.processMetrics, logger });
   const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const dispatcher = createDispatcher({
     repos,
@@ -64,8 +83,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   let worker: RunningWorker | null = null;
   let app: FastifyInstance | null = null;
+  let sweeper: UnstartedEventSweeper | null = null;
+  let metricsServer: MetricsServer | null = null;
   try {
     if (options.worker) {
+      const sdkMetrics = options.processMetrics && config.TEMPORAL_SDK_METRICS ? await reserveSdkMetricsEndpoint() : null;
       worker = await startWorker({
         config,
         repos,
@@ -75,7 +97,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         adminUrl: `${publicUrl}/admin`,
         workflowBundlePath: options.workflowBundlePath,
         workerOptions: options.workerOptions,
+        metrics,
+        sdkMetrics,
       });
+      if (worker.sdkMetrics) metrics.addAppendix(scrapeSdkMetrics(worker.sdkMetrics.url));
+      if (options.processMetrics && !options.api && config.WORKER_METRICS_PORT > 0) {
+        metricsServer = await startMetricsServer({ metrics, port: config.WORKER_METRICS_PORT, host: config.HOST, logger }).catch((err: Error) => {
+          throw new Error(`WORKER_METRICS_PORT=${config.WORKER_METRICS_PORT}: the worker metrics server could not listen (${err.message}); pick another port or 0 to turn it off`);
+        });
+        logger.info({ url: `${metricsServer.url}/metrics` }, 'worker metrics listening');
+      }
     }
     if (options.api) {
       if (!config.ADMIN_TOKEN) throw new Error('ADMIN_TOKEN is required to serve the admin API');
@@ -92,6 +123,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         asnTable,
         adminToken: config.ADMIN_TOKEN,
         inboundSecrets: config.WEBHOOK_INBOUND_SECRET ? config.WEBHOOK_INBOUND_SECRET.split(',').map((s) => s.trim()) : [],
+        metrics,
         health: async () => ({
           database: await database.db
             .execute(sql`select 1`)
@@ -104,8 +136,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           worker: worker ? worker.worker.getState() === 'RUNNING' : true,
         }),
       });
+      if (config.WEBHOOK_SWEEP_INTERVAL > 0) {
+        sweeper = createUnstartedEventSweeper({ events: repos.events, dispatcher, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
+        sweeper.start();
+      }
     }
   } catch (err) {
+    await sweeper?.stop();
+    await app?.close();
+    await metricsServer?.close();
     await worker?.stop();
     await client.connection.close();
     throw err;
@@ -119,9 +158,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     dispatcher,
     control,
     transforms,
+    metrics,
+    metricsServer,
+    sweeper,
     dispatch: (event, data, agentId = null, id) => dispatcher.dispatch({ source: 'api', type: event, data, agentId, externalId: id }),
     async stop() {
+      await sweeper?.stop();
       await app?.close();
+      await metricsServer?.close();
       await worker?.stop();
       await client.connection.close();
     },

@@ -88,6 +88,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       http,
       transforms: deps.transforms,
       logger: deps.logger,
+      metrics: deps.metrics,
       adminUrl: deps.adminUrl,
       config: {
         retryDelaysMs: retryDelays(config),

@@ -1,0 +1,104 @@
+import type { Logger } from 'pino';
+import type { EventRepository } from '../db/event-repository';
+import type { Dispatcher } from './dispatcher';
+
+export interface UnstartedEventSweeperOptions {
+  events: Pick<EventRepository, 'listUnstarted' | 'markWorkflowStarted'>;
+  dispatcher: Pick<Dispatcher, 'startWorkflow'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Between the end of one sweep and the start of the next (WEBHOOK_SWEEP_INTERVAL); 0 never sweeps. */
+  intervalMs: number;
+  /** Younger rows may belong to a request still between its insert and its start. */
+  minAgeMs?: number;
+  batchSize?: number;
+  now?: () => number;
+}
+
+export interface SweepResult {
+  /** Workflows this sweep started. */
+  started: number;
+  /** Rows whose workflow was running already (the start happened but the mark did not). */
+  alreadyStarted: number;
+  /** Whether a start failed; the sweep stops there and the next one retries. */
+  interrupted: boolean;
+}
+
+export const SWEEP_MIN_AGE_MS = 10_000;
+
+/**
+ * Starts the workflows of events that were recorded but never started (SPEC S3: a crash
+ * between the insert and the start must not leave an event unprocessed). The start is
+ * idempotent, since the workflow id comes from the event key, so several API processes may
+ * sweep at once.
+ */
+export function createUnstartedEventSweeper(options: UnstartedEventSweeperOptions) {
+  const { events, dispatcher, logger, intervalMs } = options;
+  const minAgeMs = options.minAgeMs ?? SWEEP_MIN_AGE_MS;
+  const batchSize = options.batchSize ?? 100;
+  const now = options.now ?? (() => Date.now());
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> | null = null;
+  let stopped = false;
+
+  async function sweepOnce(): Promise<SweepResult> {
+    const result: SweepResult = { started: 0, alreadyStarted: 0, interrupted: false };
+    const cutoff = new Date(now() - minAgeMs);
+    for (;;) {
+      const batch = await events.listUnstarted(cutoff, batchSize);
+      for (const event of batch) {
+        if (stopped) return result;
+        let startedHere: boolean;
+        try {
+          startedHere = await dispatcher.startWorkflow(event);
+        } catch {
+          // The dispatcher has logged why; Temporal is likely down, so the rest would fail too.
+          result.interrupted = true;
+          return result;
+        }
+        await events.markWorkflowStarted(event.id);
+        if (startedHere) result.started++;
+        else result.alreadyStarted++;
+        logger.warn(
+          { eventId: event.id, workflowId: event.workflowId, event: event.type, startedHere },
+          startedHere ? 'started the workflow of an event recorded without one' : 'marked an event whose workflow had started',
+        );
+      }
+      // Each row handled is marked, so the next page holds only rows not seen yet.
+      if (batch.length < batchSize) return result;
+    }
+  }
+
+  function tick(): void {
+    running = sweepOnce()
+      .catch((err: unknown) => logger.error({ err }, 'unstarted-event sweep failed'))
+      .finally(() => {
+        running = null;
+        if (!stopped) schedule(intervalMs);
+      });
+  }
+
+  function schedule(delayMs: number): void {
+    timer = setTimeout(tick, delayMs);
+    timer.unref();
+  }
+
+  return {
+    sweepOnce,
+
+    /** Sweeps now (what a crash left behind), then every interval after each sweep ends. */
+    start(): void {
+      if (intervalMs <= 0 || timer || running || stopped) return;
+      schedule(0);
+    },
+
+    /** Stops sweeping and waits for a sweep in progress to end. */
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await running;
+    },
+  };
+}
+
+export type UnstartedEventSweeper = ReturnType<typeof createUnstartedEventSweeper>;
