@@ -8,6 +8,8 @@ export interface ReceivedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Set when the connection closes: whether the whole answer was written before it did. */
+  answered?: boolean;
 }
 
 export interface Reply {
@@ -36,7 +38,8 @@ export async function startReceiver(responder: Responder = () => ({ status: 200,
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
-      const received = { at: Date.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const received: ReceivedRequest = { at: Date.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      res.once('close', () => (received.answered = res.writableFinished));
       const index = requests.push(received) - 1;
       for (const w of waiters.filter((w) => requests.length >= w.count)) w.resolve();
       const reply = await respond(received, index);
