@@ -32,8 +32,6 @@ export async function sendAttempt(
     const timestamp = Math.floor((event.occurredAt ?? event.receivedAt).getTime() / 1000);
     const envelope = { event: event.type, timestamp, data: event.payload };
     bodyText = JSON.stringify(deps.transforms.apply(subscriber.transform, { id: event.id, type: event.type, timestamp, agentId: event.agentId }, envelope));
-    // Frozen at the first attempt: retries and replays send these exact bytes.
-    await deps.repos.deliveries.freezeBody(delivery.id, bodyText);
   }
   const headers: Record<string, string> = {
     ...subscriber.headers,
@@ -71,7 +69,10 @@ export async function sendAttempt(
     await deps.repos.subscribers.setActive(subscriber.id, false, `the receiver answered 410 Gone on ${new Date(at).toISOString()}`);
   }
   if (result.outcome === 'refused') deps.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId, reason: result.error }, 'delivery target refused');
-  return { result, record: toRecord(delivery, result, retryDelaysMs, { body: bodyText, headers, responseBody }) };
+  const record = toRecord(delivery, result, retryDelaysMs, { body: bodyText, headers, responseBody });
+  // Frozen with the first attempt's record: retries and replays send these exact bytes.
+  if (delivery.requestBody === null) record.update.requestBody = bodyText;
+  return { result, record };
 }
 
 /** Persists attempts (one transaction) and counts them in the metrics. */

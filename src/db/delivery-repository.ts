@@ -9,6 +9,8 @@ export type NewLog = typeof logs.$inferInsert;
 
 export interface DeliveryUpdate {
   status?: DeliveryStatus;
+  /** Only ever set once: the first attempt freezes the body. */
+  requestBody?: string;
   attempts?: number;
   lastResponseCode?: number | null;
   lastError?: string | null;
@@ -68,10 +70,6 @@ export function createDeliveryRepository(db: Db) {
         .where(inArray(deliveries.id, ids));
     },
 
-    async freezeBody(id: string, body: string): Promise<void> {
-      await db.update(deliveries).set({ requestBody: body }).where(and(eq(deliveries.id, id), sql`${deliveries.requestBody} is null`));
-    },
-
     async update(id: string, patch: DeliveryUpdate): Promise<void> {
       await db.update(deliveries).set(deliveryPatch(patch)).where(eq(deliveries.id, id));
     },
@@ -102,7 +100,7 @@ export function createDeliveryRepository(db: Db) {
           });
         const values = records.map(
           ({ log, update }) =>
-            sql`(${log.deliveryId}::text, ${update.status ?? null}::text, ${update.attempts ?? log.attempts}::int, ${update.lastResponseCode ?? null}::int, ${update.lastError ?? null}::text, ${update.nextAttemptAt ? update.nextAttemptAt.toISOString() : null}::timestamptz)`,
+            sql`(${log.deliveryId}::text, ${update.status ?? null}::text, ${update.attempts ?? log.attempts}::int, ${update.lastResponseCode ?? null}::int, ${update.lastError ?? null}::text, ${update.nextAttemptAt ? update.nextAttemptAt.toISOString() : null}::timestamptz, ${update.requestBody ?? null}::text)`,
         );
         // Only a pending delivery moves: a late duplicate of an attempt must not undo a terminal status.
         await tx.execute(sql`
@@ -113,8 +111,9 @@ export function createDeliveryRepository(db: Db) {
             last_error = v.error,
             next_attempt_at = v.next,
             updated_at = now(),
-            completed_at = case when v.status is not null and v.status <> 'pending' then now() else d.completed_at end
-          from (values ${sql.join(values, sql`, `)}) as v(id, status, attempts, code, error, next)
+            completed_at = case when v.status is not null and v.status <> 'pending' then now() else d.completed_at end,
+            request_body = coalesce(d.request_body, v.body)
+          from (values ${sql.join(values, sql`, `)}) as v(id, status, attempts, code, error, next, body)
           where d.id = v.id and d.status = 'pending'`);
       });
     },

@@ -1,0 +1,144 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { Connection } from '@temporalio/client';
+import { findTemporalCli } from '../../src/temporal/cli-path';
+import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { startPostgres, type PostgresServer } from '../../test/helpers/postgres-server';
+
+// The system under benchmark, as in production: a real PostgreSQL, a Temporal dev server, and
+// the api and worker as separate processes; plus a receiver process on loopback.
+
+const root = path.resolve(__dirname, '../..');
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+export const INBOUND_SECRET = 'bench-inbound-secret';
+
+export interface Stack {
+  apiUrl: string;
+  receiverUrl: string;
+  pg: PostgresServer;
+  temporal: DevServer;
+  databaseUrl: string;
+  processes: { api: ChildProcess; worker: ChildProcess; receiver: ChildProcess };
+  admin(method: string, url: string, body?: unknown): Promise<any>;
+  receiverStats(): Promise<{ count: number; unique: number; duplicates: number; last: number; p50: number | null; p99: number | null; max: number | null; attempts: Record<string, number[]> }>;
+  resetReceiver(mode?: 'ok' | 'fail' | 'flaky'): Promise<void>;
+  rssMb(): { api: number; worker: number };
+  sql: postgres.Sql;
+  stop(): Promise<void>;
+}
+
+function rssOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Math.round(kb / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${url} not healthy within ${timeoutMs} ms`);
+}
+
+/** The worker is ready when Temporal sees it polling the task queue. */
+async function waitForPollers(address: string, taskQueue: string, worker: ChildProcess): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    for (let i = 0; i < 600; i++) {
+      if (worker.exitCode !== null) throw new Error(`worker exited with ${worker.exitCode}`);
+      const res = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 2 });
+      if ((res.pollers ?? []).length > 0) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('the worker never polled its task queue');
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  const cli = findTemporalCli(undefined, process.env.PATH);
+  if (!cli) throw new Error('no temporal CLI: run `bash scripts/setup.sh --test`');
+  const [pg, temporal] = await Promise.all([startPostgres(), startDevServer({ cliPath: cli, uiPort: null })]);
+  const admin = postgres(pg.url(), { max: 1, onnotice: () => undefined });
+  await admin.unsafe('create database hookyard');
+  await admin.end();
+  const databaseUrl = pg.url('hookyard');
+
+  const receiver = fork(path.join(__dirname, 'receiver.ts'), ['0', 'ok'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const receiverPort = await new Promise<number>((resolve) => receiver.once('message', (m: { port: number }) => resolve(m.port)));
+
+  const port = await freePort();
+  const baseEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporal.address,
+    ADMIN_TOKEN,
+    WEBHOOK_INBOUND_SECRET: INBOUND_SECRET,
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    WORKER_METRICS_PORT: '0',
+    ...env,
+  };
+  const api = spawn(process.execPath, ['--import', 'tsx', 'src/api.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const apiUrl = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${apiUrl}/health`, api);
+  const worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  await waitForPollers(temporal.address, env.TEMPORAL_TASK_QUEUE ?? 'webhooks', worker);
+  const sql = postgres(databaseUrl, { max: 2, onnotice: () => undefined });
+  const receiverUrl = `http://127.0.0.1:${receiverPort}/hook`;
+
+  return {
+    apiUrl,
+    receiverUrl,
+    pg,
+    temporal,
+    databaseUrl,
+    processes: { api, worker, receiver },
+    sql,
+    async admin(method, url, body) {
+      const res = await fetch(`${apiUrl}/admin/api${url}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return res.status === 204 ? null : res.json();
+    },
+    async receiverStats() {
+      return (await (await fetch(`http://127.0.0.1:${receiverPort}/__stats`)).json()) as never;
+    },
+    async resetReceiver(mode = 'ok') {
+      await fetch(`http://127.0.0.1:${receiverPort}/__reset?mode=${mode}`, { method: 'POST' });
+    },
+    rssMb: () => ({ api: rssOf(api.pid), worker: rssOf(worker.pid) }),
+    async stop() {
+      await sql.end();
+      for (const p of [api, worker]) p.kill('SIGTERM');
+      await Promise.all([api, worker].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+      receiver.kill('SIGKILL');
+      await temporal.stop();
+      pg.stop();
+    },
+  };
+}
+
+export function machine(): string {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+}

@@ -1,0 +1,77 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { benchCeiling } from './ceiling';
+import { benchCost, benchPendingRss } from './cost';
+import { benchDeliveryShape, benchSteadyLatency, printDelivery } from './delivery';
+import { benchIngest } from './ingest';
+import { machine, startStack } from './lib/stack';
+import { table } from './lib/stats';
+import { benchRetryTiming } from './retry-timing';
+
+// `npm run bench [-- names...]`: ceiling ingest delivery timing cost rss. Each writes its
+// figures to bench/results/<name>-<time>.json and prints a table. Fast path and
+// workflow-per-delivery run in the same invocation, so their ratio is measured under the same load.
+
+const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss'];
+const chosen = process.argv.slice(2).filter((a) => all.includes(a));
+const run = chosen.length ? chosen : all;
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const outDir = path.resolve(__dirname, 'results');
+
+function save(name: string, data: unknown) {
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${name}-${stamp}.json`);
+  writeFileSync(file, JSON.stringify({ machine: machine(), at: new Date().toISOString(), data }, null, 2));
+  console.log(`→ ${path.relative(process.cwd(), file)}`);
+}
+
+async function withStack<T>(env: Record<string, string>, fn: (stack: Awaited<ReturnType<typeof startStack>>) => Promise<T>): Promise<T> {
+  const stack = await startStack(env);
+  try {
+    return await fn(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function main() {
+  console.log(`machine: ${machine()}`);
+  const modes: { label: string; env: Record<string, string> }[] = [
+    { label: 'fast path', env: { WEBHOOK_FAST_PATH: 'true', WEBHOOK_CONCURRENCY: '100', WEBHOOK_FANOUT_CONCURRENCY: '64' } },
+    { label: 'workflow per delivery', env: { WEBHOOK_FAST_PATH: 'false', WEBHOOK_CONCURRENCY: '100' } },
+  ];
+
+  if (run.includes('ceiling')) save('ceiling', await withStack({}, (s) => benchCeiling(s)));
+  if (run.includes('ingest')) save('ingest', await withStack(modes[0].env, (s) => benchIngest(s)));
+  if (run.includes('delivery')) {
+    const rows: Record<string, unknown>[] = [];
+    const steady: Record<string, unknown>[] = [];
+    for (const mode of modes) {
+      await withStack(mode.env, async (s) => {
+        const shapes = mode.label === 'fast path' ? [{ events: 1000, subscribers: 10 }, { events: 10, subscribers: 1000 }] : [{ events: 100, subscribers: 10 }, { events: 1, subscribers: 1000 }];
+        for (const shape of shapes) rows.push(await benchDeliveryShape(s, shape, mode.label));
+        steady.push(await benchSteadyLatency(s, mode.label));
+      });
+    }
+    printDelivery(rows, steady);
+    save('delivery', { throughput: rows, steady });
+  }
+  if (run.includes('timing')) save('timing', await withStack(modes[0].env, (s) => benchRetryTiming(s, [1000, 2000, 5000, 10000])));
+  if (run.includes('cost')) {
+    const rows = [];
+    for (const mode of modes) rows.push(...(await withStack(mode.env, (s) => benchCost(s, mode.label))));
+    table('Cost per delivery, both modes', rows);
+    save('cost', rows);
+  }
+  if (run.includes('rss')) {
+    save('rss', await withStack({ ...modes[0].env, WEBHOOK_RETRY_SCHEDULE: '1h' }, (s) => benchPendingRss(s, modes[0].label, 10_000)));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
