@@ -86,6 +86,8 @@ export const configSchema = z
     WEBHOOK_TRUST_PROXY: list,
     /** Requests per source and client IP in each WEBHOOK_RATE_LIMIT_WINDOW; 0 turns the limit off. */
     WEBHOOK_RATE_LIMIT: int(0),
+    /** `start`: answer once the workflow started (SPEC S3). `commit`: once the event row is committed. */
+    WEBHOOK_ACK_AFTER: z.enum(['start', 'commit']).default('start'),
     WEBHOOK_RATE_LIMIT_WINDOW: duration('1m').pipe(z.number().min(1000, 'must be at least 1s')),
     /** The longest `Prefer: wait=<seconds>` the gateway honours. */
     WEBHOOK_SYNC_MAX_WAIT: int(30),

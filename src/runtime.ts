@@ -70,6 +70,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
     logger,
+    ackAfter: config.WEBHOOK_ACK_AFTER,
   });
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const control = createDeliveryControl({
@@ -165,6 +166,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async stop() {
       await sweeper?.stop();
       await app?.close();
+      // Acknowledged events whose workflow is still starting: finish them before leaving.
+      await Promise.race([dispatcher.drained(), new Promise((r) => setTimeout(r, 10_000))]);
       await metricsServer?.close();
       await worker?.stop();
       await client.connection.close();

@@ -18,6 +18,14 @@ export interface DispatcherOptions {
   taskQueue: string;
   searchAttributes: boolean;
   logger: Logger;
+  /**
+   * `start` (the default, SPEC S3): answer once the event is durable and its workflow started.
+   * `commit`: answer once the event row is committed and start its workflow in the background;
+   * the unstarted-event sweeper is the backstop if this process dies first.
+   */
+  ackAfter?: 'start' | 'commit';
+  /** Background workflow starts in flight at once (`commit` mode). */
+  startConcurrency?: number;
 }
 
 /**
@@ -26,7 +34,7 @@ export interface DispatcherOptions {
  * second start. An event whose row exists but whose workflow never started (a crash between
  * the two) is started on its next delivery attempt instead of being answered as a duplicate.
  */
-export function createDispatcher({ repos, client, taskQueue, searchAttributes, logger }: DispatcherOptions) {
+export function createDispatcher({ repos, client, taskQueue, searchAttributes, logger, ackAfter = 'start', startConcurrency = 32 }: DispatcherOptions) {
   async function startWorkflow(event: EventRow): Promise<boolean> {
     const args: EventWorkflowInput = { eventId: event.id, eventType: event.type, searchAttributes };
     try {
@@ -46,6 +54,25 @@ export function createDispatcher({ repos, client, taskQueue, searchAttributes, l
     }
   }
 
+  // `commit` mode: workflows start behind the answer, a bounded number at a time.
+  const queue: EventRow[] = [];
+  let inFlight = 0;
+  const idle: (() => void)[] = [];
+  const pump = () => {
+    while (inFlight < startConcurrency && queue.length > 0) {
+      const event = queue.shift()!;
+      inFlight++;
+      startWorkflow(event)
+        .then(() => repos.events.markWorkflowStarted(event.id))
+        .catch((err) => logger.warn({ err, eventId: event.id }, 'background start failed; the sweeper will retry it'))
+        .finally(() => {
+          inFlight--;
+          pump();
+          if (inFlight === 0 && queue.length === 0) idle.splice(0).forEach((resolve) => resolve());
+        });
+    }
+  };
+
   return {
     async dispatch(draft: EventDraft): Promise<DispatchResult> {
       const normalized = normalizeEvent(draft);
@@ -58,6 +85,13 @@ export function createDispatcher({ repos, client, taskQueue, searchAttributes, l
       }
       const { event, created } = stored;
       if (!created && event.workflowStartedAt) return { status: 'duplicate', event, workflowId: event.workflowId };
+      if (ackAfter === 'commit') {
+        // Durable now: answer, and start the workflow behind the answer (a repeat of a row that
+        // never started queues it again; Temporal refuses a second start).
+        queue.push(event);
+        pump();
+        return { status: created ? 'received' : 'duplicate', event, workflowId: event.workflowId };
+      }
       const startedHere = await startWorkflow(event);
       await repos.events.markWorkflowStarted(event.id).catch((err) => logger.warn({ err, eventId: event.id }, 'could not mark the workflow started'));
       // Of concurrent repeats, only the request whose start created the workflow answers "received".
@@ -81,6 +115,12 @@ export function createDispatcher({ repos, client, taskQueue, searchAttributes, l
     },
 
     startWorkflow,
+
+    /** Resolves when no background start is queued or in flight. */
+    drained(): Promise<void> {
+      if (inFlight === 0 && queue.length === 0) return Promise.resolve();
+      return new Promise((resolve) => idle.push(resolve));
+    },
   };
 }
 
