@@ -5,7 +5,7 @@ import { table } from './lib/stats';
 
 // Ingest: signed POST /webhook/inbound with unique ids at fixed offered rates, then at max rate.
 
-export async function benchIngest(stack: Stack, seconds = 10) {
+export async function benchIngest(stack: Stack, label: string, seconds = 10) {
   const rows = [];
   for (const rate of [100, 500, 1000, 0]) {
     const out = execFileSync(
@@ -15,6 +15,7 @@ export async function benchIngest(stack: Stack, seconds = 10) {
     );
     const r = JSON.parse(out);
     rows.push({
+      mode: label,
       offered: rate === 0 ? 'max' : `${rate}/s`,
       accepted_per_s: Math.round(r.ok / r.seconds),
       non2xx: r.non2xx,
@@ -26,6 +27,6 @@ export async function benchIngest(stack: Stack, seconds = 10) {
     // Let the worker drain the workflows this burst started before the next rate.
     await new Promise((res) => setTimeout(res, 3000));
   }
-  table('Ingest: signed POST /webhook/inbound, unique ids', rows);
+  table(`Ingest (${label}): signed POST /webhook/inbound, unique ids`, rows);
   return rows;
 }

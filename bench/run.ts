@@ -42,7 +42,15 @@ async function main() {
   ];
 
   if (run.includes('ceiling')) save('ceiling', await withStack({}, (s) => benchCeiling(s)));
-  if (run.includes('ingest')) save('ingest', await withStack(modes[0].env, (s) => benchIngest(s)));
+  if (run.includes('ingest')) {
+    const rows = [];
+    for (const ack of ['start', 'commit']) {
+      const r = await withStack({ ...modes[0].env, WEBHOOK_ACK_AFTER: ack }, (s) => benchIngest(s, `WEBHOOK_ACK_AFTER=${ack}`));
+      rows.push(...r);
+    }
+    table('Ingest, both acknowledgement modes', rows);
+    save('ingest', rows);
+  }
   if (run.includes('delivery')) {
     const rows: Record<string, unknown>[] = [];
     const steady: Record<string, unknown>[] = [];
