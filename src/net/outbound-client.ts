@@ -70,21 +70,29 @@ export function createOutboundClient(policy: AddressPolicy, connections = 32): O
         const reason = refusalReason(policy, host);
         if (reason) throw new TargetRefusedError(target.host, reason);
       }
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const res = await request(target, {
-        method: 'POST',
-        body,
-        headers,
-        dispatcher: agent,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      return {
-        statusCode: res.statusCode,
-        headers: res.headers,
-        body: await readCapped(res.body, MAX_LOGGED_BODY_BYTES),
-      };
+      // The timeout bounds the whole attempt, the body included: a receiver dripping a byte at a
+      // time must not hold a delivery slot. Not AbortSignal.timeout(): combined with
+      // AbortSignal.any it is only weakly held, and a garbage collection mid-request cancels it.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new DOMException(`the attempt took over ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+      try {
+        const res = await request(target, {
+          method: 'POST',
+          body,
+          headers,
+          dispatcher: agent,
+          signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
+        return {
+          statusCode: res.statusCode,
+          headers: res.headers,
+          body: await readCapped(res.body, MAX_LOGGED_BODY_BYTES),
+        };
+      } finally {
+        clearTimeout(timer);
+      }
     },
     close: () => agent.close(),
   };

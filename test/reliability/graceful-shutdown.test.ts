@@ -52,7 +52,7 @@ describe('graceful shutdown', () => {
     const retry = await h.admin('POST', '/events', { event: retryEvent, data: {} });
     expect(retry.status).toBe(202);
     // The second attempts run in the delivery workflows' activities, each answered after 3 s.
-    await eventually(async () => receiver!.requests.some((r) => r.headers['x-webhook-attempt'] === '2'), 30_000, 20);
+    await eventually(async () => receiver!.requests.filter((r) => r.headers['x-webhook-attempt'] === '2').length === RETRYING, 30_000, 20);
     const fanOut = await h.admin('POST', '/events', { event: fanOutEvent, data: {} });
     expect(fanOut.status).toBe(202);
     await eventually(async () => receiver!.requests.some((r) => r.url.includes('/f')), 30_000, 20);
@@ -70,7 +70,6 @@ describe('graceful shutdown', () => {
     // Every POST it made was answered in full: none was cut off by the shutdown.
     await eventually(async () => receiver!.requests.every((r) => r.answered !== undefined), 5_000, 50);
     expect(receiver.requests.filter((r) => r.answered === false)).toEqual([]);
-    const sentBeforeExit = receiver.requests.length;
     expect(receiver.requests.filter((r) => r.url.includes('/f')).length).toBe(FAN_OUT);
 
     const second = spawnService('worker', env);
@@ -86,7 +85,6 @@ describe('graceful shutdown', () => {
       250,
     );
     // Nothing was sent again: each fan-out delivery once, each retrying one twice.
-    expect(receiver.requests.length).toBe(sentBeforeExit);
     expect(receiver.requests.length).toBe(FAN_OUT + 2 * RETRYING);
     expect(new Set(receiver.requests.map((r) => `${r.headers['x-webhook-delivery']}/${r.headers['x-webhook-attempt']}`)).size).toBe(receiver.requests.length);
     expect(rows.filter((d) => d.attempts === 2).length).toBe(RETRYING);
