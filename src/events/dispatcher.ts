@@ -26,7 +26,15 @@ export interface DispatcherOptions {
   ackAfter?: 'start' | 'commit';
   /** Background workflow starts in flight at once (`commit` mode). */
   startConcurrency?: number;
+  /**
+   * How long a workflow start may take before the request is refused with 503. Without a
+   * deadline the client retries a down server for as long as it is down, holding the sender.
+   */
+  startTimeoutMs?: number;
 }
+
+/** Long enough for a loaded server, short enough for a sender waiting on the answer. */
+export const WORKFLOW_START_TIMEOUT_MS = 5_000;
 
 /**
  * Records an event and starts its workflow. The row comes first, so nothing is acknowledged
@@ -34,18 +42,30 @@ export interface DispatcherOptions {
  * second start. An event whose row exists but whose workflow never started (a crash between
  * the two) is started on its next delivery attempt instead of being answered as a duplicate.
  */
-export function createDispatcher({ repos, client, taskQueue, searchAttributes, logger, ackAfter = 'start', startConcurrency = 32 }: DispatcherOptions) {
+export function createDispatcher({
+  repos,
+  client,
+  taskQueue,
+  searchAttributes,
+  logger,
+  ackAfter = 'start',
+  startConcurrency = 32,
+  startTimeoutMs = WORKFLOW_START_TIMEOUT_MS,
+}: DispatcherOptions) {
   async function startWorkflow(event: EventRow): Promise<boolean> {
     const args: EventWorkflowInput = { eventId: event.id, eventType: event.type, searchAttributes };
     try {
-      await client.workflow.start('eventWorkflow', {
-        workflowId: event.workflowId,
-        taskQueue,
-        args: [args],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        staticSummary: `${event.type} from ${event.source}`,
-        staticDetails: `**Event** \`${event.id}\`\n- type: \`${event.type}\`\n- source: \`${event.source}\` · key \`${event.externalId}\``,
-      });
+      // A start that times out may still have happened: the retry then finds it and answers "duplicate".
+      await client.withDeadline(Date.now() + startTimeoutMs, () =>
+        client.workflow.start('eventWorkflow', {
+          workflowId: event.workflowId,
+          taskQueue,
+          args: [args],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: `${event.type} from ${event.source}`,
+          staticDetails: `**Event** \`${event.id}\`\n- type: \`${event.type}\`\n- source: \`${event.source}\` · key \`${event.externalId}\``,
+        }),
+      );
       return true;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
