@@ -85,7 +85,8 @@ export function createFanOutActivities(deps: ActivityDeps) {
         const batch = pending;
         pending = [];
         await recordAttempts(deps, batch);
-        ctx.heartbeat({ recorded: succeeded + failed + needRetry.length });
+        // Local activities cannot heartbeat; the workflow task's own heartbeat covers them.
+        if (!ctx.info.isLocal) ctx.heartbeat({ recorded: succeeded + failed + needRetry.length });
       };
       await eachLimited(fresh, config.batchConcurrency, async (row) => {
         const { result, record } = await sendAttempt(deps, row, 1, ctx.cancellationSignal);

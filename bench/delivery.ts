@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Stack } from './lib/stack';
 import { table } from './lib/stats';
 
@@ -17,7 +18,9 @@ async function dispatchAll(stack: Stack, event: string, count: number, concurren
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         next++;
-        await stack.admin('POST', '/events', { event, data: { sentAt: Date.now() } });
+        // A unique id: two events with equal content in the same millisecond would be one event.
+        const res = await stack.admin('POST', '/events', { event, id: randomUUID(), data: { sentAt: Date.now() } });
+        if (res.status !== 'received') throw new Error(`dispatch answered ${JSON.stringify(res)}`);
       }
     }),
   );
@@ -74,7 +77,7 @@ export async function benchSteadyLatency(stack: Stack, label: string, perSecond 
     const due = started + (i * 1000) / eventsPerSecond;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    void stack.admin('POST', '/events', { event, data: { sentAt: Date.now() } });
+    void stack.admin('POST', '/events', { event, id: randomUUID(), data: { sentAt: Date.now() } });
   }
   const stats = await waitForReceipts(stack, total * subscribers, 120_000);
   return { mode: label, rate: `${perSecond} deliveries/s`, deliveries: total * subscribers, p50_ms: stats.p50, p99_ms: stats.p99, max_ms: stats.max };

@@ -25,11 +25,21 @@ function save(name: string, data: unknown) {
   console.log(`→ ${path.relative(process.cwd(), file)}`);
 }
 
+let current: Awaited<ReturnType<typeof startStack>> | null = null;
+// An interrupted run still stops the servers and processes it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 async function withStack<T>(env: Record<string, string>, fn: (stack: Awaited<ReturnType<typeof startStack>>) => Promise<T>): Promise<T> {
   const stack = await startStack(env);
+  current = stack;
   try {
     return await fn(stack);
   } finally {
+    current = null;
     await stack.stop();
   }
 }

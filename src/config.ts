@@ -111,6 +111,8 @@ export const configSchema = z
     WEBHOOK_FAST_PATH: bool(true),
     /** First attempts in flight at once within one fan-out batch. */
     WEBHOOK_FANOUT_CONCURRENCY: int(50, 1),
+    /** Run the fan-out as a local activity: fewer history events, no task-queue round trip. */
+    WEBHOOK_LOCAL_FANOUT: bool(true),
     WEBHOOK_ALLOW_PRIVATE_TARGETS: bool(false),
     WEBHOOK_PRIVATE_TARGET_ALLOWLIST: list,
     WEBHOOK_SECRET_GRACE: duration('24h'),

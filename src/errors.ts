@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { within } from './deadline';
 
 /** Thrown when a request must be answered with a documented error code: `{error, message, details?}`. */
 export class HttpError extends Error {
@@ -22,6 +23,32 @@ export class UnavailableError extends HttpError {
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} was not found`);
 
+/**
+ * Bounds a call to a dependency: a failure, or no answer within `ms`, becomes a 503. The call
+ * may still complete later, so use it only for reads and idempotent writes.
+ */
+export async function orUnavailable<T>(op: Promise<T>, ms: number, message: string, onError?: (err: unknown) => void): Promise<T> {
+  try {
+    return await within(op, ms);
+  } catch (err) {
+    onError?.(err);
+    throw new UnavailableError(message);
+  }
+}
+
+// postgres-js connection errors, and the SQLSTATE classes 08 (connection exception) and 57
+// (operator intervention: the server is shutting down or starting up).
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+
+/** Whether an error (or its cause) says the database cannot be reached, rather than that a query is wrong. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (CONNECTION_CODES.has(code) || /^(08|57)[0-9A-Z]{3}$/.test(code)) return true;
+  }
+  return false;
+}
+
 /** One handler turns every error into the JSON error contract and never leaks a 5xx message. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
@@ -30,6 +57,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (err.validation) {
       return reply.code(400).send({ error: 'invalid_request', message: err.message, details: err.validation });
+    }
+    if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err }, 'database unavailable');
+      const unavailable = new UnavailableError('the database is unavailable; retry the request');
+      return reply.code(503).headers(unavailable.headers).send({ error: unavailable.code, message: unavailable.message });
     }
     const status = err.statusCode ?? 500;
     if (status >= 500) {

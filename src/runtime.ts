@@ -71,6 +71,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
     logger,
     ackAfter: config.WEBHOOK_ACK_AFTER,
+    localFanOut: config.WEBHOOK_LOCAL_FANOUT,
   });
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const control = createDeliveryControl({

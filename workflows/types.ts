@@ -9,6 +9,8 @@ export interface EventWorkflowInput {
   soFar?: Omit<EventWorkflowResult, 'eventId'>;
   /** Upsert the custom search attributes (false on clusters that have not registered them). */
   searchAttributes: boolean;
+  /** Run the fan-out as a local activity (fewer history events, no task-queue round trip). */
+  localFanOut?: boolean;
 }
 
 export interface EventWorkflowResult {

@@ -2,7 +2,8 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Clien
 import type { Logger } from 'pino';
 import type { EventRow } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
-import { UnavailableError } from '../errors';
+import { within } from '../deadline';
+import { UnavailableError, orUnavailable } from '../errors';
 import type { EventWorkflowInput, EventWorkflowResult } from '../../workflows/types';
 import { normalizeEvent, toEventRow, type EventDraft } from './normalized-event';
 
@@ -31,10 +32,15 @@ export interface DispatcherOptions {
    * deadline the client retries a down server for as long as it is down, holding the sender.
    */
   startTimeoutMs?: number;
+  /** How long an event-row write may take before the request is refused with 503. */
+  storeTimeoutMs?: number;
+  /** Event workflows run their fan-out as a local activity. */
+  localFanOut?: boolean;
 }
 
 /** Long enough for a loaded server, short enough for a sender waiting on the answer. */
 export const WORKFLOW_START_TIMEOUT_MS = 5_000;
+export const EVENT_STORE_TIMEOUT_MS = 5_000;
 
 /**
  * Records an event and starts its workflow. The row comes first, so nothing is acknowledged
@@ -51,9 +57,11 @@ export function createDispatcher({
   ackAfter = 'start',
   startConcurrency = 32,
   startTimeoutMs = WORKFLOW_START_TIMEOUT_MS,
+  storeTimeoutMs = EVENT_STORE_TIMEOUT_MS,
+  localFanOut = false,
 }: DispatcherOptions) {
   async function startWorkflow(event: EventRow): Promise<boolean> {
-    const args: EventWorkflowInput = { eventId: event.id, eventType: event.type, searchAttributes };
+    const args: EventWorkflowInput = { eventId: event.id, eventType: event.type, searchAttributes, localFanOut };
     try {
       // A start that times out may still have happened: the retry then finds it and answers "duplicate".
       await client.withDeadline(Date.now() + startTimeoutMs, () =>
@@ -96,14 +104,12 @@ export function createDispatcher({
   return {
     async dispatch(draft: EventDraft): Promise<DispatchResult> {
       const normalized = normalizeEvent(draft);
-      let stored: { event: EventRow; created: boolean };
-      try {
-        stored = await repos.events.insertIfAbsent(toEventRow(normalized));
-      } catch (err) {
-        logger.error({ err }, 'event insert failed');
-        throw new UnavailableError('the event store is unavailable; retry the request');
-      }
-      const { event, created } = stored;
+      // While the database is away, postgres-js queues queries until it reconnects: answer 503
+      // rather than hold the sender. An insert that lands later is harmless: the retry finds the
+      // row and starts its workflow, or the sweeper does.
+      const { event, created } = await orUnavailable(repos.events.insertIfAbsent(toEventRow(normalized)), storeTimeoutMs, 'the event store is unavailable; retry the request', (err) =>
+        logger.error({ err }, 'event insert failed'),
+      );
       if (!created && event.workflowStartedAt) return { status: 'duplicate', event, workflowId: event.workflowId };
       if (ackAfter === 'commit') {
         // Durable now: answer, and start the workflow behind the answer (a repeat of a row that
@@ -113,7 +119,10 @@ export function createDispatcher({
         return { status: created ? 'received' : 'duplicate', event, workflowId: event.workflowId };
       }
       const startedHere = await startWorkflow(event);
-      await repos.events.markWorkflowStarted(event.id).catch((err) => logger.warn({ err, eventId: event.id }, 'could not mark the workflow started'));
+      // The workflow has started: answer even if the mark does not land (the sweeper marks it later).
+      await within(repos.events.markWorkflowStarted(event.id), storeTimeoutMs).catch((err) =>
+        logger.warn({ err, eventId: event.id }, 'could not mark the workflow started'),
+      );
       // Of concurrent repeats, only the request whose start created the workflow answers "received".
       const status = startedHere ? 'received' : 'duplicate';
       logger.info({ eventId: event.id, workflowId: event.workflowId, event: event.type, status }, 'event accepted');

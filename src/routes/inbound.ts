@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../errors';
+import { HttpError, orUnavailable } from '../errors';
 import type { Gateway } from '../inbound/gateway';
 import type { InboundSource } from '../inbound/inbound-source';
 import { answerMetaChallenge } from '../inbound/verifiers';
@@ -17,6 +17,7 @@ export interface InboundOptions {
 const METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'POST'];
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const SOURCE_LOOKUP_TIMEOUT_MS = 5_000;
 
 /**
  * The public inbound gateway: `POST <path>` for the generic scheme and `POST <path>/:source` for
@@ -31,7 +32,8 @@ export default async function inboundRoutes(app: FastifyInstance, opts: InboundO
   const base = opts.path.replace(/\/+$/, '');
   const lookup = async (request: FastifyRequest): Promise<InboundSource> => {
     const name = (request.params as { source?: string }).source ?? '';
-    const source = SOURCE_NAME.test(name) ? await opts.findSource(name) : undefined;
+    // A database that is away answers 503 quickly, not a 500 or a wait for its reconnection.
+    const source = SOURCE_NAME.test(name) ? await orUnavailable(opts.findSource(name), SOURCE_LOOKUP_TIMEOUT_MS, 'the source store is unavailable; retry the request') : undefined;
     if (!source) throw new HttpError(404, 'unknown_source', `no active inbound source is named "${name}"; create it with POST /admin/api/sources`);
     return source;
   };
