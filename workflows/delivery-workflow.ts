@@ -15,7 +15,7 @@ import { formatDuration } from '../src/domain/duration';
 import { DEAD_LETTER_EVENT } from '../src/domain/internal-events';
 import { eventWorkflowId } from '../src/domain/workflow-ids';
 import { maxAttempts, nextDelayMs } from '../src/domain/retry-schedule';
-import { WebhookAttempt, WebhookDeliveryStatus } from '../src/temporal/search-attributes';
+import { WebhookAttempt, WebhookDeliveryStatus, eventSearchAttributes } from '../src/temporal/search-attributes';
 import type {
   AttemptResult,
   DeliveryFinalStatus,
@@ -104,6 +104,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
         args: [{ eventId: deadLetterEvent.eventId, eventType: deadLetterEvent.eventType, searchAttributes: input.searchAttributes }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         staticSummary: `${DEAD_LETTER_EVENT} for ${input.deliveryId}`,
+        typedSearchAttributes: input.searchAttributes ? eventSearchAttributes(deadLetterEvent.eventType, deadLetterEvent.eventId) : undefined,
       });
     }
     return { deliveryId: input.deliveryId, status: final, attempts: attempts.length };

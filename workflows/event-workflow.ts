@@ -6,14 +6,12 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   startChild,
-  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 // Only import the activity types.
 import type { createActivities } from '../activities';
 import { deliveryWorkflowId } from '../src/domain/workflow-ids';
 import { deliveryStartOptions } from '../src/temporal/delivery-start';
-import { WebhookEventId, WebhookEventType } from '../src/temporal/search-attributes';
 import { deliveryWorkflow } from './delivery-workflow';
 import type { DeliveryWorkflowInput, EventWorkflowInput, EventWorkflowResult, FanOutPage } from './types';
 
@@ -47,20 +45,19 @@ export const FAN_OUT_BATCH = 500;
  */
 export const BATCHES_PER_RUN = 2;
 
+/** The first page, run locally: big enough for most events, small enough to keep a workflow task short. */
+export const LOCAL_FAN_OUT_BATCH = 100;
+
 export async function eventWorkflow(input: EventWorkflowInput): Promise<EventWorkflowResult> {
-  if (input.searchAttributes && !input.cursor) {
-    upsertSearchAttributes([
-      { key: WebhookEventType, value: input.eventType },
-      { key: WebhookEventId, value: input.eventId },
-    ]);
-  }
+  // The search attributes come with the start request (eventSearchAttributes), saving an upsert.
   let cursor = input.cursor ?? null;
   const totals = { ...(input.soFar ?? { deliveries: 0, succeeded: 0, failed: 0, workflows: 0 }) };
 
   for (let batch = 0; batch < BATCHES_PER_RUN; batch++) {
-    const args = [{ eventId: input.eventId, eventType: input.eventType, cursor, limit: FAN_OUT_BATCH }] as const;
+    const local = input.localFanOut && !input.soFar && batch === 0;
+    const args = [{ eventId: input.eventId, eventType: input.eventType, cursor, limit: local ? LOCAL_FAN_OUT_BATCH : FAN_OUT_BATCH }] as const;
     const summary = `fan out${cursor ? ` after ${cursor.slice(0, 8)}` : ''}`;
-    const page = input.localFanOut
+    const page = local
       ? await fanOutBatchLocally.executeWithOptions({ ...LOCAL_FAN_OUT_OPTIONS, summary }, [...args])
       : await fanOutBatch.executeWithOptions({ ...FAN_OUT_OPTIONS, summary }, [...args]);
     await Promise.all(page.deliveries.map((d) => startDelivery(input, page, d)));

@@ -4,6 +4,7 @@ import type { EventRow } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { within } from '../deadline';
 import { UnavailableError, orUnavailable } from '../errors';
+import { eventSearchAttributes } from '../temporal/search-attributes';
 import type { EventWorkflowInput, EventWorkflowResult } from '../../workflows/types';
 import { normalizeEvent, toEventRow, type EventDraft } from './normalized-event';
 
@@ -71,6 +72,7 @@ export function createDispatcher({
           args: [args],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           staticSummary: `${event.type} from ${event.source}`,
+        typedSearchAttributes: searchAttributes ? eventSearchAttributes(event.type, event.id) : undefined,
           staticDetails: `**Event** \`${event.id}\`\n- type: \`${event.type}\`\n- source: \`${event.source}\` · key \`${event.externalId}\``,
         }),
       );

@@ -16,3 +16,11 @@ export const SEARCH_ATTRIBUTES: { name: string; type: 'Keyword' | 'Int' }[] = [
   { name: WebhookDeliveryStatus.name, type: 'Keyword' },
   { name: WebhookAttempt.name, type: 'Int' },
 ];
+
+/** An event workflow's attributes, given with its start request rather than upserted. */
+export function eventSearchAttributes(eventType: string, eventId: string) {
+  return [
+    { key: WebhookEventType, value: eventType },
+    { key: WebhookEventId, value: eventId },
+  ];
+}
