@@ -80,17 +80,23 @@ export interface SendResult {
   body: any;
 }
 
-/** One signed POST of event `seq` to the generic inbound gateway. */
-export async function sendInbound(apiUrl: string, event: string, seq: number, timeoutMs = 30_000): Promise<SendResult> {
+/** One signed POST of event `seq` to the generic inbound gateway, or to a named source with the generic verifier. */
+export async function sendInbound(
+  apiUrl: string,
+  event: string,
+  seq: number,
+  options: { timeoutMs?: number; source?: { name: string; secret: string } } = {},
+): Promise<SendResult> {
   const id = `${event}/${seq}`;
   const raw = JSON.stringify({ event, timestamp: nowSeconds(), id, data: { seq } });
   const startedAt = Date.now();
+  const path = options.source ? `/webhook/inbound/${options.source.name}` : '/webhook/inbound';
   try {
-    const res = await fetch(`${apiUrl}/webhook/inbound`, {
+    const res = await fetch(`${apiUrl}${path}`, {
       method: 'POST',
       body: raw,
-      headers: { 'content-type': 'application/json', 'x-signature': signV1(raw, INBOUND_SECRET) },
-      signal: AbortSignal.timeout(timeoutMs),
+      headers: { 'content-type': 'application/json', 'x-signature': signV1(raw, options.source?.secret ?? INBOUND_SECRET) },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
     const text = await res.text();
     let body: unknown = text;

@@ -6,13 +6,17 @@ import { readTestRuntime } from '../helpers/runtime-file';
 import { baseServiceEnv, killAllServices, spawnService, waitForWorker } from '../helpers/service-process';
 
 // A worker process dies without warning (SIGKILL) while its fan-out is half way through the
-// first attempts. Temporal notices through the missed heartbeat and a new worker resumes the
-// page, skipping what was recorded: at least once, never lost, duplicates only for the
-// attempts in flight or not yet recorded, each carrying the same X-Webhook-Delivery.
+// first attempts. Temporal notices (the workflow task's timeout for a local fan-out, the missed
+// heartbeat for a regular activity) and a new worker resumes the page, skipping what was
+// recorded: at least once, never lost, duplicates only for the attempts in flight or not yet
+// recorded, each carrying the same X-Webhook-Delivery.
 
 const SUBSCRIBERS = 500;
 
-describe('worker killed mid-flight', () => {
+describe.each([
+  { mode: 'local fan-out', local: 'true' },
+  { mode: 'fan-out activity', local: 'false' },
+])('worker killed mid-flight ($mode)', ({ mode, local }) => {
   let h: Harness | undefined;
   let receiver: Receiver | undefined;
 
@@ -24,7 +28,7 @@ describe('worker killed mid-flight', () => {
 
   it('delivers every one of 500 deliveries after the worker is SIGKILLed mid-flight, duplicates carrying the same delivery id', async () => {
     const rt = readTestRuntime();
-    h = await startHarness({}, { worker: false });
+    h = await startHarness({ WEBHOOK_LOCAL_FANOUT: local }, { worker: false });
     // Slow enough that the fan-out's 50 lanes take a few seconds over the 500 first attempts.
     receiver = await startReceiver(() => ({ status: 200, body: 'ok', delayMs: 300 }));
     const event = `fault.kill.${Date.now()}`;
@@ -58,7 +62,7 @@ describe('worker killed mid-flight', () => {
     const second = spawnService('worker', env);
     await waitForWorker(h.runtime.client, h.config.TEMPORAL_TASK_QUEUE, second);
 
-    // The dead worker's fan-out is retried after its 30 s heartbeat timeout.
+    // The dead worker's fan-out is retried after its workflow task or heartbeat times out (10 s, 30 s).
     const db = h.database.db;
     const rows = await eventually(
       async () => {
@@ -96,7 +100,7 @@ describe('worker killed mid-flight', () => {
     expect(logRows.length).toBe(SUBSCRIBERS);
 
     console.log(
-      `[worker-kill] ${SUBSCRIBERS} deliveries, ${receiver.requests.length} POSTs received (${receivedAtKill} before the SIGKILL), ` +
+      `[worker-kill, ${mode}] ${SUBSCRIBERS} deliveries, ${receiver.requests.length} POSTs received (${receivedAtKill} before the SIGKILL), ` +
         `${duplicates} duplicates, each with the same X-Webhook-Delivery`,
     );
     // Only what was in flight or not yet recorded can be sent twice: at most one slice of 50
