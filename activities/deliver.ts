@@ -16,12 +16,15 @@ export function createDeliveryActivities(deps: ActivityDeps) {
   return {
     /** One signed POST to the subscriber, logged with the delivery's new state. */
     async attemptDelivery(input: AttemptInput): Promise<AttemptResult> {
+      const ctx = Context.current();
+      // A short backoff, waited here to the millisecond (cancellation-aware).
+      if (input.notBefore && input.notBefore > Date.now()) await ctx.sleep(input.notBefore - Date.now());
       const [row] = await repos.deliveries.loadForAttempt([input.deliveryId]);
       if (!row) {
         const at = Date.now();
         return { attempt: input.attempt, outcome: 'refused', statusCode: null, durationMs: 0, error: 'the delivery or its subscriber no longer exists', retryAfterMs: null, logged: true, at };
       }
-      const { result, record } = await sendAttempt(deps, row, input.attempt, Context.current().cancellationSignal, input.retryDelaysMs);
+      const { result, record } = await sendAttempt(deps, row, input.attempt, ctx.cancellationSignal, input.retryDelaysMs);
       try {
         await recordAttempts(deps, [record]);
       } catch (err) {

@@ -42,8 +42,12 @@ const BOOKKEEPING_OPTIONS = {
 const { attemptDelivery } = proxyActivities<Activities>(ATTEMPT_OPTIONS);
 const { recordAttempt, finishDelivery } = proxyActivities<Activities>(BOOKKEEPING_OPTIONS);
 
-/** Waits shorter than this are not worth a timer (well inside the ±1 s accuracy). */
-const MIN_TIMER_MS = 50;
+/**
+ * Temporal fires user timers at one-second resolution, so a short wait would land up to a second
+ * late. Waits up to this long happen inside the next attempt's activity instead (to the
+ * millisecond); longer ones are durable timers, visible as `backoff 30s`.
+ */
+const SHORT_WAIT_MS = 2_000;
 
 export const statusQuery = defineQuery<DeliveryStatusView>('status');
 /** Skips the current backoff and attempts at once. */
@@ -60,6 +64,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   let retryNow = false;
   let cancelReason: string | null = null;
   let lastUpsert = 'pending/0';
+  /** A short backoff is waited out by the attempt activity itself, until this time. */
+  let notBefore: number | null = null;
 
   setHandler(statusQuery, () => ({ deliveryId: input.deliveryId, status, attempts, maxAttempts: total, nextAttemptAt }));
   setHandler(retryNowSignal, () => {
@@ -125,9 +131,12 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     retryNow = false;
     publish(attempts.length);
     const remaining = nextAttemptAt - Date.now();
-    // A wait already spent (Retry-After: 0, or the hand-over from the fan-out) needs no timer.
-    // The dev server fires very short timers up to a second late, so a sliver is skipped too.
-    if (remaining > MIN_TIMER_MS) await condition(() => retryNow || cancelReason !== null, remaining, { summary: `backoff ${formatDuration(delay)}` });
+    if (remaining > SHORT_WAIT_MS) {
+      await condition(() => retryNow || cancelReason !== null, remaining, { summary: `backoff ${formatDuration(delay)}` });
+      notBefore = null;
+    } else {
+      notBefore = retryNow ? null : nextAttemptAt;
+    }
     nextAttemptAt = null;
   };
 
@@ -142,9 +151,12 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   for (let attempt = attempts.length + 1; attempt <= total; attempt++) {
     if (cancelReason) return finish('cancelled', cancelReason);
     publish(attempt);
-    const result = await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, summary: `POST attempt ${attempt}` }, [
-      { deliveryId: input.deliveryId, attempt, maxAttempts: total, retryDelaysMs: input.retryDelaysMs },
+    const wait = notBefore !== null ? notBefore - Date.now() : 0;
+    const summary = wait > 0 ? `POST attempt ${attempt} after ${formatDuration(wait)}` : `POST attempt ${attempt}`;
+    const result = await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, summary }, [
+      { deliveryId: input.deliveryId, attempt, maxAttempts: total, retryDelaysMs: input.retryDelaysMs, notBefore },
     ]);
+    notBefore = null;
     attempts.push(result);
     if (!result.logged) await recordAttempt({ deliveryId: input.deliveryId, result });
     const decision = next(result);

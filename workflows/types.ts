@@ -58,6 +58,8 @@ export interface AttemptInput {
   attempt: number;
   maxAttempts: number;
   retryDelaysMs: number[];
+  /** Epoch ms before which the POST must not be sent (a short backoff waited in the activity). */
+  notBefore?: number | null;
 }
 
 export interface AttemptResult {

@@ -12,7 +12,8 @@ describe('workflow determinism', () => {
 
   beforeAll(async () => {
     // Every attempt in the delivery workflow, so its history holds all three.
-    h = await startHarness({ WEBHOOK_FAST_PATH: 'false' });
+    // Steps over two seconds are durable timers (shorter waits happen inside the attempt).
+    h = await startHarness({ WEBHOOK_FAST_PATH: 'false', WEBHOOK_RETRY_SCHEDULE: '2500ms,2500ms' });
     r = await startReceiver((_q, i) => (i < 2 ? { status: 503 } : { status: 200 }));
   });
   afterAll(async () => {
