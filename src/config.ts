@@ -72,6 +72,8 @@ export const configSchema = z
     /** Searched for the `temporal` CLI when TEMPORAL_CLI_PATH is unset. */
     PATH: z.string().default(''),
     TEMPORAL_SEARCH_ATTRIBUTES: bool(true),
+    /** Workflows a worker keeps in memory between tasks (the rest replay from history). */
+    TEMPORAL_MAX_CACHED_WORKFLOWS: int(500, 0),
 
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 

@@ -99,6 +99,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       },
     }),
     maxConcurrentActivityTaskExecutions: config.WEBHOOK_CONCURRENCY,
+    // Deliveries spend most of their life asleep in a backoff: keep a bounded number in memory
+    // and replay the rest from history when their timer fires.
+    maxCachedWorkflows: config.TEMPORAL_MAX_CACHED_WORKFLOWS,
     shutdownGraceTime: '10s',
     ...deps.workerOptions,
   });
