@@ -103,9 +103,9 @@ describe.each([
       `[worker-kill, ${mode}] ${SUBSCRIBERS} deliveries, ${receiver.requests.length} POSTs received (${receivedAtKill} before the SIGKILL), ` +
         `${duplicates} duplicates, each with the same X-Webhook-Delivery`,
     );
-    // Only what was in flight or not yet recorded can be sent twice: at most one slice of 50
-    // recorded late plus the 50 lanes in flight.
-    expect(duplicates).toBeLessThanOrEqual(100);
+    // Only what was not yet recorded can be sent twice: the 50 lanes in flight, the slice being
+    // filled (under 50) and a slice being written (50).
+    expect(duplicates).toBeLessThanOrEqual(150);
 
     await second.stop();
   }, 240_000);
