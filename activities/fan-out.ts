@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { AttemptRecord, DeliveryForAttempt } from '../src/db/delivery-repository';
 import { deliveryIdFor, deliveryWorkflowId } from '../src/domain/ids';
+import { attemptTimeoutMs } from '../src/domain/attempt-timeout';
 import { targetLabel } from '../src/domain/target-label';
 import type { AttemptResult, FanOutPage } from '../workflows/types';
 import { isRetryable, recordAttempts, sendAttempt } from './attempt';
@@ -58,7 +59,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
           workflowId: deliveryWorkflowId(input.eventId, s.id),
         })),
       );
-      const base = { nextCursor: page.length === input.limit ? page[page.length - 1].id : null, retryDelaysMs: config.retryDelaysMs, adminUrl };
+      const base = { nextCursor: page.length === input.limit ? page[page.length - 1].id : null, retryDelaysMs: config.retryDelaysMs, attemptTimeoutMs: attemptTimeoutMs(config.timeoutMs), adminUrl };
       const toChild = (row: DeliveryForAttempt, firstAttempt: AttemptResult | null) => ({
         deliveryId: row.delivery.id,
         subscriberId: row.delivery.subscriberId,

@@ -7,6 +7,7 @@ import { retryDelays, type Config } from './config';
 import type { Database } from './db/database';
 import { createRepositories, type Repositories } from './db/repositories';
 import { createStatsRepository } from './db/stats-repository';
+import { attemptTimeoutMs } from './domain/attempt-timeout';
 import { createDeliveryControl, type DeliveryControl } from './deliveries/delivery-control';
 import { createDispatcher, type Dispatcher } from './events/dispatcher';
 import { createUnstartedEventSweeper, type UnstartedEventSweeper } from './events/unstarted-event-sweeper';
@@ -79,6 +80,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     client,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     retryDelaysMs: retryDelays(config),
+    attemptTimeoutMs: attemptTimeoutMs(config.WEBHOOK_TIMEOUT * 1000),
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
     adminUrl: `${publicUrl}/admin`,
   });

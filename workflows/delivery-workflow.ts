@@ -28,9 +28,11 @@ type Activities = ReturnType<typeof createActivities>;
 
 // One HTTP attempt per activity execution: the workflow owns the schedule. Temporal retries the
 // activity only when the worker itself failed (crash, lost heartbeat), never for an HTTP answer.
+// The start-to-close timeout is what notices a dead worker: each delivery sets it from its
+// attempt timeout (input.attemptTimeoutMs); this is the fallback for older inputs.
 const ATTEMPT_OPTIONS = {
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 } as const;
 
 // Bookkeeping must eventually land, however long the database is away.
@@ -153,7 +155,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     publish(attempt);
     const wait = notBefore !== null ? notBefore - Date.now() : 0;
     const summary = wait > 0 ? `POST attempt ${attempt} after ${formatDuration(wait)}` : `POST attempt ${attempt}`;
-    const result = await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, summary }, [
+    const timeout = input.attemptTimeoutMs ? input.attemptTimeoutMs + Math.max(wait, 0) : ATTEMPT_OPTIONS.startToCloseTimeout;
+    const result = await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, startToCloseTimeout: timeout, summary }, [
       { deliveryId: input.deliveryId, attempt, maxAttempts: total, retryDelaysMs: input.retryDelaysMs, notBefore },
     ]);
     notBefore = null;

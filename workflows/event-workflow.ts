@@ -85,6 +85,7 @@ async function startDelivery(event: EventWorkflowInput, page: FanOutPage, d: Fan
     retryDelaysMs: page.retryDelaysMs,
     searchAttributes: event.searchAttributes,
     adminUrl: page.adminUrl,
+    attemptTimeoutMs: page.attemptTimeoutMs,
     firstAttempt: d.firstAttempt,
   };
   try {

@@ -31,6 +31,7 @@ export interface FanOutPage {
   /** First attempts made inside the fan-out (fast path) that finished the delivery. */
   firstAttempts: { succeeded: number; failed: number };
   nextCursor: string | null;
+  attemptTimeoutMs: number;
   retryDelaysMs: number[];
   adminUrl: string | null;
 }
@@ -49,6 +50,8 @@ export interface DeliveryWorkflowInput {
   replayOf?: string | null;
   /** The last attempt already made for this delivery (the fan-out's fast path); the workflow continues after it. */
   firstAttempt?: AttemptResult | null;
+  /** How long one attempt activity may run (HTTP timeout plus bookkeeping); a dead worker is noticed after it. */
+  attemptTimeoutMs?: number;
 }
 
 export type AttemptOutcome = 'success' | 'failure' | 'timeout' | 'network_error' | 'refused' | 'gone';

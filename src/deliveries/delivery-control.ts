@@ -19,6 +19,8 @@ export interface DeliveryControlOptions {
   client: Client;
   taskQueue: string;
   retryDelaysMs: number[];
+  /** Per attempt activity: the HTTP timeout plus bookkeeping. */
+  attemptTimeoutMs: number;
   searchAttributes: boolean;
   adminUrl: string | null;
 }
@@ -44,6 +46,7 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
       subscriberId: delivery.subscriberId,
       target: targetLabel(url),
       retryDelaysMs: opts.retryDelaysMs,
+      attemptTimeoutMs: opts.attemptTimeoutMs,
       searchAttributes: opts.searchAttributes,
       adminUrl: opts.adminUrl,
       replayOf: delivery.replayOf,

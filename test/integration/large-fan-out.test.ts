@@ -10,7 +10,7 @@ describe('large fan-out', () => {
   let r: Receiver;
 
   beforeAll(async () => {
-    h = await startHarness({ WEBHOOK_CONCURRENCY: '100', TEMPORAL_SEARCH_ATTRIBUTES: 'false' });
+    h = await startHarness({ WEBHOOK_CONCURRENCY: '100', TEMPORAL_SEARCH_ATTRIBUTES: 'false', WEBHOOK_TIMEOUT: '10' });
     r = await startReceiver(() => ({ status: 204 }));
   });
   afterAll(async () => {
@@ -35,7 +35,9 @@ describe('large fan-out', () => {
     const unique = new Set(r.requests.map((q) => q.url));
     expect(unique.size).toBe(SUBSCRIBERS);
     const result = await h.runtime.client.workflow.getHandle(workflow_id).result();
-    expect(result).toEqual({ eventId: event_id, deliveries: SUBSCRIBERS, succeeded: SUBSCRIBERS, failed: 0, workflows: 0 });
+    // Under load a few first attempts can time out and go on in delivery workflows; none may be lost.
+    expect(result).toMatchObject({ eventId: event_id, deliveries: SUBSCRIBERS, failed: 0 });
+    expect(result.succeeded + result.workflows).toBe(SUBSCRIBERS);
     // Several runs: the fan-out continued as new instead of growing one history.
     const runs = [];
     for await (const wf of h.runtime.client.workflow.list({ query: `WorkflowId = "${workflow_id}"` })) runs.push(wf.runId);
