@@ -86,7 +86,7 @@ async function main() {
     save('cost', rows);
   }
   if (run.includes('rss')) {
-    save('rss', await withStack({ ...modes[0].env, WEBHOOK_RETRY_SCHEDULE: '1h' }, (s) => benchPendingRss(s, modes[0].label, 10_000)));
+    save('rss', await withStack({ ...modes[0].env, WEBHOOK_RETRY_SCHEDULE: '1h' }, (s) => benchPendingRss(s, modes[0].label, 10_000, 720_000)));
   }
 }
 
