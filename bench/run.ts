@@ -47,7 +47,7 @@ async function withStack<T>(env: Record<string, string>, fn: (stack: Awaited<Ret
 async function main() {
   console.log(`machine: ${machine()}`);
   const modes: { label: string; env: Record<string, string> }[] = [
-    { label: 'fast path', env: { WEBHOOK_FAST_PATH: 'true', WEBHOOK_CONCURRENCY: '100', WEBHOOK_FANOUT_CONCURRENCY: '64' } },
+    { label: 'fast path', env: { WEBHOOK_FAST_PATH: 'true', WEBHOOK_LOCAL_FANOUT: 'true', WEBHOOK_CONCURRENCY: '100', WEBHOOK_FANOUT_CONCURRENCY: '64' } },
     { label: 'workflow per delivery', env: { WEBHOOK_FAST_PATH: 'false', WEBHOOK_CONCURRENCY: '100' } },
   ];
 

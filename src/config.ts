@@ -113,8 +113,12 @@ export const configSchema = z
     WEBHOOK_FAST_PATH: bool(true),
     /** First attempts in flight at once within one fan-out batch. */
     WEBHOOK_FANOUT_CONCURRENCY: int(50, 1),
-    /** Run the fan-out as a local activity: fewer history events, no task-queue round trip. */
-    WEBHOOK_LOCAL_FANOUT: bool(true),
+    /**
+     * Run the first fan-out page as a local activity: fewer history events, no task-queue round
+     * trip. Off by default: a local activity cannot heartbeat, and a PostgreSQL-outage test saw a
+     * page that did not resume in time.
+     */
+    WEBHOOK_LOCAL_FANOUT: bool(false),
     WEBHOOK_ALLOW_PRIVATE_TARGETS: bool(false),
     WEBHOOK_PRIVATE_TARGET_ALLOWLIST: list,
     WEBHOOK_SECRET_GRACE: duration('24h'),

@@ -29,8 +29,9 @@ const { fanOutBatch } = proxyActivities<Activities>(FAN_OUT_OPTIONS);
 
 // As a local activity the fan-out skips the round trip through the server's task queue and
 // records one marker instead of three events: most events have a handful of subscribers.
+// A local activity cannot heartbeat: a short timeout is what notices a page that hangs.
 const LOCAL_FAN_OUT_OPTIONS = {
-  startToCloseTimeout: '15 minutes',
+  startToCloseTimeout: '1 minute',
   localRetryThreshold: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
