@@ -19,10 +19,6 @@ export function deliveryIdFor(eventId: string, subscriberId: string): string {
   return `dlv_${digest([eventId, subscriberId], 24)}`;
 }
 
-export function replayDeliveryIdFor(originalDeliveryId: string, replayKey: string): string {
-  return `dlv_${digest([originalDeliveryId, 'replay', replayKey], 24)}`;
-}
-
 export { eventWorkflowId, deliveryWorkflowId, replayWorkflowId } from './workflow-ids';
 
 /** JSON with object keys sorted, so equal data hashes equally whatever the key order. */
