@@ -90,6 +90,10 @@ export const configSchema = z
     WEBHOOK_RATE_LIMIT: int(0),
     /** `start`: answer once the workflow started (SPEC S3). `commit`: once the event row is committed. */
     WEBHOOK_ACK_AFTER: z.enum(['start', 'commit']).default('start'),
+    /** `commit` mode: accepted events waiting for their workflow start, per api process, before 503. */
+    WEBHOOK_START_BACKLOG: int(20_000, 1),
+    /** `commit` mode: background workflow starts in flight per api process. */
+    WEBHOOK_START_CONCURRENCY: int(32, 1),
     WEBHOOK_RATE_LIMIT_WINDOW: duration('1m').pipe(z.number().min(1000, 'must be at least 1s')),
     /** The longest `Prefer: wait=<seconds>` the gateway honours. */
     WEBHOOK_SYNC_MAX_WAIT: int(30),

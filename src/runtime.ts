@@ -72,6 +72,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
     logger,
     ackAfter: config.WEBHOOK_ACK_AFTER,
+    maxStartBacklog: config.WEBHOOK_START_BACKLOG,
+    startConcurrency: config.WEBHOOK_START_CONCURRENCY,
     localFanOut: config.WEBHOOK_LOCAL_FANOUT,
   });
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;

@@ -97,10 +97,12 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     WORKER_METRICS_PORT: '0',
     ...env,
   };
-  const api = spawn(process.execPath, ['--import', 'tsx', 'src/api.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  // BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the api and the worker there.
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+  const api = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/api.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
   const apiUrl = `http://127.0.0.1:${port}`;
   await waitHealthy(`${apiUrl}/health`, api);
-  const worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const worker = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/worker-main.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
   await waitForPollers(temporal.address, env.TEMPORAL_TASK_QUEUE ?? 'webhooks', worker);
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => undefined });
   const receiverUrl = `http://127.0.0.1:${receiverPort}/hook`;

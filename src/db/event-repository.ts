@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or } from 'drizzle-orm';
 import type { Db } from './database';
 import { events, type EventStatus } from './schema';
 
@@ -19,6 +19,31 @@ export function createEventRepository(db: Db) {
       return { event: existing, created: false };
     },
 
+    /**
+     * `insertIfAbsent` for many events in one statement (the gateway's group commit). Results
+     * are in input order; of two inputs with one key, only the first is `created`.
+     */
+    async insertManyIfAbsent(inputs: NewEvent[]): Promise<{ event: EventRow; created: boolean }[]> {
+      const inserted = await db.insert(events).values(inputs).onConflictDoNothing().returning();
+      const rows = new Map(inserted.map((row) => [eventKey(row), row]));
+      const fresh = new Set(rows.keys());
+      const missing = inputs.filter((input) => !rows.has(eventKey(input)));
+      if (missing.length > 0) {
+        const existing = await db
+          .select()
+          .from(events)
+          .where(or(...missing.map((input) => and(eq(events.source, input.source), eq(events.externalId, input.externalId)))));
+        for (const row of existing) rows.set(eventKey(row), row);
+      }
+      return inputs.map((input) => {
+        const key = eventKey(input);
+        const event = rows.get(key);
+        if (!event) throw new Error(`event ${input.id} conflicted but cannot be read back`);
+        const created = fresh.delete(key);
+        return { event, created };
+      });
+    },
+
     async get(id: string): Promise<EventRow | undefined> {
       const [row] = await db.select().from(events).where(eq(events.id, id));
       return row;
@@ -29,6 +54,13 @@ export function createEventRepository(db: Db) {
         .update(events)
         .set({ workflowStartedAt: new Date(), status: 'dispatched' })
         .where(and(eq(events.id, id), isNull(events.workflowStartedAt)));
+    },
+
+    async markManyWorkflowStarted(ids: string[]): Promise<void> {
+      await db
+        .update(events)
+        .set({ workflowStartedAt: new Date(), status: 'dispatched' })
+        .where(and(inArray(events.id, ids), isNull(events.workflowStartedAt)));
     },
 
     async setStatus(id: string, status: EventStatus): Promise<void> {
@@ -44,15 +76,30 @@ export function createEventRepository(db: Db) {
         .limit(options.limit ?? 100);
     },
 
-    /** Events recorded but whose workflow never started: what a crash between the two leaves. */
-    async listUnstarted(olderThan: Date, limit = 100): Promise<EventRow[]> {
+    /**
+     * Events recorded but whose workflow never started: what a crash between the two leaves, or
+     * a start that failed behind an early answer. Oldest first; `after` pages on from the last
+     * row of the previous page (through the partial index on unstarted rows).
+     */
+    async listUnstarted(olderThan: Date, limit = 100, after?: Pick<EventRow, 'receivedAt' | 'id'>): Promise<EventRow[]> {
       return db
         .select()
         .from(events)
-        .where(and(isNull(events.workflowStartedAt), lt(events.receivedAt, olderThan)))
+        .where(
+          and(
+            isNull(events.workflowStartedAt),
+            lt(events.receivedAt, olderThan),
+            after ? or(gt(events.receivedAt, after.receivedAt), and(eq(events.receivedAt, after.receivedAt), gt(events.id, after.id))) : undefined,
+          ),
+        )
+        .orderBy(asc(events.receivedAt), asc(events.id))
         .limit(limit);
     },
   };
+}
+
+function eventKey(event: Pick<NewEvent, 'source' | 'externalId'>): string {
+  return `${event.source}\u0000${event.externalId}`;
 }
 
 export type EventRepository = ReturnType<typeof createEventRepository>;

@@ -64,6 +64,8 @@ export const events = pgTable(
     uniqueIndex('webhook_events_source_external_id_idx').on(t.source, t.externalId),
     index('webhook_events_type_received_idx').on(t.type, t.receivedAt),
     index('webhook_events_received_idx').on(t.receivedAt),
+    // The sweeper's scan: only rows still waiting for their workflow, oldest first.
+    index('webhook_events_unstarted_idx').on(t.receivedAt, t.id).where(sql`${t.workflowStartedAt} is null`),
   ],
 );
 

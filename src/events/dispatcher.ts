@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { createBatchedWriter } from '../db/batched-writer';
 import type { EventRow } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { within } from '../deadline';
@@ -37,7 +38,15 @@ export interface DispatcherOptions {
   storeTimeoutMs?: number;
   /** Event workflows run their fan-out as a local activity. */
   localFanOut?: boolean;
+  /**
+   * `commit` mode: at most this many events accepted by this process may wait for their
+   * workflow start; past it the gateway sheds load with 503 + Retry-After before writing.
+   */
+  maxStartBacklog?: number;
 }
+
+/** What a workflow start needs of an event row (the payload stays in the database). */
+export type StartableEvent = Pick<EventRow, 'id' | 'type' | 'source' | 'externalId' | 'workflowId'>;
 
 /** Long enough for a loaded server, short enough for a sender waiting on the answer. */
 export const WORKFLOW_START_TIMEOUT_MS = 5_000;
@@ -60,8 +69,19 @@ export function createDispatcher({
   startTimeoutMs = WORKFLOW_START_TIMEOUT_MS,
   storeTimeoutMs = EVENT_STORE_TIMEOUT_MS,
   localFanOut = false,
+  maxStartBacklog = 20_000,
 }: DispatcherOptions) {
-  async function startWorkflow(event: EventRow): Promise<boolean> {
+  // Group commit: concurrent requests share their insert and their "started" mark.
+  const inserts = createBatchedWriter({ writeMany: (rows: NewEventRow[]) => repos.events.insertManyIfAbsent(rows), writeOne: (row: NewEventRow) => repos.events.insertIfAbsent(row) });
+  const marks = createBatchedWriter({
+    writeMany: async (ids: string[]) => {
+      await repos.events.markManyWorkflowStarted(ids);
+      return ids.map(() => undefined);
+    },
+    writeOne: (id: string) => repos.events.markWorkflowStarted(id),
+  });
+
+  async function startWorkflow(event: StartableEvent): Promise<boolean> {
     const args: EventWorkflowInput = { eventId: event.id, eventType: event.type, searchAttributes, localFanOut };
     try {
       // A start that times out may still have happened: the retry then finds it and answers "duplicate".
@@ -85,7 +105,9 @@ export function createDispatcher({
   }
 
   // `commit` mode: workflows start behind the answer, a bounded number at a time.
-  const queue: EventRow[] = [];
+  const queue: StartableEvent[] = [];
+  /** Ids queued or starting here, so the sweeper leaves them to this process. */
+  const pending = new Set<string>();
   let inFlight = 0;
   const idle: (() => void)[] = [];
   const pump = () => {
@@ -93,9 +115,10 @@ export function createDispatcher({
       const event = queue.shift()!;
       inFlight++;
       startWorkflow(event)
-        .then(() => repos.events.markWorkflowStarted(event.id))
+        .then(() => marks.write(event.id))
         .catch((err) => logger.warn({ err, eventId: event.id }, 'background start failed; the sweeper will retry it'))
         .finally(() => {
+          pending.delete(event.id);
           inFlight--;
           pump();
           if (inFlight === 0 && queue.length === 0) idle.splice(0).forEach((resolve) => resolve());
@@ -106,23 +129,30 @@ export function createDispatcher({
   return {
     async dispatch(draft: EventDraft): Promise<DispatchResult> {
       const normalized = normalizeEvent(draft);
+      if (ackAfter === 'commit' && pending.size >= maxStartBacklog) {
+        // Shed before writing: the sender retries later, and nothing it sent is half-accepted.
+        throw new UnavailableError(`${pending.size} accepted events are waiting for their workflows to start; retry the request`, 2);
+      }
       // While the database is away, postgres-js queues queries until it reconnects: answer 503
       // rather than hold the sender. An insert that lands later is harmless: the retry finds the
       // row and starts its workflow, or the sweeper does.
-      const { event, created } = await orUnavailable(repos.events.insertIfAbsent(toEventRow(normalized)), storeTimeoutMs, 'the event store is unavailable; retry the request', (err) =>
+      const { event, created } = await orUnavailable(inserts.write(toEventRow(normalized)), storeTimeoutMs, 'the event store is unavailable; retry the request', (err) =>
         logger.error({ err }, 'event insert failed'),
       );
       if (!created && event.workflowStartedAt) return { status: 'duplicate', event, workflowId: event.workflowId };
       if (ackAfter === 'commit') {
         // Durable now: answer, and start the workflow behind the answer (a repeat of a row that
         // never started queues it again; Temporal refuses a second start).
-        queue.push(event);
-        pump();
+        if (!pending.has(event.id)) {
+          pending.add(event.id);
+          queue.push({ id: event.id, type: event.type, source: event.source, externalId: event.externalId, workflowId: event.workflowId });
+          pump();
+        }
         return { status: created ? 'received' : 'duplicate', event, workflowId: event.workflowId };
       }
       const startedHere = await startWorkflow(event);
       // The workflow has started: answer even if the mark does not land (the sweeper marks it later).
-      await within(repos.events.markWorkflowStarted(event.id), storeTimeoutMs).catch((err) =>
+      await within(marks.write(event.id), storeTimeoutMs).catch((err) =>
         logger.warn({ err, eventId: event.id }, 'could not mark the workflow started'),
       );
       // Of concurrent repeats, only the request whose start created the workflow answers "received".
@@ -147,6 +177,11 @@ export function createDispatcher({
 
     startWorkflow,
 
+    /** Whether this process has the event's workflow start queued or in flight. */
+    isStarting(eventId: string): boolean {
+      return pending.has(eventId);
+    },
+
     /** Resolves when no background start is queued or in flight. */
     drained(): Promise<void> {
       if (inFlight === 0 && queue.length === 0) return Promise.resolve();
@@ -154,5 +189,7 @@ export function createDispatcher({
     },
   };
 }
+
+type NewEventRow = ReturnType<typeof toEventRow>;
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,16 +1,18 @@
 import type { Logger } from 'pino';
-import type { EventRepository } from '../db/event-repository';
+import type { EventRepository, EventRow } from '../db/event-repository';
 import type { Dispatcher } from './dispatcher';
 
 export interface UnstartedEventSweeperOptions {
   events: Pick<EventRepository, 'listUnstarted' | 'markWorkflowStarted'>;
-  dispatcher: Pick<Dispatcher, 'startWorkflow'>;
+  dispatcher: Pick<Dispatcher, 'startWorkflow'> & Partial<Pick<Dispatcher, 'isStarting'>>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Between the end of one sweep and the start of the next (WEBHOOK_SWEEP_INTERVAL); 0 never sweeps. */
   intervalMs: number;
   /** Younger rows may belong to a request still between its insert and its start. */
   minAgeMs?: number;
   batchSize?: number;
+  /** Workflow starts in flight at once within a page. */
+  concurrency?: number;
   now?: () => number;
 }
 
@@ -35,6 +37,7 @@ export function createUnstartedEventSweeper(options: UnstartedEventSweeperOption
   const { events, dispatcher, logger, intervalMs } = options;
   const minAgeMs = options.minAgeMs ?? SWEEP_MIN_AGE_MS;
   const batchSize = options.batchSize ?? 100;
+  const concurrency = options.concurrency ?? 16;
   const now = options.now ?? (() => Date.now());
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
@@ -43,28 +46,32 @@ export function createUnstartedEventSweeper(options: UnstartedEventSweeperOption
   async function sweepOnce(): Promise<SweepResult> {
     const result: SweepResult = { started: 0, alreadyStarted: 0, interrupted: false };
     const cutoff = new Date(now() - minAgeMs);
+    let after: EventRow | undefined;
     for (;;) {
-      const batch = await events.listUnstarted(cutoff, batchSize);
-      for (const event of batch) {
-        if (stopped) return result;
-        let startedHere: boolean;
-        try {
-          startedHere = await dispatcher.startWorkflow(event);
-        } catch {
-          // The dispatcher has logged why; Temporal is likely down, so the rest would fail too.
-          result.interrupted = true;
-          return result;
+      const page = await events.listUnstarted(cutoff, batchSize, after);
+      after = page.at(-1);
+      // Rows this process is starting already (acknowledged on commit) are left to it.
+      const todo = page.filter((event) => !dispatcher.isStarting?.(event.id));
+      for (let i = 0; i < todo.length && !stopped; i += concurrency) {
+        const outcomes = await Promise.allSettled(todo.slice(i, i + concurrency).map(async (event) => ({ event, startedHere: await dispatcher.startWorkflow(event) })));
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') {
+            // The dispatcher has logged why; Temporal is likely down, so the rest would fail too.
+            result.interrupted = true;
+            continue;
+          }
+          const { event, startedHere } = outcome.value;
+          await events.markWorkflowStarted(event.id);
+          if (startedHere) result.started++;
+          else result.alreadyStarted++;
+          logger.warn(
+            { eventId: event.id, workflowId: event.workflowId, event: event.type, startedHere },
+            startedHere ? 'started the workflow of an event recorded without one' : 'marked an event whose workflow had started',
+          );
         }
-        await events.markWorkflowStarted(event.id);
-        if (startedHere) result.started++;
-        else result.alreadyStarted++;
-        logger.warn(
-          { eventId: event.id, workflowId: event.workflowId, event: event.type, startedHere },
-          startedHere ? 'started the workflow of an event recorded without one' : 'marked an event whose workflow had started',
-        );
+        if (result.interrupted) return result;
       }
-      // Each row handled is marked, so the next page holds only rows not seen yet.
-      if (batch.length < batchSize) return result;
+      if (stopped || page.length < batchSize) return result;
     }
   }
 

@@ -1,5 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { deliveries, events } from '../../src/db/schema';
+import { normalizeEvent, toEventRow } from '../../src/events/normalized-event';
 import { eventually, nowSeconds, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
@@ -34,5 +35,41 @@ describe('WEBHOOK_ACK_AFTER=commit', () => {
     expect(again.json.status).toBe('duplicate');
     await new Promise((res2) => setTimeout(res2, 300));
     expect(r.requests).toHaveLength(1);
+  });
+
+  it('a burst shares its inserts (group commit) and loses nothing: every id once received, once delivered', async () => {
+    await h.admin('POST', '/subscribers', { url: r.url, events: ['commit.burst'] });
+    const before = r.requests.length;
+    const unique = Array.from({ length: 150 }, (_, i) => `burst-${i}`);
+    const repeated = ['burst-rep-a', 'burst-rep-b', 'burst-rep-c'];
+    const ids = [...unique, ...repeated.flatMap((id) => Array.from({ length: 10 }, () => id))];
+    const answers = await Promise.all(ids.map((id) => h.sendInbound({ event: 'commit.burst', timestamp: nowSeconds(), data: { id }, id })));
+    expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
+    const received = answers.filter((a) => a.json.status === 'received').map((a) => a.json.event_id as string);
+    expect(received).toHaveLength(unique.length + repeated.length);
+    expect(new Set(received).size).toBe(received.length);
+
+    await r.waitFor(before + received.length, 60_000);
+    await eventually(async () => {
+      const rows = await h.database.db.select().from(events).where(inArray(events.id, received));
+      return rows.length === received.length && rows.every((row) => row.workflowStartedAt !== null);
+    });
+    await new Promise((res2) => setTimeout(res2, 300));
+    const deliveredIds = r.requests.slice(before).map((req) => JSON.parse(req.body).data.id as string);
+    expect(deliveredIds.sort()).toEqual([...unique, ...repeated].sort());
+  });
+
+  it('insertManyIfAbsent: one statement for many events, results in order, one creator per key', async () => {
+    const row = (externalId: string) => toEventRow(normalizeEvent({ source: 'batch-test', type: 'batch.insert', externalId, data: { externalId } }));
+    const [existing] = await h.runtime.repos.events.insertManyIfAbsent([row('old')]);
+    const results = await h.runtime.repos.events.insertManyIfAbsent([row('new-1'), row('old'), row('new-2'), row('new-1')]);
+    expect(results.map((x) => [x.event.externalId, x.created])).toEqual([
+      ['new-1', true],
+      ['old', false],
+      ['new-2', true],
+      ['new-1', false],
+    ]);
+    expect(results[1]!.event.id).toBe(existing!.event.id);
+    expect(results[3]!.event.id).toBe(results[0]!.event.id);
   });
 });

@@ -1,4 +1,5 @@
 import type { EventRow } from '../../../src/db/event-repository';
+import type { StartableEvent } from '../../../src/events/dispatcher';
 import { createUnstartedEventSweeper } from '../../../src/events/unstarted-event-sweeper';
 
 const NOW = Date.UTC(2027, 0, 15, 8, 0, 0);
@@ -26,9 +27,13 @@ function fakeEvents(rows: EventRow[]) {
   return {
     rows,
     cutoffs: [] as Date[],
-    async listUnstarted(olderThan: Date, limit = 100) {
+    async listUnstarted(olderThan: Date, limit = 100, after?: Pick<EventRow, 'receivedAt' | 'id'>) {
       this.cutoffs.push(olderThan);
-      return rows.filter((r) => r.workflowStartedAt === null && r.receivedAt < olderThan).slice(0, limit);
+      const key = (r: Pick<EventRow, 'receivedAt' | 'id'>) => `${r.receivedAt.toISOString()} ${r.id}`;
+      return rows
+        .filter((r) => r.workflowStartedAt === null && r.receivedAt < olderThan && (!after || key(r) > key(after)))
+        .sort((x, y) => key(x).localeCompare(key(y)))
+        .slice(0, limit);
     },
     async markWorkflowStarted(id: string) {
       const row = rows.find((r) => r.id === id);
@@ -45,7 +50,7 @@ describe('unstarted-event sweeper', () => {
     const young = eventRow({ receivedAt: new Date(NOW - 2_000) });
     const done = eventRow({ workflowStartedAt: new Date(NOW - 50_000) });
     const events = fakeEvents([...rows, young, done]);
-    const startWorkflow = jest.fn(async (_event: EventRow) => true);
+    const startWorkflow = jest.fn(async (_event: StartableEvent) => true);
     const sweeper = createUnstartedEventSweeper({ events, dispatcher: { startWorkflow }, logger, intervalMs: 30_000, batchSize: 2, now: () => NOW });
 
     await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 5, alreadyStarted: 0, interrupted: false });
@@ -68,10 +73,33 @@ describe('unstarted-event sweeper', () => {
     const startWorkflow = jest.fn(async () => {
       throw new Error('14 UNAVAILABLE');
     });
-    const sweeper = createUnstartedEventSweeper({ events: fakeEvents([a, b]), dispatcher: { startWorkflow }, logger, intervalMs: 30_000, now: () => NOW });
+    const sweeper = createUnstartedEventSweeper({ events: fakeEvents([a, b]), dispatcher: { startWorkflow }, logger, intervalMs: 30_000, concurrency: 1, now: () => NOW });
     await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 0, alreadyStarted: 0, interrupted: true });
     expect(startWorkflow).toHaveBeenCalledTimes(1);
     expect([a.workflowStartedAt, b.workflowStartedAt]).toEqual([null, null]);
+  });
+
+  it('marks the starts that succeeded alongside a failed one, and leaves the failed row unmarked', async () => {
+    const rows = Array.from({ length: 4 }, () => eventRow());
+    const failing = rows[2]!.id;
+    const startWorkflow = jest.fn(async (event: StartableEvent) => {
+      if (event.id === failing) throw new Error('14 UNAVAILABLE');
+      return true;
+    });
+    const sweeper = createUnstartedEventSweeper({ events: fakeEvents(rows), dispatcher: { startWorkflow }, logger, intervalMs: 30_000, now: () => NOW });
+    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 3, alreadyStarted: 0, interrupted: true });
+    expect(rows.filter((r) => r.workflowStartedAt === null).map((r) => r.id)).toEqual([failing]);
+  });
+
+  it('leaves the rows this process is starting already, and pages past them', async () => {
+    const rows = Array.from({ length: 7 }, (_, i) => eventRow({ id: `evt_${i}` }));
+    const busy = new Set(['evt_0', 'evt_1', 'evt_2', 'evt_5']);
+    const startWorkflow = jest.fn(async (_event: StartableEvent) => true);
+    const events = fakeEvents(rows);
+    const sweeper = createUnstartedEventSweeper({ events, dispatcher: { startWorkflow, isStarting: (id) => busy.has(id) }, logger, intervalMs: 30_000, batchSize: 3, now: () => NOW });
+    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 3, alreadyStarted: 0, interrupted: false });
+    expect(startWorkflow.mock.calls.map(([e]) => e.id)).toEqual(['evt_3', 'evt_4', 'evt_6']);
+    expect(events.cutoffs).toHaveLength(3);
   });
 
   it('sweeps at start, then again each interval, until stopped', async () => {

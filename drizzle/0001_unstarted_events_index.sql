@@ -1,0 +1,1 @@
+CREATE INDEX "webhook_events_unstarted_idx" ON "webhook_events" USING btree ("received_at","id") WHERE "webhook_events"."workflow_started_at" is null;

@@ -1,0 +1,90 @@
+import type { Client } from '@temporalio/client';
+import type { EventRow, NewEvent } from '../../../src/db/event-repository';
+import type { Repositories } from '../../../src/db/repositories';
+import { UnavailableError } from '../../../src/errors';
+import { createDispatcher } from '../../../src/events/dispatcher';
+import { createLogger } from '../../../src/logger';
+
+// WEBHOOK_ACK_AFTER=commit with Temporal slower than the senders: the backlog of accepted events
+// waiting for their workflow start is bounded, and the gateway sheds load before writing.
+
+function fakeRepos() {
+  const rows = new Map<string, EventRow>();
+  const insert = (input: NewEvent) => {
+    const existing = rows.get(input.id);
+    if (existing) return { event: existing, created: false };
+    const row = { payload: null, occurredAt: null, agentId: null, receivedAt: new Date(), workflowStartedAt: null, status: 'received', ...input } as EventRow;
+    rows.set(row.id, row);
+    return { event: row, created: true };
+  };
+  const events = {
+    insertIfAbsent: jest.fn(async (input: NewEvent) => insert(input)),
+    insertManyIfAbsent: jest.fn(async (inputs: NewEvent[]) => inputs.map(insert)),
+    markWorkflowStarted: jest.fn(async () => undefined),
+    markManyWorkflowStarted: jest.fn(async () => undefined),
+  };
+  return { rows, repos: { events } as unknown as Repositories };
+}
+
+/** A Temporal client whose starts hang until released. */
+function hangingClient() {
+  const releases: (() => void)[] = [];
+  const start = jest.fn(() => new Promise<void>((resolve) => releases.push(resolve)));
+  const client = { withDeadline: (_: number, fn: () => Promise<unknown>) => fn(), workflow: { start } } as unknown as Client;
+  const releaseAll = () => releases.splice(0).forEach((r) => r());
+  return {
+    client,
+    start,
+    releaseAll,
+    /** Lets every start through until the dispatcher has nothing queued or in flight. */
+    async drain(dispatcher: { drained(): Promise<void> }) {
+      let done = false;
+      const drained = dispatcher.drained().then(() => (done = true));
+      while (!done) {
+        releaseAll();
+        await new Promise((r) => setImmediate(r));
+      }
+      await drained;
+    },
+  };
+}
+
+describe('dispatcher in commit mode: bounded start backlog', () => {
+  it('answers 503 with Retry-After once the backlog is full, without writing the refused event', async () => {
+    const { rows, repos } = fakeRepos();
+    const temporal = hangingClient();
+    const dispatcher = createDispatcher({ repos, client: temporal.client, taskQueue: 'q', searchAttributes: false, logger: createLogger('silent'), ackAfter: 'commit', maxStartBacklog: 2, startConcurrency: 1 });
+
+    await expect(dispatcher.dispatch({ source: 'default', type: 'a', externalId: '1' })).resolves.toMatchObject({ status: 'received' });
+    await expect(dispatcher.dispatch({ source: 'default', type: 'a', externalId: '2' })).resolves.toMatchObject({ status: 'received' });
+    const refused = await dispatcher.dispatch({ source: 'default', type: 'a', externalId: '3' }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(UnavailableError);
+    expect(refused).toMatchObject({ statusCode: 503, headers: { 'retry-after': '2' } });
+    expect(rows.size).toBe(2);
+
+    // Both accepted events are the dispatcher's to start: the sweeper leaves them alone.
+    const [first, second] = [...rows.values()];
+    expect(dispatcher.isStarting(first!.id) && dispatcher.isStarting(second!.id)).toBe(true);
+
+    // Once Temporal catches up, the sender's retry is accepted.
+    for (let i = 0; i < 50 && rows.size < 3; i++) {
+      temporal.releaseAll();
+      await new Promise((r) => setImmediate(r));
+      await dispatcher.dispatch({ source: 'default', type: 'a', externalId: '3' }).catch(() => undefined);
+    }
+    expect(rows.size).toBe(3);
+    await temporal.drain(dispatcher);
+    expect(temporal.start).toHaveBeenCalledTimes(3);
+    expect([...rows.values()].some((r) => dispatcher.isStarting(r.id))).toBe(false);
+  });
+
+  it('queues a repeat of an event it is still starting only once', async () => {
+    const { repos } = fakeRepos();
+    const temporal = hangingClient();
+    const dispatcher = createDispatcher({ repos, client: temporal.client, taskQueue: 'q', searchAttributes: false, logger: createLogger('silent'), ackAfter: 'commit', startConcurrency: 1 });
+    const answers = await Promise.all([1, 2, 3].map(() => dispatcher.dispatch({ source: 'default', type: 'a', externalId: 'same' })));
+    expect(answers.map((a) => a.status).sort()).toEqual(['duplicate', 'duplicate', 'received']);
+    await temporal.drain(dispatcher);
+    expect(temporal.start).toHaveBeenCalledTimes(1);
+  });
+});
