@@ -12,8 +12,6 @@ export interface DevServerOptions {
   uiPort?: number | null;
   namespace?: string;
   log?: (line: string) => void;
-  /** Further `temporal server start-dev` arguments, such as `--dynamic-config-value K=V`. */
-  extraArgs?: string[];
 }
 
 export interface DevServer {
@@ -49,7 +47,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   else args.push('--ui-port', String(uiPort));
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=${sa.type}`);
-  args.push(...(options.extraArgs ?? []));
 
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = options.log ?? (() => undefined);
