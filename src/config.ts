@@ -74,6 +74,10 @@ export const configSchema = z
     TEMPORAL_SEARCH_ATTRIBUTES: bool(true),
     /** Workflows a worker keeps in memory between tasks (the rest replay from history). */
     TEMPORAL_MAX_CACHED_WORKFLOWS: int(500, 0),
+    /** Workflow-task pollers per worker; half poll the shared queue, where every new event workflow starts. */
+    TEMPORAL_WORKFLOW_TASK_POLLERS: int(20, 2),
+    /** Workflow tasks a worker runs at once. */
+    TEMPORAL_WORKFLOW_TASK_SLOTS: int(100, 2),
 
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 
