@@ -67,8 +67,13 @@ export function createFanOutActivities(deps: ActivityDeps) {
         firstAttempt,
       });
 
+      // The last page: the event is `processed` once this page's work is recorded.
+      const finish = async <T>(page: T): Promise<T> => {
+        if (base.nextCursor === null) await repos.events.setStatus(input.eventId, 'processed');
+        return page;
+      };
       const rows = await repos.deliveries.loadForAttempt(ids);
-      if (!config.fastPath) return { ...base, deliveries: rows.map((r) => toChild(r, null)), firstAttempts: { succeeded: 0, failed: 0 } };
+      if (!config.fastPath) return finish({ ...base, deliveries: rows.map((r) => toChild(r, null)), firstAttempts: { succeeded: 0, failed: 0 } });
 
       const needRetry: FanOutPage['deliveries'] = [];
       const fresh: DeliveryForAttempt[] = [];
@@ -99,7 +104,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
         if (pending.length >= 50) await flush();
       });
       await flush();
-      return { ...base, deliveries: needRetry, firstAttempts: { succeeded, failed } };
+      return finish({ ...base, deliveries: needRetry, firstAttempts: { succeeded, failed } });
     },
   };
 }

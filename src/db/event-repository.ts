@@ -1,9 +1,12 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
 import { events, type EventStatus } from './schema';
 
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = typeof events.$inferInsert;
+
+/** A start marked after its workflow already finished the fan-out keeps `processed`. */
+const dispatchedUnlessProcessed = sql<EventStatus>`case when ${events.status} = 'processed' then ${events.status} else 'dispatched' end`;
 
 export function createEventRepository(db: Db) {
   return {
@@ -52,14 +55,14 @@ export function createEventRepository(db: Db) {
     async markWorkflowStarted(id: string): Promise<void> {
       await db
         .update(events)
-        .set({ workflowStartedAt: new Date(), status: 'dispatched' })
+        .set({ workflowStartedAt: new Date(), status: dispatchedUnlessProcessed })
         .where(and(eq(events.id, id), isNull(events.workflowStartedAt)));
     },
 
     async markManyWorkflowStarted(ids: string[]): Promise<void> {
       await db
         .update(events)
-        .set({ workflowStartedAt: new Date(), status: 'dispatched' })
+        .set({ workflowStartedAt: new Date(), status: dispatchedUnlessProcessed })
         .where(and(inArray(events.id, ids), isNull(events.workflowStartedAt)));
     },
 

@@ -53,6 +53,12 @@ describe('walking skeleton: gateway → event workflow → delivery workflow →
     const rows = await h.database.db.select().from(logs).where(eq(logs.deliveryId, delivery.id));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ outcome: 'success', responseCode: 200, attempts: 1, subscriberId: sub.id, event: 'order.created' });
+    // Its fan-out done, the event is `processed`, and its workflow start is on record.
+    const event = await eventually(async () => {
+      const [e] = await h.database.db.select().from(events).where(eq(events.id, res.json.event_id));
+      return e?.status === 'processed' ? e : null;
+    });
+    expect(event.workflowStartedAt).not.toBeNull();
   });
 
   it('retries a receiver that answers 500 twice and then 200, on the configured schedule', async () => {
