@@ -111,6 +111,18 @@ export async function killAllServices(): Promise<void> {
 }
 
 /** Resolves once the worker process `proc` polls both the workflow and the activity task queue. */
+/** After a fault test: kills its service processes, then closes what it opened, in order, whatever fails. */
+export async function tearDown(...closers: (() => unknown)[]): Promise<void> {
+  await killAllServices();
+  for (const close of closers) {
+    try {
+      await close();
+    } catch {
+      // Already down: a fault test stops things on purpose.
+    }
+  }
+}
+
 export async function waitForWorker(client: Client, taskQueue: string, proc: ServiceProcess, timeoutMs = 90_000): Promise<void> {
   const identity = `${proc.pid}@`;
   await eventually(

@@ -40,8 +40,8 @@ describe('WEBHOOK_ACK_AFTER=commit', () => {
   it('a burst shares its inserts (group commit) and loses nothing: every id once received, once delivered', async () => {
     await h.admin('POST', '/subscribers', { url: r.url, events: ['commit.burst'] });
     const before = r.requests.length;
-    const unique = Array.from({ length: 150 }, (_, i) => `burst-${i}`);
-    const repeated = ['burst-rep-a', 'burst-rep-b', 'burst-rep-c'];
+    const unique = Array.from({ length: 150 }, (_, i) => `commit-burst-${i}`);
+    const repeated = ['commit-burst-rep-a', 'commit-burst-rep-b', 'commit-burst-rep-c'];
     const ids = [...unique, ...repeated.flatMap((id) => Array.from({ length: 10 }, () => id))];
     const answers = await Promise.all(ids.map((id) => h.sendInbound({ event: 'commit.burst', timestamp: nowSeconds(), data: { id }, id })));
     expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));

@@ -3,7 +3,7 @@ import { deliveries, logs } from '../../src/db/schema';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { readTestRuntime } from '../helpers/runtime-file';
-import { baseServiceEnv, killAllServices, spawnService, waitForWorker } from '../helpers/service-process';
+import { baseServiceEnv, tearDown, spawnService, waitForWorker } from '../helpers/service-process';
 
 // SIGTERM on a worker stops it polling but lets the attempts it holds finish within the
 // shutdown grace time (10 s, src/worker.ts): the in-flight POSTs are answered and recorded, and
@@ -17,11 +17,12 @@ describe('graceful shutdown', () => {
   let h: Harness | undefined;
   let receiver: Receiver | undefined;
 
-  afterAll(async () => {
-    await killAllServices();
-    await receiver?.close();
-    await h?.stop();
-  });
+  afterAll(() =>
+    tearDown(
+      () => receiver?.close(),
+      () => h?.stop(),
+    ),
+  );
 
   it('lets the deliveries in flight at SIGTERM finish within the grace time, and loses or repeats none', async () => {
     const rt = readTestRuntime();

@@ -8,7 +8,7 @@ import { eventually } from '../helpers/harness';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { readTestRuntime } from '../helpers/runtime-file';
-import { killAllServices } from '../helpers/service-process';
+import { tearDown } from '../helpers/service-process';
 
 // PostgreSQL stops for ten seconds while events arrive and deliveries are under way, some of
 // them retrying. The gateway refuses cleanly (503, Retry-After) while it is away; the worker's
@@ -24,13 +24,14 @@ describe('Postgres stopped mid-run', () => {
   let receiver: Receiver | undefined;
   let stack: FaultStack | undefined;
 
-  afterAll(async () => {
-    await killAllServices();
-    await stack?.client.connection.close().catch(() => undefined);
-    await receiver?.close();
-    await database?.close().catch(() => undefined);
-    pg?.stop();
-  });
+  afterAll(() =>
+    tearDown(
+      () => stack?.client.connection.close(),
+      () => receiver?.close(),
+      () => database?.close(),
+      () => pg?.stop(),
+    ),
+  );
 
   it('refuses inbound events with 503 while Postgres is down, then finishes and logs every delivery', async () => {
     pg = await startPostgres();

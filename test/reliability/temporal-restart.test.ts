@@ -9,14 +9,15 @@ import { freshDatabase } from '../helpers/database';
 import { resendRefused, startFaultStack, startSender, type FaultStack } from '../helpers/fault-stack';
 import { eventually } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { killAllServices } from '../helpers/service-process';
+import { tearDown } from '../helpers/service-process';
 
 // The Temporal server dies (SIGKILL) while events arrive, and comes back on the same port with
 // the same SQLite file. The gateway acknowledges an event only once its workflow has started,
 // so a 200 is durable; while Temporal is away it refuses with 503 and Retry-After, quickly;
 // afterwards every acknowledged event, and every refused one the sender retries, is delivered.
 
-const OUTAGE_MS = 6_000;
+// Longer than the gateway's 5 s start deadline with room to spare, so some requests start and end inside it.
+const OUTAGE_MS = 8_000;
 const SUBSCRIBERS = 2;
 
 describe('Temporal server restarted mid-run', () => {
@@ -26,14 +27,15 @@ describe('Temporal server restarted mid-run', () => {
   let receiver: Receiver | undefined;
   let stack: FaultStack | undefined;
 
-  afterAll(async () => {
-    await killAllServices();
-    await stack?.client.connection.close().catch(() => undefined);
-    await temporal?.stop();
-    await receiver?.close();
-    await database?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() =>
+    tearDown(
+      () => stack?.client.connection.close(),
+      () => temporal?.stop(),
+      () => receiver?.close(),
+      () => database?.close(),
+      () => dir && rmSync(dir, { recursive: true, force: true }),
+    ),
+  );
 
   it('answers 503 with Retry-After while Temporal is down, acknowledges only durable events, and delivers every one after the restart', async () => {
     const cliPath = findTemporalCli(undefined, process.env.PATH);

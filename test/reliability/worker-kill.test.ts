@@ -3,7 +3,7 @@ import { deliveries, logs } from '../../src/db/schema';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { readTestRuntime } from '../helpers/runtime-file';
-import { baseServiceEnv, killAllServices, spawnService, waitForWorker } from '../helpers/service-process';
+import { baseServiceEnv, tearDown, spawnService, waitForWorker } from '../helpers/service-process';
 
 // A worker process dies without warning (SIGKILL) while its fan-out is half way through the
 // first attempts. Temporal notices (the workflow task's timeout for a local fan-out, the missed
@@ -20,11 +20,12 @@ describe.each([
   let h: Harness | undefined;
   let receiver: Receiver | undefined;
 
-  afterAll(async () => {
-    await killAllServices();
-    await receiver?.close();
-    await h?.stop();
-  });
+  afterAll(() =>
+    tearDown(
+      () => receiver?.close(),
+      () => h?.stop(),
+    ),
+  );
 
   it('delivers every one of 500 deliveries after the worker is SIGKILLed mid-flight, duplicates carrying the same delivery id', async () => {
     const rt = readTestRuntime();
