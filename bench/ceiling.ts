@@ -22,6 +22,22 @@ export async function benchCeiling(stack: Stack, count = 1000) {
   const client = new Client({ connection });
   const rows = [];
   try {
+    // Starts alone, to a task queue no worker polls: the most a gateway in `start` mode could acknowledge.
+    {
+      let next = 0;
+      const started = Date.now();
+      await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          while (next < count) {
+            next++;
+            await client.workflow.start('bareWorkflow', { taskQueue: `${taskQueue}-unpolled`, workflowId: `start-only-${randomUUID()}` });
+          }
+        }),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      rows.push({ workload: `${count} workflow starts, no worker (64 in flight)`, seconds: +seconds.toFixed(1), workflows_per_s: Math.round(count / seconds) });
+    }
+
     // Bare workflows, started and awaited with 50 in flight.
     let next = 0;
     const started = Date.now();
