@@ -75,7 +75,8 @@ async function waitForPollers(address: string, taskQueue: string, worker: ChildP
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const cli = findTemporalCli(undefined, process.env.PATH);
   if (!cli) throw new Error('no temporal CLI: run `bash scripts/setup.sh --test`');
-  const [pg, temporal] = await Promise.all([startPostgres(), startDevServer({ cliPath: cli, uiPort: null })]);
+  // BENCH_PG_DURABLE=1: PostgreSQL with fsync and synchronous commit, as in production.
+  const [pg, temporal] = await Promise.all([startPostgres({ durable: process.env.BENCH_PG_DURABLE === '1' }), startDevServer({ cliPath: cli, uiPort: null })]);
   const admin = postgres(pg.url(), { max: 1, onnotice: () => undefined });
   await admin.unsafe('create database hookyard');
   await admin.end();

@@ -21,7 +21,11 @@ function bindir(): string {
   return execFileSync('bash', [path.resolve(__dirname, '../../scripts/install-postgres.sh')], { encoding: 'utf8' }).trim();
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * `durable: true` keeps PostgreSQL's own defaults (fsync, synchronous commit, full-page writes);
+ * otherwise they are off, as a test cluster that is thrown away can afford.
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresServer> {
   const bin = bindir();
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hookyard-pg-'));
@@ -37,7 +41,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const start = () =>
     run('pg_ctl', [
       '-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60',
-      '-o', `-p ${port} -k ${dir} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`,
+      '-o', `-p ${port} -k ${dir} -h 127.0.0.1 ${options.durable ? '' : '-c fsync=off -c synchronous_commit=off -c full_page_writes=off '}-c max_connections=300`,
       'start',
     ]);
   start();

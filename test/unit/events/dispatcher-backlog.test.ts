@@ -87,4 +87,22 @@ describe('dispatcher in commit mode: bounded start backlog', () => {
     await temporal.drain(dispatcher);
     expect(temporal.start).toHaveBeenCalledTimes(1);
   });
+
+  it('while Temporal is down keeps accepting into the database, and leaves the unstarted rows to the sweeper', async () => {
+    const { rows, repos } = fakeRepos();
+    const start = jest.fn(async () => {
+      throw new Error('14 UNAVAILABLE: Temporal is down');
+    });
+    const client = { withDeadline: (_: number, fn: () => Promise<unknown>) => fn(), workflow: { start } } as unknown as Client;
+    const dispatcher = createDispatcher({ repos, client, taskQueue: 'q', searchAttributes: false, logger: createLogger('silent'), ackAfter: 'commit' });
+    const answers = await Promise.all(['a', 'b', 'c'].map((externalId) => dispatcher.dispatch({ source: 'default', type: 'a', externalId })));
+    expect(answers.map((a) => a.status)).toEqual(['received', 'received', 'received']);
+    await dispatcher.drained();
+    expect(start).toHaveBeenCalledTimes(3);
+    // Nothing marked started, nothing held: the sweeper's next pass starts them.
+    expect([...rows.values()].map((r) => r.workflowStartedAt)).toEqual([null, null, null]);
+    expect([...rows.values()].some((r) => dispatcher.isStarting(r.id))).toBe(false);
+    expect(repos.events.markManyWorkflowStarted).not.toHaveBeenCalled();
+    expect(repos.events.markWorkflowStarted).not.toHaveBeenCalled();
+  });
 });
