@@ -63,7 +63,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const repos = createRepositories(database.db);
   const transforms = createTransformRegistry();
   const stats = createStatsRepository(database.db);
-  const metrics = createMetrics({ queueDepth: () => stats.countPendingDeliveries(), processMetrics: options.processMetrics, logger });
+  const metrics = createMetrics({
+    queueDepth: () => stats.countPendingDeliveries(),
+    // Read at scrape time, by when the dispatcher below exists.
+    startBacklog: () => dispatcher.startBacklog(),
+    processMetrics: options.processMetrics,
+    logger,
+  });
   const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const dispatcher = createDispatcher({
     repos,

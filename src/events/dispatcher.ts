@@ -182,6 +182,11 @@ export function createDispatcher({
       return pending.has(eventId);
     },
 
+    /** Events acknowledged on commit whose workflow start is queued or in flight here. */
+    startBacklog(): number {
+      return pending.size;
+    },
+
     /** Resolves when no background start is queued or in flight. */
     drained(): Promise<void> {
       if (inFlight === 0 && queue.length === 0) return Promise.resolve();

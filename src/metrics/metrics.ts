@@ -30,6 +30,8 @@ export interface InboundAnswer {
 export interface MetricsOptions {
   /** Pending deliveries, read at scrape time for `webhook_queue_depth`. */
   queueDepth?: () => Promise<number>;
+  /** Events accepted on commit whose workflow start is queued or in flight here, for `webhook_start_backlog`. */
+  startBacklog?: () => number;
   /** Node process metrics (CPU, memory, event loop lag). Off for the throwaway apps tests build. */
   processMetrics?: boolean;
   logger?: Pick<Logger, 'warn'>;
@@ -109,6 +111,18 @@ export function createMetrics(options: MetricsOptions = {}) {
           this.set(Number.NaN);
           options.logger?.warn({ err }, 'could not read the queue depth for /metrics');
         }
+      },
+    });
+  }
+
+  const startBacklog = options.startBacklog;
+  if (startBacklog) {
+    new Gauge({
+      name: 'webhook_start_backlog',
+      help: 'Events this api process acknowledged on commit (WEBHOOK_ACK_AFTER=commit) whose workflow start is queued or in flight.',
+      registers: [registry],
+      collect() {
+        this.set(startBacklog());
       },
     });
   }

@@ -61,6 +61,7 @@ describe('dispatcher in commit mode: bounded start backlog', () => {
     expect(refused).toBeInstanceOf(UnavailableError);
     expect(refused).toMatchObject({ statusCode: 503, headers: { 'retry-after': '2' } });
     expect(rows.size).toBe(2);
+    expect(dispatcher.startBacklog()).toBe(2);
 
     // Both accepted events are the dispatcher's to start: the sweeper leaves them alone.
     const [first, second] = [...rows.values()];

@@ -7,7 +7,7 @@ function samples(text: string, name: string): string[] {
 
 describe('metrics registry', () => {
   it('exposes every SPEC S10 family with its HELP, TYPE and labels', async () => {
-    const metrics = createMetrics({ queueDepth: async () => 7 });
+    const metrics = createMetrics({ queueDepth: async () => 7, startBacklog: () => 3 });
     metrics.inboundAnswered({ source: 'default', outcome: 'received' });
     metrics.inboundAnswered({ source: 'default', outcome: 'invalid_signature' });
     metrics.inboundAnswered({ source: 'default', outcome: 'invalid_signature' });
@@ -25,6 +25,7 @@ describe('metrics registry', () => {
       ['webhook_delivery_duration_seconds', 'histogram'],
       ['webhook_dead_letters_total', 'counter'],
       ['webhook_queue_depth', 'gauge'],
+      ['webhook_start_backlog', 'gauge'],
     ]) {
       expect(text).toContain(`# TYPE ${name} ${type}\n`);
       expect(text).toMatch(new RegExp(`# HELP ${name} \\S`));
@@ -43,6 +44,7 @@ describe('metrics registry', () => {
     ]);
     expect(samples(text, 'webhook_dead_letters_total')).toEqual(['webhook_dead_letters_total 1']);
     expect(samples(text, 'webhook_queue_depth')).toEqual(['webhook_queue_depth 7']);
+    expect(samples(text, 'webhook_start_backlog')).toEqual(['webhook_start_backlog 3']);
   });
 
   it('observes attempt durations in seconds on buckets from 5 ms to 30 s', async () => {
