@@ -7,7 +7,7 @@ import { createMetrics } from '../../../src/metrics/metrics';
 const read = (file: string) => readFileSync(path.join(__dirname, '../../../deploy', file), 'utf8');
 
 async function exposedFamilies(): Promise<Set<string>> {
-  const text = await createMetrics({ queueDepth: async () => 0 }).expose();
+  const text = await createMetrics({ queueDepth: async () => 0, startBacklog: () => 0 }).expose();
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
 }
 
