@@ -8,6 +8,21 @@ import { table } from './lib/stats';
 // The ceiling of the Temporal dev server here: bare workflows per second, and children per
 // second for a parent that starts many. Every other figure reads against these.
 
+/** Runs `op` `count` times with `inFlight` at once; resolves with the seconds it took. */
+async function timed(count: number, inFlight: number, op: () => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < count) {
+        next++;
+        await op();
+      }
+    }),
+  );
+  return (Date.now() - started) / 1000;
+}
+
 export async function benchCeiling(stack: Stack, count = 1000) {
   const taskQueue = `ceiling-${randomUUID().slice(0, 8)}`;
   const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
@@ -23,33 +38,11 @@ export async function benchCeiling(stack: Stack, count = 1000) {
   const rows = [];
   try {
     // Starts alone, to a task queue no worker polls: the most a gateway in `start` mode could acknowledge.
-    {
-      let next = 0;
-      const started = Date.now();
-      await Promise.all(
-        Array.from({ length: 64 }, async () => {
-          while (next < count) {
-            next++;
-            await client.workflow.start('bareWorkflow', { taskQueue: `${taskQueue}-unpolled`, workflowId: `start-only-${randomUUID()}` });
-          }
-        }),
-      );
-      const seconds = (Date.now() - started) / 1000;
-      rows.push({ workload: `${count} workflow starts, no worker (64 in flight)`, seconds: +seconds.toFixed(1), workflows_per_s: Math.round(count / seconds) });
-    }
+    const startSeconds = await timed(count, 64, () => client.workflow.start('bareWorkflow', { taskQueue: `${taskQueue}-unpolled`, workflowId: `start-only-${randomUUID()}` }));
+    rows.push({ workload: `${count} workflow starts, no worker (64 in flight)`, seconds: +startSeconds.toFixed(1), workflows_per_s: Math.round(count / startSeconds) });
 
     // Bare workflows, started and awaited with 50 in flight.
-    let next = 0;
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: 50 }, async () => {
-        while (next < count) {
-          next++;
-          await client.workflow.execute('bareWorkflow', { taskQueue, workflowId: `bare-${randomUUID()}` });
-        }
-      }),
-    );
-    const bareSeconds = (Date.now() - started) / 1000;
+    const bareSeconds = await timed(count, 50, () => client.workflow.execute('bareWorkflow', { taskQueue, workflowId: `bare-${randomUUID()}` }));
     rows.push({ workload: `${count} bare workflows (start → complete)`, seconds: +bareSeconds.toFixed(1), workflows_per_s: Math.round(count / bareSeconds) });
 
     const t0 = Date.now();
