@@ -1,9 +1,21 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
 import { events, type EventStatus } from './schema';
 
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = typeof events.$inferInsert;
+
+export interface EventFilter {
+  type?: string;
+  source?: string;
+  status?: EventStatus;
+  /** Received at or after. */
+  from?: Date;
+  /** Received before. */
+  to?: Date;
+  cursor?: Pick<EventRow, 'receivedAt' | 'id'>;
+  limit?: number;
+}
 
 /** A start marked after its workflow already finished the fan-out keeps `processed`. */
 const dispatchedUnlessProcessed = sql<EventStatus>`case when ${events.status} = 'processed' then ${events.status} else 'dispatched' end`;
@@ -70,13 +82,24 @@ export function createEventRepository(db: Db) {
       await db.update(events).set({ status }).where(eq(events.id, id));
     },
 
-    async list(options: { type?: string; before?: Date; limit?: number } = {}): Promise<EventRow[]> {
+    /** Newest first; `cursor` is the last row of the previous page. */
+    async list(filter: EventFilter = {}): Promise<EventRow[]> {
+      const { cursor } = filter;
       return db
         .select()
         .from(events)
-        .where(and(options.type ? eq(events.type, options.type) : undefined, options.before ? lt(events.receivedAt, options.before) : undefined))
-        .orderBy(desc(events.receivedAt))
-        .limit(options.limit ?? 100);
+        .where(
+          and(
+            filter.type ? eq(events.type, filter.type) : undefined,
+            filter.source ? eq(events.source, filter.source) : undefined,
+            filter.status ? eq(events.status, filter.status) : undefined,
+            filter.from ? gte(events.receivedAt, filter.from) : undefined,
+            filter.to ? lt(events.receivedAt, filter.to) : undefined,
+            cursor ? or(lt(events.receivedAt, cursor.receivedAt), and(eq(events.receivedAt, cursor.receivedAt), lt(events.id, cursor.id))) : undefined,
+          ),
+        )
+        .orderBy(desc(events.receivedAt), desc(events.id))
+        .limit(filter.limit ?? 100);
     },
 
     /**

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import type { DeliveryRow } from '../db/delivery-repository';
 import type { Repositories } from '../db/repositories';
 import type { DeliveryControl } from '../deliveries/delivery-control';
-import { HttpError, notFound } from '../errors';
+import { notFound } from '../errors';
 import { workflowUrl } from '../temporal/client';
+import { decodeCursor, encodeCursor } from './cursor';
 import { parseWith } from './validation';
 
 export interface DeliveryRouteOptions {
@@ -32,16 +33,7 @@ const replayBody = z.union([
   z.object({ subscriber_id: z.uuid(), from: z.coerce.date(), to: z.coerce.date() }),
 ]);
 
-function encodeCursor(d: DeliveryRow): string {
-  return Buffer.from(`${d.createdAt.toISOString()}|${d.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at);
-  if (!id || Number.isNaN(createdAt.getTime())) throw new HttpError(400, 'validation_failed', 'cursor: is not a cursor this API returned');
-  return { createdAt, id };
-}
+const toDeliveryCursor = ({ at, id }: { at: Date; id: string }) => ({ createdAt: at, id });
 
 export default async function adminDeliveryRoutes(app: FastifyInstance, opts: DeliveryRouteOptions) {
   const { repos, control } = opts;
@@ -72,12 +64,12 @@ export default async function adminDeliveryRoutes(app: FastifyInstance, opts: De
       eventType: q.event,
       from: q.from,
       to: q.to,
-      cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
+      cursor: q.cursor ? toDeliveryCursor(decodeCursor(q.cursor)) : undefined,
       limit: q.limit + 1,
     });
     const more = rows.length > q.limit;
     const data = rows.slice(0, q.limit);
-    return { data: data.map(present), next_cursor: more ? encodeCursor(data[data.length - 1]) : null };
+    return { data: data.map(present), next_cursor: more ? encodeCursor(data[data.length - 1]!.createdAt, data[data.length - 1]!.id) : null };
   }
 
   app.get('/deliveries', async (request) => page(request.query));

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { EventRow } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { notFound } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
+import { decodeCursor, encodeCursor } from './cursor';
 import { parseWith } from './validation';
 
 export interface EventRouteOptions {
@@ -17,7 +19,49 @@ const dispatchBody = z.object({
   id: z.string().min(1).max(200).optional(),
 });
 
+const listQuery = z.object({
+  event: z.string().optional(),
+  source: z.string().optional(),
+  status: z.enum(['received', 'dispatched', 'processed']).optional(),
+  from: z.coerce.date().optional(),
+  to: z.coerce.date().optional(),
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** A list row: the event without its payload (GET /events/:id has it). */
+const present = (e: EventRow) => ({
+  id: e.id,
+  event: e.type,
+  source: e.source,
+  external_id: e.externalId,
+  status: e.status,
+  agent_id: e.agentId,
+  occurred_at: e.occurredAt,
+  received_at: e.receivedAt,
+  workflow_id: e.workflowId,
+  workflow_started_at: e.workflowStartedAt,
+});
+
 export default async function adminEventRoutes(app: FastifyInstance, { repos, dispatcher }: EventRouteOptions) {
+  app.get('/events', async (request) => {
+    const q = parseWith(listQuery, request.query, 'query');
+    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const rows = await repos.events.list({
+      type: q.event,
+      source: q.source,
+      status: q.status,
+      from: q.from,
+      to: q.to,
+      cursor: cursor ? { receivedAt: cursor.at, id: cursor.id } : undefined,
+      limit: q.limit + 1,
+    });
+    const more = rows.length > q.limit;
+    const data = rows.slice(0, q.limit);
+    const last = data[data.length - 1];
+    return { data: data.map(present), next_cursor: more && last ? encodeCursor(last.receivedAt, last.id) : null };
+  });
+
   app.post('/events', async (request, reply) => {
     const input = parseWith(dispatchBody, request.body);
     const result = await dispatcher.dispatch({
