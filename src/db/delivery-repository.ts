@@ -1,5 +1,6 @@
-import { and, asc, count, desc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './database';
+import { newestFirstWindow, type ListPosition } from './newest-first';
 import { deliveries, events, logs, subscribers, type DeliveryStatus } from './schema';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -35,7 +36,7 @@ export interface DeliveryFilter {
   eventType?: string;
   from?: Date;
   to?: Date;
-  cursor?: { createdAt: Date; id: string };
+  cursor?: ListPosition;
   limit?: number;
 }
 
@@ -140,7 +141,6 @@ export function createDeliveryRepository(db: Db) {
 
     /** Newest first; `cursor` is the last row of the previous page. */
     async list(filter: DeliveryFilter = {}): Promise<DeliveryRow[]> {
-      const cursor = filter.cursor;
       return db
         .select()
         .from(deliveries)
@@ -150,11 +150,7 @@ export function createDeliveryRepository(db: Db) {
             filter.subscriberId ? eq(deliveries.subscriberId, filter.subscriberId) : undefined,
             filter.eventId ? eq(deliveries.eventId, filter.eventId) : undefined,
             filter.eventType ? eq(deliveries.eventType, filter.eventType) : undefined,
-            filter.from ? gte(deliveries.createdAt, filter.from) : undefined,
-            filter.to ? lte(deliveries.createdAt, filter.to) : undefined,
-            cursor
-              ? or(lt(deliveries.createdAt, cursor.createdAt), and(eq(deliveries.createdAt, cursor.createdAt), lt(deliveries.id, cursor.id)))
-              : undefined,
+            newestFirstWindow(deliveries.createdAt, deliveries.id, { from: filter.from, to: filter.to, after: filter.cursor }),
           ),
         )
         .orderBy(desc(deliveries.createdAt), desc(deliveries.id))

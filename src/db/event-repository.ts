@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
+import { newestFirstWindow, type ListPosition } from './newest-first';
 import { events, type EventStatus } from './schema';
 
 export type EventRow = typeof events.$inferSelect;
@@ -11,9 +12,9 @@ export interface EventFilter {
   status?: EventStatus;
   /** Received at or after. */
   from?: Date;
-  /** Received before. */
+  /** Received at or before. */
   to?: Date;
-  cursor?: Pick<EventRow, 'receivedAt' | 'id'>;
+  cursor?: ListPosition;
   limit?: number;
 }
 
@@ -84,7 +85,6 @@ export function createEventRepository(db: Db) {
 
     /** Newest first; `cursor` is the last row of the previous page. */
     async list(filter: EventFilter = {}): Promise<EventRow[]> {
-      const { cursor } = filter;
       return db
         .select()
         .from(events)
@@ -93,9 +93,7 @@ export function createEventRepository(db: Db) {
             filter.type ? eq(events.type, filter.type) : undefined,
             filter.source ? eq(events.source, filter.source) : undefined,
             filter.status ? eq(events.status, filter.status) : undefined,
-            filter.from ? gte(events.receivedAt, filter.from) : undefined,
-            filter.to ? lt(events.receivedAt, filter.to) : undefined,
-            cursor ? or(lt(events.receivedAt, cursor.receivedAt), and(eq(events.receivedAt, cursor.receivedAt), lt(events.id, cursor.id))) : undefined,
+            newestFirstWindow(events.receivedAt, events.id, { from: filter.from, to: filter.to, after: filter.cursor }),
           ),
         )
         .orderBy(desc(events.receivedAt), desc(events.id))

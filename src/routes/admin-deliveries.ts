@@ -5,7 +5,7 @@ import type { Repositories } from '../db/repositories';
 import type { DeliveryControl } from '../deliveries/delivery-control';
 import { notFound } from '../errors';
 import { workflowUrl } from '../temporal/client';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, toPage } from './cursor';
 import { parseWith } from './validation';
 
 export interface DeliveryRouteOptions {
@@ -32,8 +32,6 @@ const replayBody = z.union([
   z.object({ ids: z.array(z.string().min(1)).min(1).max(1000) }),
   z.object({ subscriber_id: z.uuid(), from: z.coerce.date(), to: z.coerce.date() }),
 ]);
-
-const toDeliveryCursor = ({ at, id }: { at: Date; id: string }) => ({ createdAt: at, id });
 
 export default async function adminDeliveryRoutes(app: FastifyInstance, opts: DeliveryRouteOptions) {
   const { repos, control } = opts;
@@ -64,12 +62,10 @@ export default async function adminDeliveryRoutes(app: FastifyInstance, opts: De
       eventType: q.event,
       from: q.from,
       to: q.to,
-      cursor: q.cursor ? toDeliveryCursor(decodeCursor(q.cursor)) : undefined,
+      cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
       limit: q.limit + 1,
     });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    return { data: data.map(present), next_cursor: more ? encodeCursor(data[data.length - 1]!.createdAt, data[data.length - 1]!.id) : null };
+    return toPage(rows, q.limit, (d) => ({ at: d.createdAt, id: d.id }), present);
   }
 
   app.get('/deliveries', async (request) => page(request.query));

@@ -4,7 +4,7 @@ import type { EventRow } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { notFound } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, toPage } from './cursor';
 import { parseWith } from './validation';
 
 export interface EventRouteOptions {
@@ -46,20 +46,16 @@ const present = (e: EventRow) => ({
 export default async function adminEventRoutes(app: FastifyInstance, { repos, dispatcher }: EventRouteOptions) {
   app.get('/events', async (request) => {
     const q = parseWith(listQuery, request.query, 'query');
-    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
     const rows = await repos.events.list({
       type: q.event,
       source: q.source,
       status: q.status,
       from: q.from,
       to: q.to,
-      cursor: cursor ? { receivedAt: cursor.at, id: cursor.id } : undefined,
+      cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
       limit: q.limit + 1,
     });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    const last = data[data.length - 1];
-    return { data: data.map(present), next_cursor: more && last ? encodeCursor(last.receivedAt, last.id) : null };
+    return toPage(rows, q.limit, (e) => ({ at: e.receivedAt, id: e.id }), present);
   });
 
   app.post('/events', async (request, reply) => {
