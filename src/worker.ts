@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from './config';
 import { retryDelays } from './config';
+import { ACTIVITY_DB_CALL_TIMEOUT_MS, boundedRepositories } from './db/bounded-repositories';
 import type { Repositories } from './db/repositories';
 import type { Metrics } from './metrics/metrics';
 import { sdkPrometheusExporter, type SdkMetricsEndpoint } from './metrics/temporal-sdk-metrics';
@@ -84,7 +85,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...(deps.workflowBundlePath ? { workflowBundle: { codePath: deps.workflowBundlePath } } : { workflowsPath: workflowsPath() }),
     activities: createActivities({
-      repos: deps.repos,
+      repos: boundedRepositories(deps.repos, ACTIVITY_DB_CALL_TIMEOUT_MS),
       http,
       transforms: deps.transforms,
       logger: deps.logger,
