@@ -63,13 +63,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const repos = createRepositories(database.db);
   const transforms = createTransformRegistry();
   const stats = createStatsRepository(database.db);
-  const metrics = createMetrics({
-    queueDepth: () => stats.countPendingDeliveries(),
-    // Read at scrape time, by when the dispatcher below exists.
-    startBacklog: () => dispatcher.startBacklog(),
-    processMetrics: options.processMetrics,
-    logger,
-  });
   const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const dispatcher = createDispatcher({
     repos,
@@ -81,6 +74,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     maxStartBacklog: config.WEBHOOK_START_BACKLOG,
     startConcurrency: config.WEBHOOK_START_CONCURRENCY,
     localFanOut: config.WEBHOOK_LOCAL_FANOUT,
+  });
+  const metrics = createMetrics({
+    queueDepth: () => stats.countPendingDeliveries(),
+    startBacklog: () => dispatcher.startBacklog(),
+    processMetrics: options.processMetrics,
+    logger,
   });
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const control = createDeliveryControl({

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
-import { newestFirstWindow, type ListPosition } from './newest-first';
+import { newestFirstWindow, pastPosition, type ListPosition } from './newest-first';
 import { events, type EventStatus } from './schema';
 
 export type EventRow = typeof events.$inferSelect;
@@ -25,14 +25,8 @@ export function createEventRepository(db: Db) {
   return {
     /** Inserts the event unless its key is known; returns the stored row and whether it is new. */
     async insertIfAbsent(input: NewEvent): Promise<{ event: EventRow; created: boolean }> {
-      const [inserted] = await db.insert(events).values(input).onConflictDoNothing().returning();
-      if (inserted) return { event: inserted, created: true };
-      const [existing] = await db
-        .select()
-        .from(events)
-        .where(and(eq(events.source, input.source), eq(events.externalId, input.externalId)));
-      if (!existing) throw new Error(`event ${input.id} conflicted but cannot be read back`);
-      return { event: existing, created: false };
+      const [result] = await this.insertManyIfAbsent([input]);
+      return result!;
     },
 
     /**
@@ -66,10 +60,7 @@ export function createEventRepository(db: Db) {
     },
 
     async markWorkflowStarted(id: string): Promise<void> {
-      await db
-        .update(events)
-        .set({ workflowStartedAt: new Date(), status: dispatchedUnlessProcessed })
-        .where(and(eq(events.id, id), isNull(events.workflowStartedAt)));
+      await this.markManyWorkflowStarted([id]);
     },
 
     async markManyWorkflowStarted(ids: string[]): Promise<void> {
@@ -105,7 +96,7 @@ export function createEventRepository(db: Db) {
      * a start that failed behind an early answer. Oldest first; `after` pages on from the last
      * row of the previous page (through the partial index on unstarted rows).
      */
-    async listUnstarted(olderThan: Date, limit = 100, after?: Pick<EventRow, 'receivedAt' | 'id'>): Promise<EventRow[]> {
+    async listUnstarted(olderThan: Date, limit = 100, after?: ListPosition): Promise<EventRow[]> {
       return db
         .select()
         .from(events)
@@ -113,7 +104,7 @@ export function createEventRepository(db: Db) {
           and(
             isNull(events.workflowStartedAt),
             lt(events.receivedAt, olderThan),
-            after ? or(gt(events.receivedAt, after.receivedAt), and(eq(events.receivedAt, after.receivedAt), gt(events.id, after.id))) : undefined,
+            after ? pastPosition(events.receivedAt, events.id, after, 'asc') : undefined,
           ),
         )
         .orderBy(asc(events.receivedAt), asc(events.id))

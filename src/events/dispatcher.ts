@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createBatchedWriter } from '../db/batched-writer';
-import type { EventRow } from '../db/event-repository';
+import type { EventRow, NewEvent } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { within } from '../deadline';
 import { UnavailableError, orUnavailable } from '../errors';
@@ -72,7 +72,7 @@ export function createDispatcher({
   maxStartBacklog = 20_000,
 }: DispatcherOptions) {
   // Group commit: concurrent requests share their insert and their "started" mark.
-  const inserts = createBatchedWriter({ writeMany: (rows: NewEventRow[]) => repos.events.insertManyIfAbsent(rows), writeOne: (row: NewEventRow) => repos.events.insertIfAbsent(row) });
+  const inserts = createBatchedWriter({ writeMany: (rows: NewEvent[]) => repos.events.insertManyIfAbsent(rows), writeOne: (row: NewEvent) => repos.events.insertIfAbsent(row) });
   const marks = createBatchedWriter({
     writeMany: async (ids: string[]) => {
       await repos.events.markManyWorkflowStarted(ids);
@@ -194,7 +194,5 @@ export function createDispatcher({
     },
   };
 }
-
-type NewEventRow = ReturnType<typeof toEventRow>;
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import type { EventRepository, EventRow } from '../db/event-repository';
+import type { EventRepository } from '../db/event-repository';
+import type { ListPosition } from '../db/newest-first';
 import type { Dispatcher } from './dispatcher';
 
 export interface UnstartedEventSweeperOptions {
-  events: Pick<EventRepository, 'listUnstarted' | 'markWorkflowStarted'>;
+  events: Pick<EventRepository, 'listUnstarted' | 'markManyWorkflowStarted'>;
   dispatcher: Pick<Dispatcher, 'startWorkflow'> & Partial<Pick<Dispatcher, 'isStarting'>>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Between the end of one sweep and the start of the next (WEBHOOK_SWEEP_INTERVAL); 0 never sweeps. */
@@ -46,22 +47,20 @@ export function createUnstartedEventSweeper(options: UnstartedEventSweeperOption
   async function sweepOnce(): Promise<SweepResult> {
     const result: SweepResult = { started: 0, alreadyStarted: 0, interrupted: false };
     const cutoff = new Date(now() - minAgeMs);
-    let after: EventRow | undefined;
+    let after: ListPosition | undefined;
     for (;;) {
       const page = await events.listUnstarted(cutoff, batchSize, after);
-      after = page.at(-1);
+      const last = page.at(-1);
+      after = last && { at: last.receivedAt, id: last.id };
       // Rows this process is starting already (acknowledged on commit) are left to it.
       const todo = page.filter((event) => !dispatcher.isStarting?.(event.id));
       for (let i = 0; i < todo.length && !stopped; i += concurrency) {
         const outcomes = await Promise.allSettled(todo.slice(i, i + concurrency).map(async (event) => ({ event, startedHere: await dispatcher.startWorkflow(event) })));
-        for (const outcome of outcomes) {
-          if (outcome.status === 'rejected') {
-            // The dispatcher has logged why; Temporal is likely down, so the rest would fail too.
-            result.interrupted = true;
-            continue;
-          }
-          const { event, startedHere } = outcome.value;
-          await events.markWorkflowStarted(event.id);
+        const started = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+        // The dispatcher has logged why a start failed; Temporal is likely down, so the rest would fail too.
+        if (started.length < outcomes.length) result.interrupted = true;
+        if (started.length > 0) await events.markManyWorkflowStarted(started.map(({ event }) => event.id));
+        for (const { event, startedHere } of started) {
           if (startedHere) result.started++;
           else result.alreadyStarted++;
           logger.warn(

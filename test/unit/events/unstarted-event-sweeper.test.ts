@@ -22,22 +22,21 @@ function eventRow(overrides: Partial<EventRow> = {}): EventRow {
   };
 }
 
-/** Event rows in memory, with the repository's listUnstarted / markWorkflowStarted semantics. */
+/** Event rows in memory, with the repository's listUnstarted / markManyWorkflowStarted semantics. */
 function fakeEvents(rows: EventRow[]) {
   return {
     rows,
     cutoffs: [] as Date[],
-    async listUnstarted(olderThan: Date, limit = 100, after?: Pick<EventRow, 'receivedAt' | 'id'>) {
+    async listUnstarted(olderThan: Date, limit = 100, after?: { at: Date; id: string }) {
       this.cutoffs.push(olderThan);
       const key = (r: Pick<EventRow, 'receivedAt' | 'id'>) => `${r.receivedAt.toISOString()} ${r.id}`;
       return rows
-        .filter((r) => r.workflowStartedAt === null && r.receivedAt < olderThan && (!after || key(r) > key(after)))
+        .filter((r) => r.workflowStartedAt === null && r.receivedAt < olderThan && (!after || key(r) > key({ receivedAt: after.at, id: after.id })))
         .sort((x, y) => key(x).localeCompare(key(y)))
         .slice(0, limit);
     },
-    async markWorkflowStarted(id: string) {
-      const row = rows.find((r) => r.id === id);
-      if (row && !row.workflowStartedAt) row.workflowStartedAt = new Date(NOW);
+    async markManyWorkflowStarted(ids: string[]) {
+      for (const row of rows) if (ids.includes(row.id) && !row.workflowStartedAt) row.workflowStartedAt = new Date(NOW);
     },
   };
 }
@@ -131,7 +130,7 @@ describe('unstarted-event sweeper', () => {
           calls++;
           throw new Error('database restarting');
         },
-        markWorkflowStarted: async () => undefined,
+        markManyWorkflowStarted: async () => undefined,
       };
       const sweeper = createUnstartedEventSweeper({ events, dispatcher: { startWorkflow: async () => true }, logger, intervalMs: 1_000 });
       sweeper.start();
