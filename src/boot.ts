@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config';
-import { openDatabase } from './db/database';
+import { idleConnectionLost, openDatabase } from './db/database';
 import { createLogger } from './logger';
 import { runUntilSignal } from './process-lifecycle';
 import { startRuntime } from './runtime';
@@ -11,7 +11,7 @@ export async function bootProcess(roles: { api: boolean; worker: boolean }): Pro
     if (!config.TEMPORAL_ADDRESS) throw new ConfigError([{ variable: 'TEMPORAL_ADDRESS', message: 'is required (use `npm start` for the embedded dev server)' }]);
     if (roles.api && !config.ADMIN_TOKEN) throw new ConfigError([{ variable: 'ADMIN_TOKEN', message: 'is required for the admin API' }]);
     const logger = createLogger(config.LOG_LEVEL, roles.api ? 'api' : 'worker');
-    const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE, migrate: roles.api });
+    const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE, migrate: roles.api, onIdleError: idleConnectionLost(logger) });
     const runtime = await startRuntime({ config, database, logger, temporalAddress: config.TEMPORAL_ADDRESS, temporalUiUrl: config.TEMPORAL_UI_URL, processMetrics: true, ...roles });
     if (runtime.app) {
       const address = await runtime.app.listen({ port: config.PORT, host: config.HOST });

@@ -36,15 +36,18 @@ export async function orUnavailable<T>(op: Promise<T>, ms: number, message: stri
   }
 }
 
-// postgres-js connection errors, and the SQLSTATE classes 08 (connection exception) and 57
-// (operator intervention: the server is shutting down or starting up).
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+// Socket errors, and the SQLSTATE classes 08 (connection exception) and 57 (operator
+// intervention: the server is shutting down or starting up).
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+// node-postgres reports a lost or unobtainable connection by message only, without a code.
+const CONNECTION_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
 
 /** Whether an error (or its cause) says the database cannot be reached, rather than that a query is wrong. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     const code = typeof e.code === 'string' ? e.code : '';
     if (CONNECTION_CODES.has(code) || /^(08|57)[0-9A-Z]{3}$/.test(code)) return true;
+    if (typeof e.message === 'string' && CONNECTION_MESSAGES.test(e.message)) return true;
   }
   return false;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config';
 import { embeddedCredentials } from './credentials';
-import { openDatabase } from './db/database';
+import { idleConnectionLost, openDatabase } from './db/database';
 import { createLogger } from './logger';
 import { startRuntime } from './runtime';
 import { findTemporalCli } from './temporal/cli-path';
@@ -41,7 +41,7 @@ async function main() {
     temporalUi = devServer.uiUrl;
   }
 
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir, poolSize: config.DATABASE_POOL_SIZE });
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir, poolSize: config.DATABASE_POOL_SIZE, onIdleError: idleConnectionLost(logger) });
   const runtime = await startRuntime({ config, database, logger, temporalAddress, temporalUiUrl: temporalUi, api: true, worker: true, processMetrics: true });
   const address = await runtime.app!.listen({ port: config.PORT, host: config.HOST });
 

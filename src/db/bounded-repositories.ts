@@ -3,10 +3,9 @@ import type { Repositories } from './repositories';
 
 /**
  * The repositories with a deadline on every call. The worker's activities use them: a query
- * that never settles (postgres.js 3.4.9 can leave one pending forever when the server closes
- * connections while it starts up, porsager/postgres#1193) would otherwise hold an activity slot
- * for good, and with every slot held the worker stops. With the deadline the activity fails,
- * and Temporal retries it; every activity is idempotent.
+ * that never settles (a server that accepts connections and never answers, a driver bug) would
+ * otherwise hold an activity slot for good, and with every slot held the worker stops. With the
+ * deadline the activity fails, and Temporal retries it; every activity is idempotent.
  */
 export function boundedRepositories(repos: Repositories, ms: number): Repositories {
   const bounded = {} as Record<string, Record<string, unknown>>;

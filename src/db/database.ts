@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { schema } from './schema';
 
-/** The Drizzle database, on postgres-js or on PGlite: repositories see only this. */
+/** The Drizzle database, on node-postgres or on PGlite: repositories see only this. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface Database {
@@ -21,23 +21,37 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Apply the migrations in drizzle/ before returning. */
   migrate?: boolean;
+  /** Told when the server closes an idle pooled connection (the pool replaces it). */
+  onIdleError?: (err: Error) => void;
 }
 
 /** Opens the database named by the options and, unless told not to, applies the migrations. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const database = options.url ? await openPostgres(options.url, options.poolSize ?? 10) : await openPglite(options.dataDir);
+  const database = options.url
+    ? await openPostgres(options.url, options.poolSize ?? 10, options.onIdleError ?? (() => undefined))
+    : await openPglite(options.dataDir);
   if (options.migrate !== false) await migrateDatabase(database);
   return database;
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const { default: postgres } = await import('postgres');
-  const { drizzle } = await import('drizzle-orm/postgres-js');
-  const client = postgres(url, { max: poolSize, onnotice: () => undefined, connect_timeout: 10 });
+async function openPostgres(url: string, poolSize: number, onIdleError: (err: Error) => void): Promise<Database> {
+  const { Pool } = await import('pg');
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  const pool = new Pool({
+    connectionString: url,
+    max: poolSize,
+    // Fail a checkout rather than queue behind a server that does not answer.
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+  });
+  // A pooled connection the server closed while idle (a restart, an administrator's kill) is
+  // dropped by the pool; without a listener its 'error' event would end the process.
+  pool.on('error', onIdleError);
   return {
-    db: drizzle(client, { schema }) as unknown as Db,
+    db: drizzle({ client: pool, schema }) as unknown as Db,
     kind: 'postgres',
-    close: () => client.end({ timeout: 5 }),
+    close: () => pool.end(),
   };
 }
 
@@ -54,9 +68,14 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
+/** The log line for a pooled connection the server closed while it was idle. */
+export function idleConnectionLost(logger: { warn(obj: object, msg: string): void }): (err: Error) => void {
+  return (err) => logger.warn({ err }, 'the database closed an idle connection; the pool opens another when needed');
+}
+
 export async function migrateDatabase(database: Database): Promise<void> {
   if (database.kind === 'postgres') {
-    const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+    const { migrate } = await import('drizzle-orm/node-postgres/migrator');
     await migrate(database.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
   } else {
     const { migrate } = await import('drizzle-orm/pglite/migrator');

@@ -133,8 +133,8 @@ export function createDispatcher({
         // Shed before writing: the sender retries later, and nothing it sent is half-accepted.
         throw new UnavailableError(`${pending.size} accepted events are waiting for their workflows to start; retry the request`, 2);
       }
-      // While the database is away, postgres-js queues queries until it reconnects: answer 503
-      // rather than hold the sender. An insert that lands later is harmless: the retry finds the
+      // While the database is away a connection can take up to its connect timeout to fail:
+      // answer 503 within the store deadline rather than hold the sender. An insert that lands later is harmless: the retry finds the
       // row and starts its workflow, or the sweeper does.
       const { event, created } = await orUnavailable(inserts.write(toEventRow(normalized)), storeTimeoutMs, 'the event store is unavailable; retry the request', (err) =>
         logger.error({ err }, 'event insert failed'),

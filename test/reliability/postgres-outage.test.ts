@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { inArray } from 'drizzle-orm';
 import { openDatabase, type Database } from '../../src/db/database';
 import { createRepositories } from '../../src/db/repositories';
@@ -136,7 +138,7 @@ describe('Postgres stopped mid-run', () => {
     expect(rows.filter((d) => d.attempts >= 2).length).toBeGreaterThanOrEqual(expected.size);
 
     // Attempts answered while the database was down are logged once it is back: the activity's
-    // write waits for postgres-js to reconnect, or fails and the workflow records it (deferred).
+    // write succeeds on a new connection, or fails and the workflow records it (deferred).
     const deferred = (stack.worker.output().match(/attempt log deferred/g) ?? []).length;
     const posts = receiver.requests.map((q) => `${q.headers['x-webhook-delivery']}/${q.headers['x-webhook-attempt']}`);
     console.log(
@@ -165,7 +167,14 @@ async function diagnose(database: Database, stack: FaultStack, event: string, ex
     const wf = await stack.client.workflow
       .getHandle(e.workflowId)
       .describe()
-      .then((d) => d.status.name)
+      .then((d) => {
+        const pending = (d.raw.pendingActivities ?? []).map(
+          (a) =>
+            `${a.activityType?.name} state=${a.state} attempt=${a.attempt} worker=${a.lastWorkerIdentity} ` +
+            `started=${a.lastStartedTime?.seconds ?? '-'} heartbeat=${a.lastHeartbeatTime?.seconds ?? '-'} failure=${a.lastFailure?.message ?? '-'}`,
+        );
+        return `${d.status.name} history=${d.historyLength} now=${Math.floor(Date.now() / 1000)}${pending.length ? ` pending: ${pending.join(' | ')}` : ''}`;
+      })
       .catch((x: Error) => `describe failed: ${x.message}`);
     lines.push(
       `event ${seq} (${e.id}, started ${e.workflowStartedAt?.toISOString() ?? 'never'}, workflow ${wf}) missing at /${missing.join(', /')}: ` +
@@ -180,6 +189,7 @@ async function diagnose(database: Database, stack: FaultStack, event: string, ex
       lines.push(`  delivery ${d.id} workflow ${d.workflowId}: ${st}`);
     }
   }
-  lines.push(`worker output tail:\n${stack.worker.output().slice(-3_000)}`);
+  writeFileSync(path.resolve(__dirname, '../.runtime/postgres-outage-worker.log'), stack.worker.output());
+  lines.push(`worker output tail:\n${stack.worker.output().slice(-6_000)}`);
   return lines.join('\n');
 }

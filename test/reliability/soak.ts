@@ -130,7 +130,7 @@ async function main(): Promise<number> {
 
     const samples: Sample[] = [];
     const sample = async () => {
-      const [{ n }] = (await database!.db.execute(sql`select count(*)::int as n from webhook_deliveries where status = 'pending'`)) as unknown as { n: number }[];
+      const n = await pendingDeliveries(database!);
       const s: Sample = {
         t: Date.now() - started,
         apiMb: (stack!.api.rss() ?? 0) / MB,
@@ -158,17 +158,16 @@ async function main(): Promise<number> {
     const drainDeadline = Date.now() + 60_000;
     let pending = -1;
     while (Date.now() < drainDeadline) {
-      const [{ n }] = (await database.db.execute(sql`select count(*)::int as n from webhook_deliveries where status = 'pending'`)) as unknown as { n: number }[];
-      pending = n;
+      pending = await pendingDeliveries(database);
       if (pending === 0) break;
       await new Promise((r) => setTimeout(r, 1_000));
     }
     const acknowledged = results.filter((r) => r.status === 200);
     const doomed = acknowledged.filter((r) => r.id.startsWith('soak.doomed/')).length;
     const expectedDeliveries = acknowledged.length * 3 + doomed;
-    const counts = (await database.db.execute(
+    const { rows: counts } = (await database.db.execute(
       sql`select d.status, count(*)::int as n from webhook_deliveries d join webhook_events e on e.id = d.event_id where e.type like 'soak.%' group by d.status`,
-    )) as unknown as { status: string; n: number }[];
+    )) as unknown as { rows: { status: string; n: number }[] };
     const byStatus = Object.fromEntries(counts.map((c) => [c.status, c.n]));
     const total = counts.reduce((a, c) => a + c.n, 0);
     const odd = results.filter((r) => r.status !== 200 && r.status !== 503);
@@ -219,3 +218,8 @@ main().then(
     process.exit(1);
   },
 );
+
+async function pendingDeliveries(database: Database): Promise<number> {
+  const { rows } = (await database.db.execute(sql`select count(*)::int as n from webhook_deliveries where status = 'pending'`)) as unknown as { rows: { n: number }[] };
+  return rows[0].n;
+}
