@@ -146,6 +146,8 @@ describe('Postgres stopped mid-run', () => {
         `${posts.length - new Set(posts).size} attempts sent twice (a fan-out page retried after its bookkeeping failed)`,
     );
 
+    // Both processes lived through it: the driver fails a query, never the process.
+    expect({ api: stack.api.running(), worker: stack.worker.running() }).toEqual({ api: true, worker: true });
     await stack.stop();
   }, 240_000);
 });
@@ -190,6 +192,7 @@ async function diagnose(database: Database, stack: FaultStack, event: string, ex
     }
   }
   writeFileSync(path.resolve(__dirname, '../.runtime/postgres-outage-worker.log'), stack.worker.output());
+  for (const p of [stack.api, stack.worker]) if (!p.running()) lines.push(`the ${p.role} process exited: ${JSON.stringify(await p.exited)}`);
   lines.push(`worker output tail:\n${stack.worker.output().slice(-6_000)}`);
   return lines.join('\n');
 }
