@@ -43,7 +43,8 @@ export const subscribers = pgTable(
   ],
 );
 
-export type EventStatus = 'received' | 'dispatched' | 'processed';
+export const EVENT_STATUSES = ['received', 'dispatched', 'processed'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export const events = pgTable(
   'webhook_events',
@@ -69,7 +70,8 @@ export const events = pgTable(
   ],
 );
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead' | 'cancelled';
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export const deliveries = pgTable(
   'webhook_deliveries',

@@ -134,8 +134,8 @@ export function createDispatcher({
         throw new UnavailableError(`${pending.size} accepted events are waiting for their workflows to start; retry the request`, 2);
       }
       // While the database is away a connection can take up to its connect timeout to fail:
-      // answer 503 within the store deadline rather than hold the sender. An insert that lands later is harmless: the retry finds the
-      // row and starts its workflow, or the sweeper does.
+      // answer 503 within the store deadline rather than hold the sender. An insert that lands
+      // later is harmless: the retry finds the row and starts its workflow, or the sweeper does.
       const { event, created } = await orUnavailable(inserts.write(toEventRow(normalized)), storeTimeoutMs, 'the event store is unavailable; retry the request', (err) =>
         logger.error({ err }, 'event insert failed'),
       );

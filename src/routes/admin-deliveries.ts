@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { DeliveryRow } from '../db/delivery-repository';
 import type { Repositories } from '../db/repositories';
+import { DELIVERY_STATUSES } from '../db/schema';
 import type { DeliveryControl } from '../deliveries/delivery-control';
 import { notFound } from '../errors';
 import { workflowUrl } from '../temporal/client';
@@ -15,13 +16,11 @@ export interface DeliveryRouteOptions {
   namespace: string;
 }
 
-const STATUSES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled'] as const;
-
 const listQuery = z.object({
   subscriber_id: z.uuid().optional(),
   event_id: z.string().optional(),
   event: z.string().optional(),
-  status: z.enum(STATUSES).optional(),
+  status: z.enum(DELIVERY_STATUSES).optional(),
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
   cursor: z.string().optional(),
@@ -53,7 +52,7 @@ export default async function adminDeliveryRoutes(app: FastifyInstance, opts: De
     completed_at: d.completedAt,
   });
 
-  async function page(query: unknown, forced: Partial<{ status: (typeof STATUSES)[number] }> = {}) {
+  async function page(query: unknown, forced: Partial<{ status: (typeof DELIVERY_STATUSES)[number] }> = {}) {
     const q = parseWith(listQuery, query, 'query');
     const rows = await repos.deliveries.list({
       status: forced.status ?? q.status,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { EventRow } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
+import { EVENT_STATUSES } from '../db/schema';
 import { notFound } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
 import { decodeCursor, toPage } from './cursor';
@@ -22,7 +23,7 @@ const dispatchBody = z.object({
 const listQuery = z.object({
   event: z.string().optional(),
   source: z.string().optional(),
-  status: z.enum(['received', 'dispatched', 'processed']).optional(),
+  status: z.enum(EVENT_STATUSES).optional(),
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
   cursor: z.string().optional(),
