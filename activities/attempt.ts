@@ -1,13 +1,16 @@
 import type { AttemptRecord, DeliveryForAttempt } from '../src/db/delivery-repository';
 import { signingSecrets } from '../src/db/subscriber-repository';
-import { nextDelayMs, parseRetryAfter } from '../src/domain/retry-schedule';
+import { attemptResult, classifyResponse, decide, recordedStatus } from '../src/domain/attempt-outcome';
+import { storableJson, storableText } from '../src/domain/storable-text';
 import { signatureHeaders } from '../src/domain/signature';
 import { TargetRefusedError } from '../src/net/outbound-client';
-import type { AttemptOutcome, AttemptResult } from '../workflows/types';
+import type { AttemptResult } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 
 // One signed POST and what it means: shared by the single-attempt activity of a delivery
-// workflow and by the fan-out's first-attempt batch.
+// workflow and by the fan-out's first-attempt batch. Whatever goes wrong for one delivery (a
+// transform that throws, a header that cannot be sent, a receiver's odd answer) becomes that
+// delivery's own result; nothing here throws.
 
 export const USER_AGENT = 'AI-Agent-Webhook/1.0';
 
@@ -16,22 +19,24 @@ export interface Attempted {
   record: AttemptRecord;
 }
 
-/** Sends attempt `attempt` of a loaded delivery. HTTP failures are results, never exceptions. */
-export async function sendAttempt(
-  deps: Pick<ActivityDeps, 'http' | 'transforms' | 'config' | 'repos' | 'logger'>,
-  row: DeliveryForAttempt,
-  attempt: number,
-  signal?: AbortSignal,
-  retryDelaysMs = deps.config.retryDelaysMs,
-): Promise<Attempted> {
+type AttemptDeps = Pick<ActivityDeps, 'http' | 'transforms' | 'config' | 'logger'>;
+
+interface Prepared {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** The exact bytes and headers of an attempt. Throws when the request cannot be built (a transform that throws). */
+function prepare(deps: AttemptDeps, row: DeliveryForAttempt, attempt: number, at: number): Prepared {
   const { delivery, event, subscriber } = row;
-  const at = Date.now();
   const lineage = delivery.replayOf ?? delivery.id;
-  let bodyText = delivery.requestBody;
-  if (bodyText === null) {
+  let body = delivery.requestBody;
+  if (body === null) {
     const timestamp = Math.floor((event.occurredAt ?? event.receivedAt).getTime() / 1000);
     const envelope = { event: event.type, timestamp, data: event.payload };
-    bodyText = JSON.stringify(deps.transforms.apply(subscriber.transform, { id: event.id, type: event.type, timestamp, agentId: event.agentId }, envelope));
+    const transformed = deps.transforms.apply(subscriber.transform, { id: event.id, type: event.type, timestamp, agentId: event.agentId }, envelope);
+    body = JSON.stringify(transformed);
+    if (typeof body !== 'string') throw new Error(`transform "${subscriber.transform}" returned something that is not JSON`);
   }
   const headers: Record<string, string> = {
     ...subscriber.headers,
@@ -44,55 +49,58 @@ export async function sendAttempt(
     ...(delivery.replayOf ? { 'x-webhook-replay': delivery.id } : {}),
     ...signatureHeaders({
       deliveryId: lineage,
-      body: bodyText,
+      body,
       secrets: signingSecrets(subscriber, new Date(at)),
       versions: subscriber.signatureVersion ?? deps.config.signatureVersions,
       timestampSeconds: Math.floor(at / 1000),
     }),
   };
+  return { body, headers };
+}
 
+/** Sends attempt `attempt` of a loaded delivery. Never throws: every failure is the delivery's result. */
+export async function sendAttempt(deps: AttemptDeps, row: DeliveryForAttempt, attempt: number, signal?: AbortSignal): Promise<Attempted> {
+  const { delivery, subscriber } = row;
+  const at = Date.now();
+  let prepared: Prepared | null = null;
   let result: AttemptResult;
   let responseBody: string | null = null;
-  if (!subscriber.active) {
-    result = failed(attempt, at, 'refused', `the subscriber is inactive${subscriber.disabledReason ? `: ${subscriber.disabledReason}` : ''}`);
-  } else {
+  try {
+    prepared = prepare(deps, row, attempt, at);
+  } catch (err) {
+    result = attemptResult(attempt, at, Date.now(), 'refused', { error: `the request could not be built: ${messageOf(err)}` });
+  }
+  if (prepared && !subscriber.active) {
+    result = attemptResult(attempt, at, Date.now(), 'refused', {
+      error: `the subscriber is inactive${subscriber.disabledReason ? `: ${subscriber.disabledReason}` : ''}`,
+    });
+  } else if (prepared) {
     try {
-      const res = await deps.http.post({ url: subscriber.url, body: bodyText, headers, timeoutMs: deps.config.timeoutMs, signal });
+      const res = await deps.http.post({ url: subscriber.url, body: prepared.body, headers: prepared.headers, timeoutMs: deps.config.timeoutMs, signal });
       responseBody = res.body;
       const retryAfter = res.headers['retry-after'];
-      result = classifyResponse(attempt, at, res.statusCode, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+      result = classifyResponse(attempt, at, Date.now(), res.statusCode, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     } catch (err) {
       result = classifyError(attempt, at, err);
     }
   }
-  if (result.outcome === 'gone') {
-    await deps.repos.subscribers.setActive(subscriber.id, false, `the receiver answered 410 Gone on ${new Date(at).toISOString()}`);
-  }
-  if (result.outcome === 'refused') deps.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId, reason: result.error }, 'delivery target refused');
-  const record = toRecord(delivery, result, retryDelaysMs, { body: bodyText, headers, responseBody });
+  result = { ...result!, error: result!.error === null ? null : storableText(result!.error) };
+  if (result.outcome === 'refused') deps.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId, reason: result.error }, 'delivery refused');
+  const record = toRecord(delivery, result, deps.config.retryDelaysMs, prepared && { ...prepared, responseBody });
   // Frozen with the first attempt's record: retries and replays send these exact bytes.
-  if (delivery.requestBody === null) record.update.requestBody = bodyText;
+  if (delivery.requestBody === null && prepared) record.update.requestBody = prepared.body;
   return { result, record };
 }
 
-/** Persists attempts (one transaction) and counts them in the metrics. */
-export async function recordAttempts(deps: Pick<ActivityDeps, 'repos' | 'metrics'>, records: AttemptRecord[]): Promise<void> {
-  await deps.repos.deliveries.recordAttempts(records);
-  for (const { log, update } of records) {
-    deps.metrics?.attempt({ eventType: log.event, attempt: log.attempts, durationMs: log.durationMs ?? 0, outcome: log.outcome });
-    if (update.status === 'succeeded' || update.status === 'failed') deps.metrics?.deliveryFinished({ eventType: log.event, status: update.status });
-  }
-}
-
-/** The log row and the delivery's new state for one attempt. */
+/** The log row and the delivery's new state for one attempt. Everything in it is storable. */
 export function toRecord(
   delivery: Pick<DeliveryForAttempt['delivery'], 'id' | 'eventId' | 'subscriberId' | 'eventType'>,
   result: AttemptResult,
   retryDelaysMs: number[],
   sent: { body: string; headers: Record<string, string>; responseBody: string | null } | null,
 ): AttemptRecord {
-  const delay = isRetryable(result.outcome) ? nextDelayMs({ delaysMs: retryDelaysMs }, result.attempt, result.retryAfterMs) : null;
-  const nextRetryAt = delay === null ? null : new Date(result.at + result.durationMs + delay);
+  const decision = decide(result, { delaysMs: retryDelaysMs });
+  const nextRetryAt = decision.kind === 'retry' ? new Date(decision.nextAttemptAt) : null;
   return {
     log: {
       deliveryId: delivery.id,
@@ -100,10 +108,10 @@ export function toRecord(
       subscriberId: delivery.subscriberId,
       event: delivery.eventType,
       attempts: result.attempt,
-      requestBody: sent ? parseJson(sent.body) : null,
-      requestHeaders: sent ? redactHeaders(sent.headers) : null,
+      requestBody: sent ? storableJson(parseJson(sent.body)) : null,
+      requestHeaders: sent ? (storableJson(redactHeaders(sent.headers)) as Record<string, string>) : null,
       responseCode: result.statusCode,
-      responseBody: sent?.responseBody ?? null,
+      responseBody: sent?.responseBody == null ? null : storableText(sent.responseBody),
       durationMs: result.durationMs,
       error: result.error,
       outcome: result.outcome,
@@ -114,8 +122,7 @@ export function toRecord(
       lastResponseCode: result.statusCode,
       lastError: result.error,
       nextAttemptAt: nextRetryAt,
-      // A success or a permanent refusal ends the delivery here; the last failure is marked dead by the workflow.
-      ...(result.outcome === 'success' ? { status: 'succeeded' as const } : isRetryable(result.outcome) ? {} : { status: 'failed' as const }),
+      status: recordedStatus(decision),
     },
   };
 }
@@ -128,34 +135,24 @@ function parseJson(text: string): unknown {
   }
 }
 
-export function isRetryable(outcome: AttemptOutcome): boolean {
-  return outcome === 'failure' || outcome === 'timeout' || outcome === 'network_error';
-}
-
-function failed(attempt: number, at: number, outcome: AttemptOutcome, error: string, statusCode: number | null = null): AttemptResult {
-  return { attempt, outcome, statusCode, durationMs: Date.now() - at, error, retryAfterMs: null, logged: true, at };
-}
-
-/** 2xx succeeds; 410 is gone; redirects and everything else fail and are retried. */
-export function classifyResponse(attempt: number, at: number, statusCode: number, retryAfter?: string): AttemptResult {
-  if (statusCode >= 200 && statusCode < 300) {
-    return { attempt, outcome: 'success', statusCode, durationMs: Date.now() - at, error: null, retryAfterMs: null, logged: true, at };
-  }
-  if (statusCode === 410) return failed(attempt, at, 'gone', 'the receiver answered 410 Gone', statusCode);
-  const error = statusCode >= 300 && statusCode < 400 ? `redirect ${statusCode} is not followed` : `HTTP ${statusCode}`;
-  const retryAfterMs = statusCode === 429 || statusCode === 503 ? parseRetryAfter(retryAfter, Date.now()) : null;
-  return { ...failed(attempt, at, 'failure', error, statusCode), retryAfterMs };
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export function classifyError(attempt: number, at: number, err: unknown): AttemptResult {
+  const now = Date.now();
   const e = err as { name?: string; code?: string; message?: string; cause?: unknown };
   const refused = err instanceof TargetRefusedError ? err : e.cause instanceof TargetRefusedError ? e.cause : null;
-  if (refused) return failed(attempt, at, 'refused', refused.message);
+  if (refused) return attemptResult(attempt, at, now, 'refused', { error: refused.message });
+  // A header value or URL undici will not send: retrying cannot help.
+  if (e.code === 'UND_ERR_INVALID_ARG' || e.name === 'InvalidArgumentError') {
+    return attemptResult(attempt, at, now, 'refused', { error: `the request could not be sent: ${e.message}` });
+  }
   const cause = (e.cause ?? {}) as { code?: string; message?: string };
   const timedOut =
     e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT';
-  if (timedOut) return failed(attempt, at, 'timeout', `timed out: ${e.message ?? e.code}`);
-  return failed(attempt, at, 'network_error', `${e.code ?? cause.code ?? e.name ?? 'error'}: ${e.message ?? cause.message ?? String(err)}`);
+  if (timedOut) return attemptResult(attempt, at, now, 'timeout', { error: `timed out: ${e.message ?? e.code}` });
+  return attemptResult(attempt, at, now, 'network_error', { error: `${e.code ?? cause.code ?? e.name ?? 'error'}: ${e.message ?? cause.message ?? String(err)}` });
 }
 
 /** Signatures stay in the log (they help debugging); custom auth headers are masked. */
@@ -163,4 +160,14 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) out[k] = /^(authorization|cookie|x-api-key)$/i.test(k) ? '[redacted]' : v;
   return out;
+}
+
+/** A 410 deactivates the subscriber. A failed write here is logged, never the attempt's or the page's failure. */
+export async function deactivateIfGone(deps: Pick<ActivityDeps, 'repos' | 'logger'>, row: DeliveryForAttempt, result: AttemptResult): Promise<void> {
+  if (result.outcome !== 'gone') return;
+  try {
+    await deps.repos.subscribers.setActive(row.subscriber.id, false, `the receiver answered 410 Gone on ${new Date(result.at).toISOString()}`);
+  } catch (err) {
+    deps.logger.error({ err, subscriberId: row.subscriber.id }, 'could not deactivate a subscriber whose receiver answered 410');
+  }
 }

@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
+import { attemptResult } from '../src/domain/attempt-outcome';
 import { DEAD_LETTER_EVENT, INTERNAL_SOURCE } from '../src/domain/internal-events';
-import { normalizeEvent, toEventRow } from '../src/events/normalized-event';
-import type { AttemptInput, AttemptResult, FinishDeliveryInput, FinishDeliveryResult } from '../workflows/types';
-import { recordAttempts, sendAttempt, toRecord } from './attempt';
+import type { AttemptDeferred, AttemptInput, AttemptResult, FinishDeliveryInput, FinishDeliveryResult } from '../workflows/types';
+import { deactivateIfGone, sendAttempt, toRecord } from './attempt';
 import type { ActivityDeps } from './deps';
 
 export interface RecordAttemptInput {
@@ -10,52 +10,66 @@ export interface RecordAttemptInput {
   result: AttemptResult;
 }
 
+/** How long a deferred attempt waits before it asks again; it grows while the subscriber stays busy. */
+export const DEFER_MS = 1_000;
+
 export function createDeliveryActivities(deps: ActivityDeps) {
-  const { repos, logger, config } = deps;
+  const { repos, logger, config, admission, recorder } = deps;
 
   return {
-    /** One signed POST to the subscriber, logged with the delivery's new state. */
-    async attemptDelivery(input: AttemptInput): Promise<AttemptResult> {
+    /**
+     * One signed POST to the subscriber, logged with the delivery's new state, or a deferral
+     * when this worker has no POST slot for the subscriber (the workflow then waits durably).
+     */
+    async attemptDelivery(input: AttemptInput): Promise<AttemptResult | AttemptDeferred> {
       const ctx = Context.current();
       // A short backoff, waited here to the millisecond (cancellation-aware).
       if (input.notBefore && input.notBefore > Date.now()) await ctx.sleep(input.notBefore - Date.now());
       const [row] = await repos.deliveries.loadForAttempt([input.deliveryId]);
       if (!row) {
         const at = Date.now();
-        return { attempt: input.attempt, outcome: 'refused', statusCode: null, durationMs: 0, error: 'the delivery or its subscriber no longer exists', retryAfterMs: null, logged: true, at };
+        return attemptResult(input.attempt, at, at, 'refused', { error: 'the delivery or its subscriber no longer exists' });
       }
-      const { result, record } = await sendAttempt(deps, row, input.attempt, ctx.cancellationSignal, input.retryDelaysMs);
+      const lease = await admission.acquire(row.delivery.subscriberId, config.admissionWaitMs, ctx.cancellationSignal);
+      if (!lease) {
+        return { deferred: true, reason: 'waiting for a POST slot: this subscriber is using its share of the worker', retryAt: Date.now() + DEFER_MS };
+      }
+      let attempted;
       try {
-        await recordAttempts(deps, [record]);
+        attempted = await sendAttempt(deps, row, input.attempt, ctx.cancellationSignal);
+      } finally {
+        lease();
+      }
+      await deactivateIfGone(deps, row, attempted.result);
+      try {
+        await recorder.record({ ...attempted.record, update: { ...attempted.record.update, workflowStarted: true } });
       } catch (err) {
         // The POST happened: do not fail (and resend). The workflow records the attempt durably.
         logger.warn({ err, deliveryId: input.deliveryId, attempt: input.attempt }, 'attempt log deferred');
-        return { ...result, logged: false };
+        return { ...attempted.result, logged: false };
       }
-      return result;
+      return attempted.result;
     },
 
     /** The durable fallback when an attempt could not be logged at the time. */
     async recordAttempt(input: RecordAttemptInput): Promise<void> {
       const delivery = await repos.deliveries.get(input.deliveryId);
       if (!delivery) return;
-      await recordAttempts(deps, [toRecord(delivery, input.result, config.retryDelaysMs, null)]);
+      await recorder.record(toRecord(delivery, { ...input.result, logged: true }, config.retryDelaysMs, null));
     },
 
-    /** Marks a delivery terminal and, when it died, records the dead-letter event. */
+    /**
+     * Ends a delivery (one statement) and, when it died, announces it through the one event
+     * path: the row is written, its workflow started, then marked; the event sweeper repairs a
+     * crash between those steps.
+     */
     async finishDelivery(input: FinishDeliveryInput): Promise<FinishDeliveryResult> {
-      await repos.deliveries.update(input.deliveryId, {
-        status: input.status,
-        nextAttemptAt: null,
-        ...(input.status === 'succeeded' ? {} : { lastError: input.reason }),
-      });
-      const delivery = await repos.deliveries.get(input.deliveryId);
+      const delivery = (await repos.deliveries.finish(input.deliveryId, input.status, input.reason)) ?? (await repos.deliveries.get(input.deliveryId));
+      if (!delivery) return { deadLetterEvent: null };
       // Successes and permanent refusals were counted when their attempt was recorded.
-      if (delivery && (input.status === 'dead' || input.status === 'cancelled')) {
-        deps.metrics?.deliveryFinished({ eventType: delivery.eventType, status: input.status });
-      }
-      if (!input.announce || !delivery) return { deadLetterEvent: null };
-      const event = normalizeEvent({
+      if (input.status === 'dead' || input.status === 'cancelled') deps.metrics?.deliveryFinished({ eventType: delivery.eventType, status: input.status });
+      if (!input.announce || delivery.status !== 'dead') return { deadLetterEvent: null };
+      const { event } = await deps.events.dispatch({
         source: INTERNAL_SOURCE,
         type: DEAD_LETTER_EVENT,
         externalId: `dead/${delivery.id}`,
@@ -70,9 +84,7 @@ export function createDeliveryActivities(deps: ActivityDeps) {
           reason: input.reason,
         },
       });
-      const { event: stored } = await repos.events.insertIfAbsent(toEventRow(event));
-      await repos.events.markWorkflowStarted(stored.id);
-      return { deadLetterEvent: { eventId: stored.id, eventType: stored.type } };
+      return { deadLetterEvent: { eventId: event.id, eventType: event.type } };
     },
   };
 }

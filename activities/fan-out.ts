@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
-import type { AttemptRecord, DeliveryForAttempt } from '../src/db/delivery-repository';
-import { deliveryIdFor, deliveryWorkflowId } from '../src/domain/ids';
+import type { DeliveryForAttempt } from '../src/db/delivery-repository';
+import { decide } from '../src/domain/attempt-outcome';
 import { attemptTimeoutMs } from '../src/domain/attempt-timeout';
+import { deliveryIdFor, deliveryWorkflowId } from '../src/domain/ids';
 import { targetLabel } from '../src/domain/target-label';
-import type { AttemptResult, FanOutPage } from '../workflows/types';
-import { isRetryable, recordAttempts, sendAttempt } from './attempt';
+import { resumeFrom } from '../src/deliveries/delivery-starter';
+import type { AttemptResult, DeliveryLine, FanOutPage } from '../workflows/types';
+import { deactivateIfGone, sendAttempt } from './attempt';
 import type { ActivityDeps } from './deps';
 
 export interface FanOutBatchInput {
@@ -12,7 +14,14 @@ export interface FanOutBatchInput {
   eventType: string;
   cursor: string | null;
   limit: number;
+  /** A test send: this subscriber only. */
+  onlySubscriberId?: string | null;
 }
+
+/** The deliveries the event workflow lists in its details, per page. */
+export const LINES_PER_PAGE = 20;
+/** Liveness heartbeats while every POST of the page is slow; the SDK throttles them. */
+const HEARTBEAT_EVERY_MS = 2_000;
 
 /** Runs `fn` over items with at most `limit` in flight. */
 async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -23,32 +32,21 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
   await Promise.all(workers);
 }
 
-/** What the delivery workflow needs to resume a delivery whose attempts were made elsewhere. */
-function resumeFrom(row: DeliveryForAttempt['delivery']): AttemptResult {
-  return {
-    attempt: row.attempts,
-    outcome: 'failure',
-    statusCode: row.lastResponseCode,
-    durationMs: 0,
-    error: row.lastError,
-    retryAfterMs: null,
-    logged: true,
-    at: row.updatedAt.getTime(),
-  };
-}
-
 export function createFanOutActivities(deps: ActivityDeps) {
-  const { repos, config, adminUrl } = deps;
+  const { repos, config, adminUrl, admission, recorder, starter, logger } = deps;
 
   return {
     /**
      * One page of the fan-out: loads matching subscribers, creates their delivery rows and, on
-     * the fast path, makes every first attempt here. It returns only the deliveries that need a
-     * workflow of their own (all of them when the fast path is off). A retry of this activity
-     * after a crash skips what was already recorded, so the page resumes where it stopped.
+     * the fast path, makes every first attempt here. A delivery that needs more (a retry, a wait
+     * for capacity) gets its own workflow at once, not when the page ends, so its retry is on
+     * time whatever the page's size. Each delivery's trouble is its own outcome: this activity
+     * throws only when the page itself cannot be read or written. A retry of it (after a crash
+     * or a database error) resends only the attempts that have no recorded outcome.
      */
     async fanOutBatch(input: FanOutBatchInput): Promise<FanOutPage> {
-      const page = await repos.subscribers.pageMatching(input.eventType, input.cursor, input.limit);
+      const ctx = Context.current();
+      const page = await repos.subscribers.pageMatching(input.eventType, input.cursor, input.limit, input.onlySubscriberId);
       const ids = page.map((s) => deliveryIdFor(input.eventId, s.id));
       await repos.deliveries.createMany(
         page.map((s, i) => ({
@@ -59,52 +57,113 @@ export function createFanOutActivities(deps: ActivityDeps) {
           workflowId: deliveryWorkflowId(input.eventId, s.id),
         })),
       );
-      const base = { nextCursor: page.length === input.limit ? page[page.length - 1].id : null, retryDelaysMs: config.retryDelaysMs, attemptTimeoutMs: attemptTimeoutMs(config.timeoutMs), adminUrl };
-      const toChild = (row: DeliveryForAttempt, firstAttempt: AttemptResult | null) => ({
-        deliveryId: row.delivery.id,
-        subscriberId: row.delivery.subscriberId,
-        target: targetLabel(row.subscriber.url),
-        firstAttempt,
-      });
-
-      // The last page: the event is `processed` once this page's work is recorded.
-      const finish = async <T>(page: T): Promise<T> => {
-        if (base.nextCursor === null) await repos.events.setStatus(input.eventId, 'processed');
-        return page;
+      const base = {
+        nextCursor: page.length === input.limit ? page[page.length - 1].id : null,
+        retryDelaysMs: config.retryDelaysMs,
+        attemptTimeoutMs: attemptTimeoutMs(config.timeoutMs),
+        adminUrl,
       };
-      const rows = await repos.deliveries.loadForAttempt(ids);
-      if (!config.fastPath) return finish({ ...base, deliveries: rows.map((r) => toChild(r, null)), firstAttempts: { succeeded: 0, failed: 0 } });
+      // The last page: the event is `processed` once this page's work is recorded.
+      const finish = async (result: FanOutPage): Promise<FanOutPage> => {
+        if (base.nextCursor === null) await repos.events.setStatus(input.eventId, 'processed');
+        return result;
+      };
+      // The payload is loaded once for the page, not once per delivery.
+      const loaded = await repos.deliveries.loadPage(input.eventId, ids);
+      if (!loaded) return { ...base, nextCursor: null, deliveries: [], firstAttempts: { succeeded: 0, failed: 0 } };
+      const { rows } = loaded;
+      if (!config.fastPath) {
+        const children = rows.map(({ delivery, subscriber }) => ({
+          deliveryId: delivery.id,
+          subscriberId: delivery.subscriberId,
+          target: targetLabel(subscriber.url),
+          firstAttempt: null,
+        }));
+        return finish({ ...base, deliveries: children, firstAttempts: { succeeded: 0, failed: 0 } });
+      }
 
-      const needRetry: FanOutPage['deliveries'] = [];
+      let succeeded = 0;
+      let failed = 0;
+      let handedOff = 0;
+      const lines: DeliveryLine[] = [];
+      const line = (row: DeliveryForAttempt, outcome: DeliveryLine['outcome'], attempts: number, statusCode: number | null, workflow: boolean) => {
+        if (lines.length < LINES_PER_PAGE) {
+          lines.push({
+            deliveryId: row.delivery.id,
+            subscriberId: row.delivery.subscriberId,
+            target: targetLabel(row.subscriber.url),
+            outcome,
+            attempts,
+            statusCode,
+            workflowId: workflow ? row.delivery.workflowId : null,
+          });
+        }
+      };
+      const beat = () => {
+        // Local activities cannot heartbeat; the workflow task's own heartbeat covers them.
+        if (!ctx.info.isLocal) ctx.heartbeat({ succeeded, failed, handedOff });
+      };
+      /** Gives a delivery its own workflow now. A failed start is left to the orphan-delivery reconciler. */
+      const handOff = async (row: DeliveryForAttempt, firstAttempt: AttemptResult | null, outcome: DeliveryLine['outcome']) => {
+        handedOff++;
+        line(row, outcome, firstAttempt?.attempt ?? 0, firstAttempt?.statusCode ?? null, true);
+        try {
+          await starter.start(row.delivery, row.subscriber.url, firstAttempt);
+        } catch (err) {
+          logger.warn({ err, deliveryId: row.delivery.id }, 'delivery workflow start failed; the reconciler will start it');
+        }
+      };
+
       const fresh: DeliveryForAttempt[] = [];
       for (const row of rows) {
-        if (row.delivery.status !== 'pending') continue; // finished before a crash
-        if (row.delivery.attempts > 0) needRetry.push(toChild(row, resumeFrom(row.delivery)));
+        const { delivery } = row;
+        if (delivery.status === 'succeeded') line(row, 'succeeded', delivery.attempts, delivery.lastResponseCode, false);
+        else if (delivery.status !== 'pending') line(row, 'failed', delivery.attempts, delivery.lastResponseCode, false);
+        // Attempted before a crash: its outcome is recorded, so it is never sent again from here.
+        else if (delivery.attempts > 0) await handOff(row, resumeFrom(delivery), 'retrying');
         else fresh.push(row);
       }
 
-      const ctx = Context.current();
-      let succeeded = 0;
-      let failed = 0;
-      let pending: AttemptRecord[] = [];
-      const flush = async () => {
-        const batch = pending;
-        pending = [];
-        await recordAttempts(deps, batch);
-        // Local activities cannot heartbeat; the workflow task's own heartbeat covers them.
-        if (!ctx.info.isLocal) ctx.heartbeat({ recorded: succeeded + failed + needRetry.length });
-      };
-      await eachLimited(fresh, config.batchConcurrency, async (row) => {
-        const { result, record } = await sendAttempt(deps, row, 1, ctx.cancellationSignal);
-        if (result.outcome === 'success') succeeded++;
-        else if (isRetryable(result.outcome)) needRetry.push(toChild(row, result));
-        else failed++;
-        pending.push(record);
-        // Record in slices, so a crash loses (and resends) at most a slice.
-        if (pending.length >= 50) await flush();
-      });
-      await flush();
-      return finish({ ...base, deliveries: needRetry, firstAttempts: { succeeded, failed } });
+      const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
+      try {
+        await eachLimited(fresh, config.batchConcurrency, async (row) => {
+          const lease = await admission.acquire(row.delivery.subscriberId, config.admissionWaitMs, ctx.cancellationSignal);
+          if (!lease) {
+            // This subscriber is using its share of the worker: wait durably, holding no slot.
+            await handOff(row, null, 'waiting');
+            return;
+          }
+          let attempted;
+          try {
+            attempted = await sendAttempt(deps, row, 1, ctx.cancellationSignal);
+          } finally {
+            lease();
+          }
+          let { result } = attempted;
+          await deactivateIfGone(deps, row, result);
+          try {
+            await recorder.record(attempted.record);
+          } catch (err) {
+            // The POST happened: never resend it. The delivery's workflow records it durably.
+            logger.warn({ err, deliveryId: row.delivery.id }, 'attempt log deferred to the delivery workflow');
+            result = { ...result, logged: false };
+          }
+          const decision = decide(result, { delaysMs: config.retryDelaysMs });
+          if (result.logged && decision.kind === 'succeeded') {
+            succeeded++;
+            line(row, 'succeeded', 1, result.statusCode, false);
+          } else if (result.logged && decision.kind === 'failed') {
+            failed++;
+            line(row, 'failed', 1, result.statusCode, false);
+          } else {
+            await handOff(row, result, 'retrying');
+          }
+          beat();
+        });
+      } finally {
+        clearInterval(ticker);
+      }
+      return finish({ ...base, deliveries: [], firstAttempts: { succeeded, failed }, handedOff, lines });
     },
   };
 }

@@ -93,7 +93,7 @@ export const configSchema = z
     /** Requests per source and client IP in each WEBHOOK_RATE_LIMIT_WINDOW; 0 turns the limit off. */
     WEBHOOK_RATE_LIMIT: int(0),
     /** `start`: answer once the workflow started (SPEC S3). `commit`: once the event row is committed. */
-    WEBHOOK_ACK_AFTER: z.enum(['start', 'commit']).default('start'),
+    WEBHOOK_ACK_AFTER: z.enum(['start', 'commit']).default('commit'),
     /** `commit` mode: accepted events waiting for their workflow start, per api process, before 503. */
     WEBHOOK_START_BACKLOG: int(20_000, 1),
     /** `commit` mode: background workflow starts in flight per api process. */
@@ -103,7 +103,12 @@ export const configSchema = z
     WEBHOOK_SYNC_MAX_WAIT: int(30),
 
     WEBHOOK_TIMEOUT: z.coerce.number().positive().default(5),
+    /** POSTs in flight per worker, across fan-out pages and delivery workflows, shared fairly between subscribers. */
     WEBHOOK_CONCURRENCY: int(10, 1),
+    /** Activities a worker runs at once. They mostly wait on the network or on a POST slot, so many are cheap. */
+    WEBHOOK_ACTIVITY_SLOTS: int(200, 1),
+    /** How long an attempt waits for a POST slot before its delivery waits durably in its workflow instead. */
+    WEBHOOK_ADMISSION_WAIT: duration('2s'),
     WEBHOOK_RETRY_SCHEDULE: z
       .string()
       .default(DEFAULT_RETRY_SCHEDULE)
@@ -119,7 +124,7 @@ export const configSchema = z
     WEBHOOK_MAX_RETRIES: z.coerce.number().int().min(0).optional(),
     /** First attempts inside the fan-out; a delivery workflow only for deliveries that need retries. */
     WEBHOOK_FAST_PATH: bool(true),
-    /** First attempts in flight at once within one fan-out batch. */
+    /** First attempts a fan-out page makes at once; each still needs one of the worker's WEBHOOK_CONCURRENCY slots. */
     WEBHOOK_FANOUT_CONCURRENCY: int(50, 1),
     /**
      * Run the first fan-out page as a local activity: fewer history events, no task-queue round

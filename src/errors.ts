@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { within } from './deadline';
+import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError } from './deliveries/delivery-errors';
+import { EventStoreUnavailableError, StartBacklogFullError, WorkflowStartFailedError } from './events/event-errors';
 
 /** Thrown when a request must be answered with a documented error code: `{error, message, details?}`. */
 export class HttpError extends Error {
@@ -52,10 +54,24 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** The one place where domain errors become HTTP answers. */
+export function toHttpError(err: unknown): HttpError | null {
+  if (err instanceof HttpError) return err;
+  if (err instanceof EventStoreUnavailableError || err instanceof WorkflowStartFailedError) return new UnavailableError(err.message);
+  if (err instanceof StartBacklogFullError) return new UnavailableError(err.message, 2);
+  if (err instanceof DeliveryNotFoundError) return notFound(err.what);
+  if (err instanceof DeliveryNotPendingError) return new HttpError(409, 'not_pending', err.message);
+  if (err instanceof DeliveryNotRunningError) return new HttpError(409, 'not_running', err.message);
+  return null;
+}
+
 /** One handler turns every error into the JSON error contract and never leaks a 5xx message. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+  app.setErrorHandler((caught: FastifyError | HttpError, request, reply) => {
+    const mapped = toHttpError(caught);
+    const err = mapped ?? caught;
     if (err instanceof HttpError) {
+      if (mapped && !(caught instanceof HttpError) && err.statusCode >= 500) request.log.warn({ err: caught }, caught.message);
       return reply.code(err.statusCode).headers(err.headers).send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
     }
     if (err.validation) {

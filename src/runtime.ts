@@ -8,7 +8,10 @@ import type { Database } from './db/database';
 import { createRepositories, type Repositories } from './db/repositories';
 import { createStatsRepository } from './db/stats-repository';
 import { attemptTimeoutMs } from './domain/attempt-timeout';
+import { ACTIVITY_DB_CALL_TIMEOUT_MS } from './db/bounded-repositories';
 import { createDeliveryControl, type DeliveryControl } from './deliveries/delivery-control';
+import { createDeliveryStarter } from './deliveries/delivery-starter';
+import { createOrphanDeliveryReconciler, type OrphanDeliveryReconciler } from './deliveries/orphan-delivery-reconciler';
 import { createDispatcher, type Dispatcher } from './events/dispatcher';
 import { createUnstartedEventSweeper, type UnstartedEventSweeper } from './events/unstarted-event-sweeper';
 import { loadAsnTable } from './inbound/asn-table';
@@ -17,6 +20,7 @@ import { createMetrics, type Metrics } from './metrics/metrics';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
 import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-sdk-metrics';
 import { connectClient } from './temporal/client';
+import { temporalDeliveryEngine } from './temporal/delivery-workflow-engine';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
 import { startWorker, type RunningWorker, type WorkerDeps } from './worker';
 
@@ -52,6 +56,8 @@ export interface Runtime {
   metricsServer: MetricsServer | null;
   /** Starts the workflows of events recorded without one (api only; null when WEBHOOK_SWEEP_INTERVAL=0). */
   sweeper: UnstartedEventSweeper | null;
+  /** Starts the workflows of pending deliveries that have none (api only; null when WEBHOOK_SWEEP_INTERVAL=0). */
+  reconciler: OrphanDeliveryReconciler | null;
   /** `dispatch(event, data, agentId)` for producers embedding hookyard. */
   dispatch(event: string, data: unknown, agentId?: string | null, id?: string): ReturnType<Dispatcher['dispatch']>;
   stop(): Promise<void>;
@@ -74,6 +80,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     maxStartBacklog: config.WEBHOOK_START_BACKLOG,
     startConcurrency: config.WEBHOOK_START_CONCURRENCY,
     localFanOut: config.WEBHOOK_LOCAL_FANOUT,
+    fanOutHeartbeatMs: fanOutHeartbeatMs(config),
+  });
+  // Internal events raised by the worker (dead letters) take the same path, acknowledged on start.
+  const internalEvents = createDispatcher({
+    repos,
+    client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+    logger,
+    ackAfter: 'start',
+    localFanOut: config.WEBHOOK_LOCAL_FANOUT,
+    fanOutHeartbeatMs: fanOutHeartbeatMs(config),
   });
   const metrics = createMetrics({
     queueDepth: () => stats.countPendingDeliveries(),
@@ -81,20 +99,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     processMetrics: options.processMetrics,
     logger,
   });
-  const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
-  const control = createDeliveryControl({
+  // Links from workflow details to the admin UI; none until the UI is served (nothing points at a missing page).
+  const adminUrl = null as string | null;
+  const starter = createDeliveryStarter({
     repos,
-    client,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    engine: temporalDeliveryEngine(client, config.TEMPORAL_TASK_QUEUE),
     retryDelaysMs: retryDelays(config),
     attemptTimeoutMs: attemptTimeoutMs(config.WEBHOOK_TIMEOUT * 1000),
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
-    adminUrl: `${publicUrl}/admin`,
+    adminUrl,
   });
+  const control = createDeliveryControl({ repos, client, starter, dispatcher, logger });
 
   let worker: RunningWorker | null = null;
   let app: FastifyInstance | null = null;
   let sweeper: UnstartedEventSweeper | null = null;
+  let reconciler: OrphanDeliveryReconciler | null = null;
   let metricsServer: MetricsServer | null = null;
   try {
     if (options.worker) {
@@ -105,7 +125,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         transforms,
         logger,
         temporalAddress: options.temporalAddress,
-        adminUrl: `${publicUrl}/admin`,
+        client,
+        events: internalEvents,
+        adminUrl,
         workflowBundlePath: options.workflowBundlePath,
         workerOptions: options.workerOptions,
         metrics,
@@ -150,10 +172,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (config.WEBHOOK_SWEEP_INTERVAL > 0) {
         sweeper = createUnstartedEventSweeper({ events: repos.events, dispatcher, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
         sweeper.start();
+        reconciler = createOrphanDeliveryReconciler({ repos, starter, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
+        reconciler.start();
       }
     }
   } catch (err) {
     await sweeper?.stop();
+    await reconciler?.stop();
     await app?.close();
     await metricsServer?.close();
     await worker?.stop();
@@ -172,9 +197,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     metrics,
     metricsServer,
     sweeper,
+    reconciler,
     dispatch: (event, data, agentId = null, id) => dispatcher.dispatch({ source: 'api', type: event, data, agentId, externalId: id }),
     async stop() {
       await sweeper?.stop();
+      await reconciler?.stop();
       await app?.close();
       // Acknowledged events whose workflow is still starting: finish them before leaving.
       await Promise.race([dispatcher.drained(), new Promise((r) => setTimeout(r, 10_000))]);
@@ -183,4 +210,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await client.connection.close();
     },
   };
+}
+
+/** The fan-out's heartbeat timeout: a POST's timeout plus a database call's deadline, with room. */
+export function fanOutHeartbeatMs(config: Config): number {
+  return config.WEBHOOK_TIMEOUT * 1000 + ACTIVITY_DB_CALL_TIMEOUT_MS + 10_000;
 }

@@ -1,6 +1,13 @@
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import { createAttemptRecorder } from '../activities/attempt-recorder';
+import type { EventSink } from '../activities/deps';
+import { attemptTimeoutMs } from './domain/attempt-timeout';
+import { createDeliveryStarter } from './deliveries/delivery-starter';
+import { createAdmission } from './engine/admission';
+import { temporalDeliveryEngine } from './temporal/delivery-workflow-engine';
 import type { Config } from './config';
 import { retryDelays } from './config';
 import { ACTIVITY_DB_CALL_TIMEOUT_MS, boundedRepositories } from './db/bounded-repositories';
@@ -17,6 +24,10 @@ export interface WorkerDeps {
   transforms: TransformRegistry;
   logger: Logger;
   temporalAddress: string;
+  /** Starts delivery and dead-letter event workflows from the activities. */
+  client: Client;
+  /** Records and starts internal events (the dispatcher, in `start` mode). */
+  events: EventSink;
   adminUrl: string | null;
   /** A prebuilt workflow bundle (tests build one and share it); otherwise workflows/ is bundled. */
   workflowBundlePath?: string;
@@ -76,8 +87,17 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const sdkMetrics = installSdkRuntime(deps.sdkMetrics ?? null, deps.logger);
   const http = createOutboundClient(
     createAddressPolicy(config.WEBHOOK_ALLOW_PRIVATE_TARGETS, config.WEBHOOK_PRIVATE_TARGET_ALLOWLIST),
-    Math.max(config.WEBHOOK_CONCURRENCY, config.WEBHOOK_FANOUT_CONCURRENCY, 8),
+    Math.max(config.WEBHOOK_CONCURRENCY, 8),
   );
+  const repos = boundedRepositories(deps.repos, ACTIVITY_DB_CALL_TIMEOUT_MS);
+  const starter = createDeliveryStarter({
+    repos,
+    engine: temporalDeliveryEngine(deps.client, config.TEMPORAL_TASK_QUEUE),
+    retryDelaysMs: retryDelays(config),
+    attemptTimeoutMs: attemptTimeoutMs(config.WEBHOOK_TIMEOUT * 1000),
+    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+    adminUrl: deps.adminUrl,
+  });
   const connection = await NativeConnection.connect({ address: deps.temporalAddress });
   const worker = await Worker.create({
     connection,
@@ -85,8 +105,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...(deps.workflowBundlePath ? { workflowBundle: { codePath: deps.workflowBundlePath } } : { workflowsPath: workflowsPath() }),
     activities: createActivities({
-      repos: boundedRepositories(deps.repos, ACTIVITY_DB_CALL_TIMEOUT_MS),
+      repos,
       http,
+      admission: createAdmission(config.WEBHOOK_CONCURRENCY),
+      recorder: createAttemptRecorder(repos, deps.metrics),
+      starter,
+      events: deps.events,
       transforms: deps.transforms,
       logger: deps.logger,
       metrics: deps.metrics,
@@ -97,9 +121,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         signatureVersions: config.WEBHOOK_SIGNATURE_VERSIONS,
         fastPath: config.WEBHOOK_FAST_PATH,
         batchConcurrency: config.WEBHOOK_FANOUT_CONCURRENCY,
+        admissionWaitMs: config.WEBHOOK_ADMISSION_WAIT,
       },
     }),
-    maxConcurrentActivityTaskExecutions: config.WEBHOOK_CONCURRENCY,
+    // POSTs are capped by the admission (WEBHOOK_CONCURRENCY), not by activity slots: a page
+    // waiting on a slow receiver must not keep the next event's page from running.
+    maxConcurrentActivityTaskExecutions: config.WEBHOOK_ACTIVITY_SLOTS,
     // Event workflows are short and new: most workflow tasks are first tasks, which arrive on the
     // shared queue, not a worker's sticky queue. The SDK's default gives the shared queue 2 of 10
     // pollers, which starved the fan-out while events were being started (bench: 1,000 events ×

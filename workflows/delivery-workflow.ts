@@ -1,22 +1,21 @@
 import {
-  ParentClosePolicy,
   condition,
   defineQuery,
   defineSignal,
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 // Only import the activity types.
 import type { createActivities } from '../activities';
+import { decide } from '../src/domain/attempt-outcome';
 import { formatDuration } from '../src/domain/duration';
 import { DEAD_LETTER_EVENT } from '../src/domain/internal-events';
-import { eventWorkflowId } from '../src/domain/workflow-ids';
-import { maxAttempts, nextDelayMs } from '../src/domain/retry-schedule';
-import { WebhookAttempt, WebhookDeliveryStatus, eventSearchAttributes } from '../src/temporal/search-attributes';
+import { maxAttempts } from '../src/domain/retry-schedule';
+import { WebhookAttempt, WebhookDeliveryStatus } from '../src/temporal/search-attributes';
 import type {
+  AttemptDeferred,
   AttemptResult,
   DeliveryFinalStatus,
   DeliveryStatusView,
@@ -35,11 +34,15 @@ const ATTEMPT_OPTIONS = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 } as const;
 
-// Bookkeeping must eventually land, however long the database is away.
+// Bookkeeping must eventually land, however long the database is away; bounded all the same
+// (about a day), so a write that can never succeed does not retry for ever.
 const BOOKKEEPING_OPTIONS = {
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 1_500 },
 } as const;
+
+/** A deferred attempt (no POST slot) asks again after this, growing to the cap while it stays busy. */
+const DEFER_CAP_MS = 30_000;
 
 const { attemptDelivery } = proxyActivities<Activities>(ATTEMPT_OPTIONS);
 const { recordAttempt, finishDelivery } = proxyActivities<Activities>(BOOKKEEPING_OPTIONS);
@@ -68,8 +71,9 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   let lastUpsert = 'pending/0';
   /** A short backoff is waited out by the attempt activity itself, until this time. */
   let notBefore: number | null = null;
+  let waiting: string | null = null;
 
-  setHandler(statusQuery, () => ({ deliveryId: input.deliveryId, status, attempts, maxAttempts: total, nextAttemptAt }));
+  setHandler(statusQuery, () => ({ deliveryId: input.deliveryId, status, attempts, maxAttempts: total, nextAttemptAt, waiting }));
   setHandler(retryNowSignal, () => {
     retryNow = true;
   });
@@ -81,7 +85,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     const last = attempts.at(-1);
     const lines = [
       `**${status}** · attempt ${attempt} of ${total}`,
-      last ? `last: ${last.statusCode ?? last.outcome}${last.error ? ` (${last.error})` : ''} in ${last.durationMs} ms` : null,
+      last ? `last: ${last.statusCode ?? last.outcome}${last.error ? ` (${last.error.slice(0, 200)})` : ''} in ${last.durationMs} ms` : null,
+      waiting,
       nextAttemptAt ? `next attempt at ${new Date(nextAttemptAt).toISOString()}` : null,
     ];
     setCurrentDetails(lines.filter(Boolean).join('\n\n'));
@@ -101,30 +106,17 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     nextAttemptAt = null;
     publish(attempts.length);
     // A success was recorded by the attempt itself.
-    if (final === 'succeeded') return { deliveryId: input.deliveryId, status: final, attempts: attempts.length };
-    const announce = final === 'dead' && input.eventType !== DEAD_LETTER_EVENT;
-    const { deadLetterEvent } = await finishDelivery({ deliveryId: input.deliveryId, status: final, reason, announce });
-    if (deadLetterEvent) {
-      // The dead-letter event fans out like any other; its id is derived, so this start is idempotent.
-      // By type name: the event workflow module imports this one.
-      await startChild('eventWorkflow', {
-        workflowId: eventWorkflowId(deadLetterEvent.eventId),
-        args: [{ eventId: deadLetterEvent.eventId, eventType: deadLetterEvent.eventType, searchAttributes: input.searchAttributes }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        staticSummary: `${DEAD_LETTER_EVENT} for ${input.deliveryId}`,
-        typedSearchAttributes: input.searchAttributes ? eventSearchAttributes(deadLetterEvent.eventType, deadLetterEvent.eventId) : undefined,
-      });
+    if (final !== 'succeeded') {
+      // The dead-letter event is recorded and started by the activity, through the one event path.
+      await finishDelivery({ deliveryId: input.deliveryId, status: final, reason, announce: final === 'dead' && input.eventType !== DEAD_LETTER_EVENT });
     }
     return { deliveryId: input.deliveryId, status: final, attempts: attempts.length };
   };
 
-  /** What an attempt's result means: a final status, or how long to wait before the next. */
+  /** What an attempt's result means: a final status, or how long to wait before the next (src/domain/attempt-outcome). */
   const next = (result: AttemptResult): { final: DeliveryFinalStatus; reason: string } | { delay: number } => {
-    if (result.outcome === 'success') return { final: 'succeeded', reason: `delivered with ${result.statusCode}` };
-    if (result.outcome === 'gone') return { final: 'failed', reason: 'the receiver answered 410 Gone; the subscriber was deactivated' };
-    if (result.outcome === 'refused') return { final: 'failed', reason: result.error ?? 'the target was refused' };
-    const delay = nextDelayMs(plan, result.attempt, result.retryAfterMs);
-    return delay === null ? { final: 'dead', reason: `all ${total} attempts failed` } : { delay };
+    const decision = decide(result, plan);
+    return decision.kind === 'retry' ? { delay: decision.delayMs } : { final: decision.kind, reason: decision.reason };
   };
 
   /** Waits out a step counted from the end of the failed attempt, not from when this code runs. */
@@ -151,15 +143,29 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   }
 
   for (let attempt = attempts.length + 1; attempt <= total; attempt++) {
-    if (cancelReason) return finish('cancelled', cancelReason);
-    publish(attempt);
-    const wait = notBefore !== null ? notBefore - Date.now() : 0;
-    const summary = wait > 0 ? `POST attempt ${attempt} after ${formatDuration(wait)}` : `POST attempt ${attempt}`;
-    const timeout = input.attemptTimeoutMs ? input.attemptTimeoutMs + Math.max(wait, 0) : ATTEMPT_OPTIONS.startToCloseTimeout;
-    const result = await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, startToCloseTimeout: timeout, summary }, [
-      { deliveryId: input.deliveryId, attempt, maxAttempts: total, retryDelaysMs: input.retryDelaysMs, notBefore },
-    ]);
-    notBefore = null;
+    let result: AttemptResult | null = null;
+    for (let deferrals = 0; result === null; deferrals++) {
+      if (cancelReason) return finish('cancelled', cancelReason);
+      publish(attempt);
+      const wait = notBefore !== null ? notBefore - Date.now() : 0;
+      const summary = wait > 0 ? `POST attempt ${attempt} after ${formatDuration(wait)}` : `POST attempt ${attempt}`;
+      const timeout = input.attemptTimeoutMs ? input.attemptTimeoutMs + Math.max(wait, 0) : ATTEMPT_OPTIONS.startToCloseTimeout;
+      const answer: AttemptResult | AttemptDeferred = await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, startToCloseTimeout: timeout, summary }, [
+        { deliveryId: input.deliveryId, attempt, maxAttempts: total, retryDelaysMs: input.retryDelaysMs, notBefore },
+      ]);
+      notBefore = null;
+      if ('deferred' in answer) {
+        // No POST slot for this subscriber: not an attempt. Wait durably, holding nothing.
+        waiting = answer.reason;
+        const pause = Math.min(DEFER_CAP_MS, Math.max(answer.retryAt - Date.now(), 1_000) * 2 ** Math.min(deferrals, 5));
+        publish(attempt);
+        await condition(() => retryNow || cancelReason !== null, pause, { summary: `wait for capacity ${formatDuration(pause)}` });
+        retryNow = false;
+        continue;
+      }
+      waiting = null;
+      result = answer;
+    }
     attempts.push(result);
     if (!result.logged) await recordAttempt({ deliveryId: input.deliveryId, result });
     const decision = next(result);

@@ -6,6 +6,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   startChild,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 // Only import the activity types.
@@ -13,16 +14,18 @@ import type { createActivities } from '../activities';
 import { deliveryWorkflowId } from '../src/domain/workflow-ids';
 import { deliveryStartOptions } from '../src/temporal/delivery-start';
 import { deliveryWorkflow } from './delivery-workflow';
-import type { DeliveryWorkflowInput, EventWorkflowInput, EventWorkflowResult, FanOutPage } from './types';
+import type { DeliveryLine, DeliveryWorkflowInput, EventWorkflowInput, EventWorkflowResult, FanOutPage } from './types';
 
 type Activities = ReturnType<typeof createActivities>;
 
 // A page of first attempts can take a while against slow receivers; the heartbeat notices a
-// dead worker long before the start-to-close timeout does.
+// dead worker long before the start-to-close timeout does. The activity heartbeats after every
+// attempt and every two seconds; the timeout comes with the input (HTTP timeout plus database
+// deadline). Retries are bounded: about half an hour of a database that does not answer.
 const FAN_OUT_OPTIONS = {
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 40 },
 } as const;
 
 const { fanOutBatch } = proxyActivities<Activities>(FAN_OUT_OPTIONS);
@@ -33,7 +36,7 @@ const { fanOutBatch } = proxyActivities<Activities>(FAN_OUT_OPTIONS);
 const LOCAL_FAN_OUT_OPTIONS = {
   startToCloseTimeout: '1 minute',
   localRetryThreshold: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 40 },
 } as const;
 
 const { fanOutBatch: fanOutBatchLocally } = proxyLocalActivities<Activities>(LOCAL_FAN_OUT_OPTIONS);
@@ -49,31 +52,56 @@ export const BATCHES_PER_RUN = 2;
 /** The first page, run locally: big enough for most events, small enough to keep a workflow task short. */
 export const LOCAL_FAN_OUT_BATCH = 100;
 
+/** Deliveries listed in the details; beyond it, counts only. */
+export const LISTED_DELIVERIES = 50;
+
 export async function eventWorkflow(input: EventWorkflowInput): Promise<EventWorkflowResult> {
   // The search attributes come with the start request (eventSearchAttributes), saving an upsert.
   let cursor = input.cursor ?? null;
   const totals = { ...(input.soFar ?? { deliveries: 0, succeeded: 0, failed: 0, workflows: 0 }) };
+  const listed: DeliveryLine[] = [];
 
   for (let batch = 0; batch < BATCHES_PER_RUN; batch++) {
     const local = input.localFanOut && !input.soFar && batch === 0;
-    const args = [{ eventId: input.eventId, eventType: input.eventType, cursor, limit: local ? LOCAL_FAN_OUT_BATCH : FAN_OUT_BATCH }] as const;
+    const args = [
+      { eventId: input.eventId, eventType: input.eventType, cursor, limit: local ? LOCAL_FAN_OUT_BATCH : FAN_OUT_BATCH, onlySubscriberId: input.onlySubscriberId ?? null },
+    ] as const;
     const summary = `fan out${cursor ? ` after ${cursor.slice(0, 8)}` : ''}`;
     const page = local
       ? await fanOutBatchLocally.executeWithOptions({ ...LOCAL_FAN_OUT_OPTIONS, summary }, [...args])
-      : await fanOutBatch.executeWithOptions({ ...FAN_OUT_OPTIONS, summary }, [...args]);
+      : await fanOutBatch.executeWithOptions(
+          { ...FAN_OUT_OPTIONS, ...(input.heartbeatTimeoutMs ? { heartbeatTimeout: input.heartbeatTimeoutMs } : {}), summary },
+          [...args],
+        );
+    // The fast path off: every delivery is a child of this workflow.
     await Promise.all(page.deliveries.map((d) => startDelivery(input, page, d)));
+    const handedOff = page.handedOff ?? 0;
     totals.succeeded += page.firstAttempts.succeeded;
     totals.failed += page.firstAttempts.failed;
-    totals.workflows += page.deliveries.length;
-    totals.deliveries += page.firstAttempts.succeeded + page.firstAttempts.failed + page.deliveries.length;
-    setCurrentDetails(
-      `**${totals.deliveries}** deliveries${page.nextCursor ? ' so far' : ''}: ${totals.succeeded} delivered at the first attempt, ` +
-        `${totals.failed} refused, ${totals.workflows} in delivery workflows`,
-    );
+    totals.workflows += page.deliveries.length + handedOff;
+    totals.deliveries += page.firstAttempts.succeeded + page.firstAttempts.failed + page.deliveries.length + handedOff;
+    const lines = page.lines ?? page.deliveries.map((d) => ({ ...d, outcome: 'workflow' as const, attempts: 0, statusCode: null, workflowId: deliveryWorkflowId(input.eventId, d.subscriberId) }));
+    listed.push(...lines.slice(0, LISTED_DELIVERIES - listed.length));
+    setCurrentDetails(details(totals, listed, page.nextCursor !== null));
     cursor = page.nextCursor;
     if (!cursor) return { eventId: input.eventId, ...totals };
   }
   return continueAsNew<typeof eventWorkflow>({ ...input, cursor, soFar: totals });
+}
+
+/** The event's deliveries as an operator reads them in the Temporal UI: counts, then the first few, each linked. */
+function details(totals: Omit<EventWorkflowResult, 'eventId'>, listed: DeliveryLine[], more: boolean): string {
+  const { namespace } = workflowInfo();
+  const head =
+    `**${totals.deliveries}** deliveries${more ? ' so far' : ''}: ${totals.succeeded} delivered at the first attempt, ` +
+    `${totals.failed} refused, ${totals.workflows} in delivery workflows of their own`;
+  if (listed.length === 0) return head;
+  const rows = listed.map((l) => {
+    const link = l.workflowId ? `[workflow](/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(l.workflowId)})` : '—';
+    return `| \`${l.subscriberId}\` | ${l.target} | ${l.outcome} | ${l.attempts} | ${l.statusCode ?? '—'} | ${link} |`;
+  });
+  const beyond = totals.deliveries > listed.length ? `\n\n…and ${totals.deliveries - listed.length} more (the admin API lists them all).` : '';
+  return [head, '', '| subscriber | target | outcome | attempts | last code | delivery |', '|---|---|---|---|---|---|', ...rows].join('\n') + beyond;
 }
 
 async function startDelivery(event: EventWorkflowInput, page: FanOutPage, d: FanOutPage['deliveries'][number]): Promise<void> {

@@ -1,4 +1,6 @@
 // Inputs and results shared by workflows, activities and the client. Types only.
+// Workflows are a public API: histories outlive deploys. Add optional fields; never change the
+// meaning of an existing one (workflows/README.md).
 
 export interface EventWorkflowInput {
   eventId: string;
@@ -11,6 +13,10 @@ export interface EventWorkflowInput {
   searchAttributes: boolean;
   /** Run the fan-out as a local activity (fewer history events, no task-queue round trip). */
   localFanOut?: boolean;
+  /** Fan out to this subscriber only, whatever its patterns (a test send). */
+  onlySubscriberId?: string | null;
+  /** The fan-out's heartbeat timeout: the HTTP timeout plus the database deadline, with room. */
+  heartbeatTimeoutMs?: number;
 }
 
 export interface EventWorkflowResult {
@@ -21,15 +27,32 @@ export interface EventWorkflowResult {
   succeeded: number;
   /** Refused or gone at the first attempt. */
   failed: number;
-  /** Handed to delivery workflows (retrying, or every delivery when the fast path is off). */
+  /** Handed to delivery workflows (retrying, waiting for capacity, or every delivery when the fast path is off). */
   workflows: number;
 }
 
+/** One line of the event workflow's list of deliveries, for operators. */
+export interface DeliveryLine {
+  deliveryId: string;
+  subscriberId: string;
+  /** host of the target. */
+  target: string;
+  outcome: 'succeeded' | 'failed' | 'retrying' | 'waiting' | 'workflow';
+  attempts: number;
+  statusCode: number | null;
+  /** The delivery workflow's id, when it has one. */
+  workflowId: string | null;
+}
+
 export interface FanOutPage {
-  /** The deliveries that need a workflow of their own. */
+  /** The deliveries the event workflow must start as children (the fast path off). */
   deliveries: { deliveryId: string; subscriberId: string; target: string; firstAttempt: AttemptResult | null }[];
   /** First attempts made inside the fan-out (fast path) that finished the delivery. */
   firstAttempts: { succeeded: number; failed: number };
+  /** Deliveries the fan-out handed to a delivery workflow of their own as soon as they needed one. */
+  handedOff?: number;
+  /** The first few deliveries of the page, for the event workflow's details. */
+  lines?: DeliveryLine[];
   nextCursor: string | null;
   attemptTimeoutMs: number;
   retryDelaysMs: number[];
@@ -41,7 +64,7 @@ export interface DeliveryWorkflowInput {
   eventId: string;
   eventType: string;
   subscriberId: string;
-  /** host/path of the target, for summaries. */
+  /** host of the target, for summaries. */
   target: string;
   retryDelaysMs: number[];
   searchAttributes: boolean;
@@ -77,6 +100,14 @@ export interface AttemptResult {
   at: number;
 }
 
+/** No attempt was made: the worker had no capacity for this subscriber. Not an attempt, never logged. */
+export interface AttemptDeferred {
+  deferred: true;
+  reason: string;
+  /** Ask again at this time. */
+  retryAt: number;
+}
+
 export type DeliveryFinalStatus = 'succeeded' | 'failed' | 'dead' | 'cancelled';
 
 export interface DeliveryWorkflowResult {
@@ -91,16 +122,20 @@ export interface DeliveryStatusView {
   attempts: AttemptResult[];
   maxAttempts: number;
   nextAttemptAt: number | null;
+  /** Why the delivery waits without attempting (capacity), if it does. */
+  waiting?: string | null;
 }
 
 export interface FinishDeliveryInput {
   deliveryId: string;
-  status: DeliveryFinalStatus;
+  /** A success is recorded by its attempt, never finished here. */
+  status: Exclude<DeliveryFinalStatus, 'succeeded'>;
   reason: string;
   /** Emit `webhook.delivery.dead_lettered` (not for deliveries of that event itself). */
   announce: boolean;
 }
 
 export interface FinishDeliveryResult {
+  /** The dead-letter event, recorded and started by the activity through the one event path. */
   deadLetterEvent: { eventId: string; eventType: string } | null;
 }

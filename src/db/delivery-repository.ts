@@ -1,6 +1,6 @@
-import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
-import { newestFirstWindow, type ListPosition } from './newest-first';
+import { newestFirstWindow, pastPosition, type ListPosition } from './newest-first';
 import { deliveries, events, logs, subscribers, type DeliveryStatus } from './schema';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -16,6 +16,8 @@ export interface DeliveryUpdate {
   lastResponseCode?: number | null;
   lastError?: string | null;
   nextAttemptAt?: Date | null;
+  /** Recorded by the delivery's own workflow: its workflow is known to run. */
+  workflowStarted?: boolean;
 }
 
 export interface AttemptRecord {
@@ -27,6 +29,12 @@ export interface DeliveryForAttempt {
   delivery: DeliveryRow;
   event: typeof events.$inferSelect;
   subscriber: typeof subscribers.$inferSelect;
+}
+
+/** One fan-out page: the event once, each delivery with its subscriber. */
+export interface PageForAttempt {
+  event: typeof events.$inferSelect;
+  rows: DeliveryForAttempt[];
 }
 
 export interface DeliveryFilter {
@@ -41,10 +49,10 @@ export interface DeliveryFilter {
 }
 
 /** A terminal status also stamps completed_at. */
-function deliveryPatch(patch: DeliveryUpdate) {
+function deliveryPatch({ workflowStarted, ...patch }: DeliveryUpdate) {
   const now = new Date();
   const terminal = patch.status !== undefined && patch.status !== 'pending';
-  return { ...patch, updatedAt: now, ...(terminal ? { completedAt: now } : {}) };
+  return { ...patch, updatedAt: now, ...(terminal ? { completedAt: now } : {}), ...(workflowStarted ? { workflowStartedAt: now } : {}) };
 }
 
 export function createDeliveryRepository(db: Db) {
@@ -69,6 +77,59 @@ export function createDeliveryRepository(db: Db) {
         .innerJoin(events, eq(events.id, deliveries.eventId))
         .innerJoin(subscribers, eq(subscribers.id, deliveries.subscriberId))
         .where(inArray(deliveries.id, ids));
+    },
+
+    /** Loads a page's deliveries with their subscribers and the event once, so a big payload is held once per page. */
+    async loadPage(eventId: string, ids: string[]): Promise<PageForAttempt | null> {
+      const [event] = await db.select().from(events).where(eq(events.id, eventId));
+      if (!event) return null;
+      if (ids.length === 0) return { event, rows: [] };
+      const rows = await db
+        .select({ delivery: deliveries, subscriber: subscribers })
+        .from(deliveries)
+        .innerJoin(subscribers, eq(subscribers.id, deliveries.subscriberId))
+        .where(inArray(deliveries.id, ids));
+      return { event, rows: rows.map((r) => ({ ...r, event })) };
+    },
+
+    async markWorkflowStarted(ids: string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await db.update(deliveries).set({ workflowStartedAt: new Date() }).where(and(inArray(deliveries.id, ids), isNull(deliveries.workflowStartedAt)));
+    },
+
+    /**
+     * Pending deliveries older than `olderThan` with no workflow known to run, whose owner is
+     * gone: a replay (nothing else owns it) or a fan-out row whose event finished its fan-out.
+     * Oldest first, paged by keyset.
+     */
+    async listOrphans(olderThan: Date, limit = 100, after?: ListPosition): Promise<DeliveryForAttempt['delivery'][]> {
+      return db
+        .select({ delivery: deliveries })
+        .from(deliveries)
+        .innerJoin(events, eq(events.id, deliveries.eventId))
+        .where(
+          and(
+            eq(deliveries.status, 'pending'),
+            isNull(deliveries.workflowStartedAt),
+            lt(deliveries.createdAt, olderThan),
+            or(isNotNull(deliveries.replayOf), eq(events.status, 'processed')),
+            after ? pastPosition(deliveries.createdAt, deliveries.id, after, 'asc') : undefined,
+          ),
+        )
+        .orderBy(asc(deliveries.createdAt), asc(deliveries.id))
+        .limit(limit)
+        .then((rows) => rows.map((r) => r.delivery));
+    },
+
+    /** Ends a pending delivery in one statement; returns the row, or undefined when it was no longer pending. */
+    async finish(id: string, status: Exclude<DeliveryStatus, 'pending'>, reason: string | null): Promise<DeliveryRow | undefined> {
+      const now = new Date();
+      const [row] = await db
+        .update(deliveries)
+        .set({ status, nextAttemptAt: null, updatedAt: now, completedAt: now, ...(reason !== null ? { lastError: reason } : {}) })
+        .where(and(eq(deliveries.id, id), eq(deliveries.status, 'pending')))
+        .returning();
+      return row;
     },
 
     async update(id: string, patch: DeliveryUpdate): Promise<void> {
@@ -101,7 +162,7 @@ export function createDeliveryRepository(db: Db) {
           });
         const values = records.map(
           ({ log, update }) =>
-            sql`(${log.deliveryId}::text, ${update.status ?? null}::text, ${update.attempts ?? log.attempts}::int, ${update.lastResponseCode ?? null}::int, ${update.lastError ?? null}::text, ${update.nextAttemptAt ? update.nextAttemptAt.toISOString() : null}::timestamptz, ${update.requestBody ?? null}::text)`,
+            sql`(${log.deliveryId}::text, ${update.status ?? null}::text, ${update.attempts ?? log.attempts}::int, ${update.lastResponseCode ?? null}::int, ${update.lastError ?? null}::text, ${update.nextAttemptAt ? update.nextAttemptAt.toISOString() : null}::timestamptz, ${update.requestBody ?? null}::text, ${update.workflowStarted ?? false}::boolean)`,
         );
         // Only a pending delivery moves: a late duplicate of an attempt must not undo a terminal status.
         await tx.execute(sql`
@@ -113,8 +174,9 @@ export function createDeliveryRepository(db: Db) {
             next_attempt_at = v.next,
             updated_at = now(),
             completed_at = case when v.status is not null and v.status <> 'pending' then now() else d.completed_at end,
-            request_body = coalesce(d.request_body, v.body)
-          from (values ${sql.join(values, sql`, `)}) as v(id, status, attempts, code, error, next, body)
+            request_body = coalesce(d.request_body, v.body),
+            workflow_started_at = case when v.started then coalesce(d.workflow_started_at, now()) else d.workflow_started_at end
+          from (values ${sql.join(values, sql`, `)}) as v(id, status, attempts, code, error, next, body, started)
           where d.id = v.id and d.status = 'pending'`);
       });
     },

@@ -93,11 +93,15 @@ export const deliveries = pgTable(
     requestBody: text('request_body'),
     workflowId: text('workflow_id').notNull(),
     replayOf: text('replay_of'),
+    /** When its delivery workflow was known to run; null for a delivery that never needed one, or whose start is pending. */
+    workflowStartedAt: timestamp('workflow_started_at', { withTimezone: true, precision: 3 }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [
+    // The reconciler's scan: pending deliveries with no workflow known to run, oldest first.
+    index('webhook_deliveries_unstarted_idx').on(t.createdAt, t.id).where(sql`${t.status} = 'pending' and ${t.workflowStartedAt} is null`),
     index('webhook_deliveries_status_idx').on(t.status, t.updatedAt),
     index('webhook_deliveries_subscriber_idx').on(t.subscriberId, t.createdAt),
     index('webhook_deliveries_event_idx').on(t.eventId),

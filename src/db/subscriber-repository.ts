@@ -69,12 +69,16 @@ export function createSubscriberRepository(db: Db) {
       return row;
     },
 
-    /** One page of active subscribers whose patterns match eventType, in id order after `afterId`. */
-    async pageMatching(eventType: string, afterId: string | null, limit: number) {
+    /**
+     * One page of active subscribers whose patterns match eventType, in id order after `afterId`.
+     * With `onlyId` (a test send), that subscriber alone, active or not: the attempt says why it was refused.
+     */
+    async pageMatching(eventType: string, afterId: string | null, limit: number, onlyId?: string | null) {
+      const who = onlyId ? eq(subscribers.id, onlyId) : and(eq(subscribers.active, true), matchingEvent(eventType));
       return db
         .select({ id: subscribers.id, url: subscribers.url })
         .from(subscribers)
-        .where(and(eq(subscribers.active, true), matchingEvent(eventType), afterId ? gt(subscribers.id, afterId) : undefined))
+        .where(and(who, afterId ? gt(subscribers.id, afterId) : undefined))
         .orderBy(asc(subscribers.id))
         .limit(limit);
     },

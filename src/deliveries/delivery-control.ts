@@ -1,28 +1,22 @@
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import type { DeliveryRow } from '../db/delivery-repository';
 import type { Repositories } from '../db/repositories';
-import { deliveryIdFor } from '../domain/ids';
-import { targetLabel } from '../domain/target-label';
-import { deliveryWorkflowId, replayWorkflowId } from '../domain/workflow-ids';
-import { HttpError, notFound } from '../errors';
-import { normalizeEvent, toEventRow, type EventDraft } from '../events/normalized-event';
-import { deliveryStartOptions } from '../temporal/delivery-start';
-import type { DeliveryStatusView, DeliveryWorkflowInput } from '../../workflows/types';
+import { deliveryIdFor, deliveryWorkflowId } from '../domain/ids';
+import { testSource } from '../domain/internal-events';
+import { replayWorkflowId } from '../domain/workflow-ids';
+import type { Dispatcher } from '../events/dispatcher';
+import type { EventDraft } from '../events/normalized-event';
+import type { DeliveryStatusView } from '../../workflows/types';
+import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError } from './delivery-errors';
+import type { DeliveryStarter } from './delivery-starter';
 
 export interface DeliveryControlOptions {
   repos: Repositories;
   client: Client;
-  taskQueue: string;
-  retryDelaysMs: number[];
-  /** Per attempt activity: the HTTP timeout plus bookkeeping. */
-  attemptTimeoutMs: number;
-  searchAttributes: boolean;
-  adminUrl: string | null;
+  starter: DeliveryStarter;
+  dispatcher: Pick<Dispatcher, 'dispatch'>;
+  logger: Pick<Logger, 'warn'>;
 }
 
 export interface ReplayResult {
@@ -36,39 +30,12 @@ export interface ReplayResult {
  * same body, fresh signature), retry now, cancel, read the live status, and send a test event.
  */
 export function createDeliveryControl(opts: DeliveryControlOptions) {
-  const { repos, client } = opts;
-
-  async function startDeliveryWorkflow(delivery: DeliveryRow, url: string): Promise<void> {
-    const input: DeliveryWorkflowInput = {
-      deliveryId: delivery.id,
-      eventId: delivery.eventId,
-      eventType: delivery.eventType,
-      subscriberId: delivery.subscriberId,
-      target: targetLabel(url),
-      retryDelaysMs: opts.retryDelaysMs,
-      attemptTimeoutMs: opts.attemptTimeoutMs,
-      searchAttributes: opts.searchAttributes,
-      adminUrl: opts.adminUrl,
-      replayOf: delivery.replayOf,
-    };
-    try {
-      await client.workflow.start('deliveryWorkflow', {
-        ...deliveryStartOptions(input, delivery.workflowId),
-        taskQueue: opts.taskQueue,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-  }
+  const { repos, client, starter } = opts;
 
   async function signal(deliveryId: string, name: 'retryNow' | 'cancel', args: unknown[] = []) {
     const delivery = await repos.deliveries.get(deliveryId);
-    if (!delivery) throw notFound(`delivery ${deliveryId}`);
-    if (delivery.status !== 'pending') {
-      throw new HttpError(409, 'not_pending', `delivery ${deliveryId} is ${delivery.status}; only a pending delivery can be retried or cancelled`);
-    }
+    if (!delivery) throw new DeliveryNotFoundError(`delivery ${deliveryId}`);
+    if (delivery.status !== 'pending') throw new DeliveryNotPendingError(deliveryId, delivery.status);
     // On the fast path a delivery's workflow starts just after its first attempt is recorded:
     // give it a moment to appear before calling it gone.
     for (let tries = 0; ; tries++) {
@@ -77,13 +44,17 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
         return delivery;
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
-        if (tries >= 20) throw new HttpError(409, 'not_running', `the workflow of delivery ${deliveryId} is not running`);
+        if (tries >= 20) throw new DeliveryNotRunningError(deliveryId);
         await new Promise((r) => setTimeout(r, 250));
       }
     }
   }
 
   return {
+    /**
+     * Replays dead or failed deliveries through the one delivery path: the row first, then its
+     * workflow, then the mark. A start that fails leaves the row to the orphan-delivery reconciler.
+     */
     async replay(ids: string[]): Promise<{ replayed: ReplayResult[]; skipped: { id: string; reason: string }[] }> {
       const replayed: ReplayResult[] = [];
       const skipped: { id: string; reason: string }[] = [];
@@ -113,7 +84,11 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
           replayOf: root,
           workflowId: replayWorkflowId(original.eventId, original.subscriberId, n),
         });
-        await startDeliveryWorkflow(replay, subscriber.url);
+        try {
+          await starter.start(replay, subscriber.url, null);
+        } catch (err) {
+          opts.logger.warn({ err, deliveryId: replay.id }, 'replay workflow start failed; the reconciler will start it');
+        }
         replayed.push({ original: id, delivery_id: replay.id, workflow_id: replay.workflowId });
       }
       return { replayed, skipped };
@@ -137,20 +112,12 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
       }
     },
 
-    /** Sends a signed test event to one subscriber only, as a delivery workflow of its own. */
+    /** Sends a signed test event to one subscriber only: an event of its own, through the one event path. */
     async sendTest(subscriberId: string, draft: Omit<EventDraft, 'source'>) {
       const subscriber = await repos.subscribers.get(subscriberId);
-      if (!subscriber) throw notFound(`subscriber ${subscriberId}`);
-      const event = normalizeEvent({ ...draft, source: `test/${subscriberId}` });
-      const { event: stored } = await repos.events.insertIfAbsent(toEventRow(event));
-      await repos.events.markWorkflowStarted(stored.id);
-      const id = deliveryIdFor(stored.id, subscriberId);
-      await repos.deliveries.createMany([
-        { id, eventId: stored.id, subscriberId, eventType: stored.type, workflowId: deliveryWorkflowId(stored.id, subscriberId) },
-      ]);
-      const delivery = (await repos.deliveries.get(id))!;
-      await startDeliveryWorkflow(delivery, subscriber.url);
-      return { event_id: stored.id, delivery_id: id, workflow_id: delivery.workflowId };
+      if (!subscriber) throw new DeliveryNotFoundError(`subscriber ${subscriberId}`);
+      const { event } = await opts.dispatcher.dispatch({ ...draft, source: testSource(subscriberId) });
+      return { event_id: event.id, delivery_id: deliveryIdFor(event.id, subscriberId), workflow_id: deliveryWorkflowId(event.id, subscriberId), event_workflow_id: event.workflowId };
     },
   };
 }

@@ -1,11 +1,12 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createBatchedWriter } from '../db/batched-writer';
 import type { EventRow, NewEvent } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { within } from '../deadline';
-import { UnavailableError, orUnavailable } from '../errors';
+import { testSubscriberOf } from '../domain/internal-events';
 import { eventSearchAttributes } from '../temporal/search-attributes';
+import { EventStoreUnavailableError, StartBacklogFullError, WorkflowStartFailedError } from './event-errors';
 import type { EventWorkflowInput, EventWorkflowResult } from '../../workflows/types';
 import { normalizeEvent, toEventRow, type EventDraft } from './normalized-event';
 
@@ -22,9 +23,9 @@ export interface DispatcherOptions {
   searchAttributes: boolean;
   logger: Logger;
   /**
-   * `start` (the default, SPEC S3): answer once the event is durable and its workflow started.
-   * `commit`: answer once the event row is committed and start its workflow in the background;
-   * the unstarted-event sweeper is the backstop if this process dies first.
+   * `commit` (the default, SPEC S3): answer once the event row is committed and start its
+   * workflow behind the answer; the unstarted-event sweeper is the backstop if this process dies
+   * first. `start`: answer once the event is durable and its workflow started.
    */
   ackAfter?: 'start' | 'commit';
   /** Background workflow starts in flight at once (`commit` mode). */
@@ -38,6 +39,8 @@ export interface DispatcherOptions {
   storeTimeoutMs?: number;
   /** Event workflows run their fan-out as a local activity. */
   localFanOut?: boolean;
+  /** The fan-out activity's heartbeat timeout (HTTP timeout plus database deadline, with room). */
+  fanOutHeartbeatMs?: number;
   /**
    * `commit` mode: at most this many events accepted by this process may wait for their
    * workflow start; past it the gateway sheds load with 503 + Retry-After before writing.
@@ -64,11 +67,12 @@ export function createDispatcher({
   taskQueue,
   searchAttributes,
   logger,
-  ackAfter = 'start',
+  ackAfter = 'commit',
   startConcurrency = 32,
   startTimeoutMs = WORKFLOW_START_TIMEOUT_MS,
   storeTimeoutMs = EVENT_STORE_TIMEOUT_MS,
   localFanOut = false,
+  fanOutHeartbeatMs,
   maxStartBacklog = 20_000,
 }: DispatcherOptions) {
   // Group commit: concurrent requests share their insert and their "started" mark.
@@ -82,7 +86,14 @@ export function createDispatcher({
   });
 
   async function startWorkflow(event: StartableEvent): Promise<boolean> {
-    const args: EventWorkflowInput = { eventId: event.id, eventType: event.type, searchAttributes, localFanOut };
+    const args: EventWorkflowInput = {
+      eventId: event.id,
+      eventType: event.type,
+      searchAttributes,
+      localFanOut,
+      onlySubscriberId: testSubscriberOf(event.source),
+      ...(fanOutHeartbeatMs ? { heartbeatTimeoutMs: fanOutHeartbeatMs } : {}),
+    };
     try {
       // A start that times out may still have happened: the retry then finds it and answers "duplicate".
       await client.withDeadline(Date.now() + startTimeoutMs, () =>
@@ -100,7 +111,7 @@ export function createDispatcher({
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       logger.error({ err, eventId: event.id }, 'workflow start failed');
-      throw new UnavailableError('the event was recorded but its workflow could not start; retry the request');
+      throw new WorkflowStartFailedError(event.id, err);
     }
   }
 
@@ -131,14 +142,15 @@ export function createDispatcher({
       const normalized = normalizeEvent(draft);
       if (ackAfter === 'commit' && pending.size >= maxStartBacklog) {
         // Shed before writing: the sender retries later, and nothing it sent is half-accepted.
-        throw new UnavailableError(`${pending.size} accepted events are waiting for their workflows to start; retry the request`, 2);
+        throw new StartBacklogFullError(pending.size);
       }
       // While the database is away a connection can take up to its connect timeout to fail:
       // answer 503 within the store deadline rather than hold the sender. An insert that lands
       // later is harmless: the retry finds the row and starts its workflow, or the sweeper does.
-      const { event, created } = await orUnavailable(inserts.write(toEventRow(normalized)), storeTimeoutMs, 'the event store is unavailable; retry the request', (err) =>
-        logger.error({ err }, 'event insert failed'),
-      );
+      const { event, created } = await within(inserts.write(toEventRow(normalized)), storeTimeoutMs).catch((err: unknown) => {
+        logger.error({ err }, 'event insert failed');
+        throw new EventStoreUnavailableError(err);
+      });
       if (!created && event.workflowStartedAt) return { status: 'duplicate', event, workflowId: event.workflowId };
       if (ackAfter === 'commit') {
         // Durable now: answer, and start the workflow behind the answer (a repeat of a row that
@@ -161,15 +173,27 @@ export function createDispatcher({
       return { status, event, workflowId: event.workflowId };
     },
 
-    /** Waits up to `ms` for the event workflow's fan-out result. */
+    /**
+     * Waits up to `ms` for the event workflow's fan-out result, or null. In `commit` mode the
+     * workflow may not exist yet: it waits for it to appear. The long poll ends with the wait.
+     */
     async waitForResult(workflowId: string, ms: number): Promise<EventWorkflowResult | null> {
-      const result = client.workflow.getHandle(workflowId).result() as Promise<EventWorkflowResult>;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), ms);
-      });
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), ms);
       try {
-        return await Promise.race([result, timeout]);
+        while (!abort.signal.aborted) {
+          try {
+            return await client.withAbortSignal(abort.signal, () => client.workflow.getHandle(workflowId).result() as Promise<EventWorkflowResult>);
+          } catch (err) {
+            if (abort.signal.aborted) return null;
+            if (!(err instanceof WorkflowNotFoundError)) {
+              logger.warn({ err, workflowId }, 'waiting for the fan-out result failed');
+              return null;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        return null;
       } finally {
         clearTimeout(timer);
       }

@@ -22,7 +22,9 @@ export interface SweepResult {
   started: number;
   /** Rows whose workflow was running already (the start happened but the mark did not). */
   alreadyStarted: number;
-  /** Whether a start failed; the sweep stops there and the next one retries. */
+  /** Starts that failed; the next sweep retries them. */
+  failed: number;
+  /** Whether a whole chunk failed (Temporal is likely down); the sweep stops there and the next one retries. */
   interrupted: boolean;
 }
 
@@ -45,7 +47,7 @@ export function createUnstartedEventSweeper(options: UnstartedEventSweeperOption
   let stopped = false;
 
   async function sweepOnce(): Promise<SweepResult> {
-    const result: SweepResult = { started: 0, alreadyStarted: 0, interrupted: false };
+    const result: SweepResult = { started: 0, alreadyStarted: 0, failed: 0, interrupted: false };
     const cutoff = new Date(now() - minAgeMs);
     let after: ListPosition | undefined;
     for (;;) {
@@ -57,8 +59,10 @@ export function createUnstartedEventSweeper(options: UnstartedEventSweeperOption
       for (let i = 0; i < todo.length && !stopped; i += concurrency) {
         const outcomes = await Promise.allSettled(todo.slice(i, i + concurrency).map(async (event) => ({ event, startedHere: await dispatcher.startWorkflow(event) })));
         const started = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-        // The dispatcher has logged why a start failed; Temporal is likely down, so the rest would fail too.
-        if (started.length < outcomes.length) result.interrupted = true;
+        // The dispatcher has logged why a start failed. One bad row never stops a sweep; a chunk
+        // that failed whole means Temporal is likely down, and the rest would fail too.
+        result.failed += outcomes.length - started.length;
+        if (started.length === 0 && outcomes.length > 0) result.interrupted = true;
         if (started.length > 0) await events.markManyWorkflowStarted(started.map(({ event }) => event.id));
         for (const { event, startedHere } of started) {
           if (startedHere) result.started++;

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { EventRow, NewEvent } from '../../../src/db/event-repository';
 import type { Repositories } from '../../../src/db/repositories';
-import { UnavailableError } from '../../../src/errors';
+import { toHttpError } from '../../../src/errors';
+import { StartBacklogFullError } from '../../../src/events/event-errors';
 import { createDispatcher } from '../../../src/events/dispatcher';
 import { createLogger } from '../../../src/logger';
 
@@ -58,8 +59,9 @@ describe('dispatcher in commit mode: bounded start backlog', () => {
     await expect(dispatcher.dispatch({ source: 'default', type: 'a', externalId: '1' })).resolves.toMatchObject({ status: 'received' });
     await expect(dispatcher.dispatch({ source: 'default', type: 'a', externalId: '2' })).resolves.toMatchObject({ status: 'received' });
     const refused = await dispatcher.dispatch({ source: 'default', type: 'a', externalId: '3' }).catch((err: unknown) => err);
-    expect(refused).toBeInstanceOf(UnavailableError);
-    expect(refused).toMatchObject({ statusCode: 503, headers: { 'retry-after': '2' } });
+    expect(refused).toBeInstanceOf(StartBacklogFullError);
+    // Mapped to HTTP in one place: 503 with Retry-After.
+    expect(toHttpError(refused)).toMatchObject({ statusCode: 503, headers: { 'retry-after': '2' } });
     expect(rows.size).toBe(2);
     expect(dispatcher.startBacklog()).toBe(2);
 

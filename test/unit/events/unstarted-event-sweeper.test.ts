@@ -52,7 +52,7 @@ describe('unstarted-event sweeper', () => {
     const startWorkflow = jest.fn(async (_event: StartableEvent) => true);
     const sweeper = createUnstartedEventSweeper({ events, dispatcher: { startWorkflow }, logger, intervalMs: 30_000, batchSize: 2, now: () => NOW });
 
-    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 5, alreadyStarted: 0, interrupted: false });
+    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 5, alreadyStarted: 0, failed: 0, interrupted: false });
 
     expect(startWorkflow.mock.calls.map(([e]) => e.id).sort()).toEqual(rows.map((r) => r.id).sort());
     expect(rows.every((r) => r.workflowStartedAt)).toBe(true);
@@ -63,22 +63,22 @@ describe('unstarted-event sweeper', () => {
   it('marks a row whose workflow had already started without counting it as started', async () => {
     const row = eventRow();
     const sweeper = createUnstartedEventSweeper({ events: fakeEvents([row]), dispatcher: { startWorkflow: async () => false }, logger, intervalMs: 30_000, now: () => NOW });
-    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 0, alreadyStarted: 1, interrupted: false });
+    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 0, alreadyStarted: 1, failed: 0, interrupted: false });
     expect(row.workflowStartedAt).not.toBeNull();
   });
 
-  it('stops at the first failed start and leaves that row for the next sweep', async () => {
+  it('stops when a whole chunk of starts fails (Temporal is down) and leaves those rows for the next sweep', async () => {
     const [a, b] = [eventRow(), eventRow()];
     const startWorkflow = jest.fn(async () => {
       throw new Error('14 UNAVAILABLE');
     });
     const sweeper = createUnstartedEventSweeper({ events: fakeEvents([a, b]), dispatcher: { startWorkflow }, logger, intervalMs: 30_000, concurrency: 1, now: () => NOW });
-    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 0, alreadyStarted: 0, interrupted: true });
+    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 0, alreadyStarted: 0, failed: 1, interrupted: true });
     expect(startWorkflow).toHaveBeenCalledTimes(1);
     expect([a.workflowStartedAt, b.workflowStartedAt]).toEqual([null, null]);
   });
 
-  it('marks the starts that succeeded alongside a failed one, and leaves the failed row unmarked', async () => {
+  it('does not stop at one bad row: marks the starts that succeeded and leaves the failed row unmarked', async () => {
     const rows = Array.from({ length: 4 }, () => eventRow());
     const failing = rows[2]!.id;
     const startWorkflow = jest.fn(async (event: StartableEvent) => {
@@ -86,7 +86,7 @@ describe('unstarted-event sweeper', () => {
       return true;
     });
     const sweeper = createUnstartedEventSweeper({ events: fakeEvents(rows), dispatcher: { startWorkflow }, logger, intervalMs: 30_000, now: () => NOW });
-    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 3, alreadyStarted: 0, interrupted: true });
+    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 3, alreadyStarted: 0, failed: 1, interrupted: false });
     expect(rows.filter((r) => r.workflowStartedAt === null).map((r) => r.id)).toEqual([failing]);
   });
 
@@ -96,7 +96,7 @@ describe('unstarted-event sweeper', () => {
     const startWorkflow = jest.fn(async (_event: StartableEvent) => true);
     const events = fakeEvents(rows);
     const sweeper = createUnstartedEventSweeper({ events, dispatcher: { startWorkflow, isStarting: (id) => busy.has(id) }, logger, intervalMs: 30_000, batchSize: 3, now: () => NOW });
-    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 3, alreadyStarted: 0, interrupted: false });
+    await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 3, alreadyStarted: 0, failed: 0, interrupted: false });
     expect(startWorkflow.mock.calls.map(([e]) => e.id)).toEqual(['evt_3', 'evt_4', 'evt_6']);
     expect(events.cutoffs).toHaveLength(3);
   });

@@ -1,0 +1,2 @@
+ALTER TABLE "webhook_deliveries" ADD COLUMN "workflow_started_at" timestamp (3) with time zone;--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_unstarted_idx" ON "webhook_deliveries" USING btree ("created_at","id") WHERE "webhook_deliveries"."status" = 'pending' and "webhook_deliveries"."workflow_started_at" is null;

@@ -1,0 +1,68 @@
+import type { DeliveryRow } from '../db/delivery-repository';
+import type { Repositories } from '../db/repositories';
+import { targetLabel } from '../domain/target-label';
+import type { AttemptResult, DeliveryWorkflowInput } from '../../workflows/types';
+
+/** The queue driver's part in starting a delivery (Temporal today). */
+export interface DeliveryWorkflowEngine {
+  /** Starts the delivery's workflow unless one with its id ever existed; true when started here. */
+  startDeliveryWorkflow(input: DeliveryWorkflowInput, workflowId: string): Promise<boolean>;
+}
+
+export interface DeliveryStarterOptions {
+  repos: Pick<Repositories, 'deliveries'>;
+  engine: DeliveryWorkflowEngine;
+  retryDelaysMs: number[];
+  attemptTimeoutMs: number;
+  searchAttributes: boolean;
+  adminUrl: string | null;
+}
+
+/**
+ * The one path for deliveries, whoever creates them (fan-out, replay, the reconciler): the row
+ * is written first (by the caller), then its workflow starts, then the row is marked started. A
+ * crash between any two steps leaves a pending row with no mark, which the orphan-delivery
+ * reconciler starts again; the workflow id is fixed, so a second start is refused, never doubled.
+ */
+export function createDeliveryStarter(opts: DeliveryStarterOptions) {
+  const inputFor = (row: DeliveryRow, url: string, firstAttempt: AttemptResult | null): DeliveryWorkflowInput => ({
+    deliveryId: row.id,
+    eventId: row.eventId,
+    eventType: row.eventType,
+    subscriberId: row.subscriberId,
+    target: targetLabel(url),
+    retryDelaysMs: opts.retryDelaysMs,
+    attemptTimeoutMs: opts.attemptTimeoutMs,
+    searchAttributes: opts.searchAttributes,
+    adminUrl: opts.adminUrl,
+    replayOf: row.replayOf,
+    firstAttempt,
+  });
+
+  return {
+    inputFor,
+    /** Starts (or finds) the delivery's workflow, then marks the row. */
+    async start(row: DeliveryRow, url: string, firstAttempt: AttemptResult | null = resumeFrom(row)): Promise<boolean> {
+      const started = await opts.engine.startDeliveryWorkflow(inputFor(row, url, firstAttempt), row.workflowId);
+      await opts.repos.deliveries.markWorkflowStarted([row.id]);
+      return started;
+    },
+  };
+}
+
+export type DeliveryStarter = ReturnType<typeof createDeliveryStarter>;
+
+/** Where a delivery whose attempts were made elsewhere resumes: after its last recorded attempt. */
+export function resumeFrom(row: Pick<DeliveryRow, 'attempts' | 'lastResponseCode' | 'lastError' | 'updatedAt'>): AttemptResult | null {
+  if (row.attempts === 0) return null;
+  return {
+    attempt: row.attempts,
+    outcome: 'failure',
+    statusCode: row.lastResponseCode,
+    durationMs: 0,
+    error: row.lastError,
+    retryAfterMs: null,
+    logged: true,
+    at: row.updatedAt.getTime(),
+  };
+}
