@@ -5,8 +5,9 @@
 // subscribers. Endpoint protection (per-subscriber caps across workers, rate limits, pauses,
 // the breaker) adds its checks here, behind the same lease.
 //
-// Fairness: a subscriber may always hold its fair share, floor(capacity / (active + 1)), where
-// `active` counts the other subscribers with POSTs in flight or waiting. Beyond its share it may
+// Fairness: a subscriber may always hold its fair share, floor(capacity / (others + 2)), where
+// `others` counts the other subscribers with POSTs in flight or waiting, and the 2 is itself
+// plus a newcomer not seen yet. Beyond its share it may
 // take a slot only while more than `reserve` slots stay free, so a newcomer (the healthy
 // subscriber beside a slow one) finds a free slot at once instead of waiting for a slow POST to
 // end. Freed slots go round-robin to the subscribers that wait, oldest waiter first within each.
@@ -48,7 +49,7 @@ export function createAdmission(capacity: number): Admission {
     for (const [k, list] of waiters) if (k !== key && list.length > 0 && !held.get(k)) n++;
     return n;
   };
-  const share = (key: string) => Math.max(1, Math.floor(capacity / (activeOthers(key) + 1)));
+  const share = (key: string) => Math.max(1, Math.floor(capacity / (activeOthers(key) + 2)));
   const eligible = (key: string) => {
     const free = capacity - inFlight;
     if (free <= 0) return false;

@@ -37,6 +37,25 @@ describe('WEBHOOK_ACK_AFTER=commit', () => {
     expect(r.requests).toHaveLength(1);
   });
 
+  it('with Prefer: wait, waits for the workflow to exist and answers "processed", and a too-short wait gets the plain answer, never a 500', async () => {
+    await h.admin('POST', '/subscribers', { url: r.url, events: ['commit.wait'] });
+    const res = await h.sendInbound({ event: 'commit.wait', timestamp: nowSeconds(), data: {}, id: 'commit-wait' }, { headers: { prefer: 'wait=15' } });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'processed', deliveries: 1 });
+
+    r.respond(async () => {
+      await new Promise((done) => setTimeout(done, 2_500));
+      return { status: 200 };
+    });
+    try {
+      const short = await h.sendInbound({ event: 'commit.wait', timestamp: nowSeconds(), data: {}, id: 'commit-wait-short' }, { headers: { prefer: 'wait=1' } });
+      expect(short.status).toBe(200);
+      expect(short.json.status).toBe('received');
+    } finally {
+      r.respond(() => ({ status: 200, body: 'ok' }));
+    }
+  });
+
   it('a burst shares its inserts (group commit) and loses nothing: every id once received, once delivered', async () => {
     await h.admin('POST', '/subscribers', { url: r.url, events: ['commit.burst'] });
     const before = r.requests.length;

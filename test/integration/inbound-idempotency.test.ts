@@ -10,7 +10,7 @@ describe('inbound gateway: idempotency against real Postgres and Temporal', () =
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ LOG_LEVEL: 'silent' });
+    h = await startHarness({ LOG_LEVEL: 'silent', WEBHOOK_ACK_AFTER: 'start' });
   });
   afterAll(async () => {
     jest.restoreAllMocks();

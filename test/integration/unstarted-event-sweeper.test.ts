@@ -39,7 +39,7 @@ describe('unstarted-event sweeper against real Postgres and Temporal', () => {
       const fresh = (await h.runtime.repos.events.insertIfAbsent(toEventRow(normalizeEvent({ source: 'default', type: 'order.created', externalId: 'in-flight' })))).event;
       const sweeper = createUnstartedEventSweeper({ events: h.runtime.repos.events, dispatcher: h.runtime.dispatcher, logger: createLogger('silent'), intervalMs: 30_000 });
 
-      await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 1, alreadyStarted: 0, interrupted: false });
+      await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 1, alreadyStarted: 0, failed: 0, interrupted: false });
 
       const description = await h.runtime.client.workflow.getHandle(event.workflowId).describe();
       expect(description.type).toBe('eventWorkflow');
@@ -51,7 +51,7 @@ describe('unstarted-event sweeper against real Postgres and Temporal', () => {
       expect((await storedEvent(h, fresh.id)).workflowStartedAt).toBeNull();
 
       // The sender's retry is now a duplicate, and a second sweep finds nothing to do.
-      await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 0, alreadyStarted: 0, interrupted: false });
+      await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 0, alreadyStarted: 0, failed: 0, interrupted: false });
       await sweeper.stop();
     });
 
@@ -60,7 +60,7 @@ describe('unstarted-event sweeper against real Postgres and Temporal', () => {
       await h.runtime.dispatcher.startWorkflow(event);
       const sweeper = createUnstartedEventSweeper({ events: h.runtime.repos.events, dispatcher: h.runtime.dispatcher, logger: createLogger('silent'), intervalMs: 30_000 });
 
-      await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 0, alreadyStarted: 1, interrupted: false });
+      await expect(sweeper.sweepOnce()).resolves.toEqual({ started: 0, alreadyStarted: 1, failed: 0, interrupted: false });
       expect((await storedEvent(h, event.id)).workflowStartedAt).not.toBeNull();
     });
   });

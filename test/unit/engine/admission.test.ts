@@ -1,0 +1,52 @@
+import { createAdmission } from '../../../src/engine/admission';
+
+describe('admission: the worker share of WEBHOOK_CONCURRENCY', () => {
+  it('never grants more leases than its capacity', async () => {
+    const admission = createAdmission(3);
+    const leases = ['a', 'b', 'c', 'd'].map((k) => admission.tryAcquire(k));
+    expect(leases.filter(Boolean)).toHaveLength(3);
+    expect(admission.stats().inFlight).toBe(3);
+  });
+
+  it('keeps a free slot for a newcomer while a slow subscriber holds more than its share', () => {
+    const admission = createAdmission(10);
+    const slow: (() => void)[] = [];
+    for (let i = 0; i < 10; i++) {
+      const lease = admission.tryAcquire('slow');
+      if (lease) slow.push(lease);
+    }
+    // Alone, it may use most of the worker, but not the reserve.
+    expect(slow.length).toBe(8);
+    expect(admission.tryAcquire('healthy')).not.toBeNull();
+  });
+
+  it('lets two slow subscribers share the worker and still admits a third at once', () => {
+    const admission = createAdmission(10);
+    let granted = 0;
+    for (let i = 0; i < 20; i++) if (admission.tryAcquire(i % 2 ? 'slow' : 'dead')) granted++;
+    expect(granted).toBeLessThanOrEqual(8);
+    expect(admission.tryAcquire('healthy')).not.toBeNull();
+  });
+
+  it('hands freed slots round-robin, first in first out within a subscriber', async () => {
+    const admission = createAdmission(1);
+    const first = admission.tryAcquire('x')!;
+    const order: string[] = [];
+    const wait = (key: string, tag: string) => admission.acquire(key, 5_000).then((lease) => {
+      order.push(tag);
+      setImmediate(() => lease?.());
+    });
+    const all = Promise.all([wait('a', 'a1'), wait('a', 'a2'), wait('b', 'b1'), wait('a', 'a3'), wait('b', 'b2')]);
+    first();
+    await all;
+    expect(order).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
+  });
+
+  it('gives up after the wait and leaves nothing held', async () => {
+    const admission = createAdmission(1);
+    const held = admission.tryAcquire('x')!;
+    await expect(admission.acquire('y', 20)).resolves.toBeNull();
+    held();
+    expect(admission.stats()).toMatchObject({ inFlight: 0, waiting: 0 });
+  });
+});
