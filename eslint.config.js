@@ -5,6 +5,19 @@ const { builtinModules } = require('node:module');
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+// Every file the workflow bundle imports runs in the deterministic sandbox. A test
+// (test/unit/workflow-bundle-files.test.ts) checks that this list covers the bundle's imports.
+const WORKFLOW_BUNDLE = [
+  'workflows/**/*.ts',
+  'src/domain/attempt-outcome.ts',
+  'src/domain/duration.ts',
+  'src/domain/internal-events.ts',
+  'src/domain/retry-schedule.ts',
+  'src/domain/workflow-ids.ts',
+  'src/temporal/delivery-start.ts',
+  'src/temporal/search-attributes.ts',
+];
+
 module.exports = tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'drizzle/**', 'test/.runtime/**', '.data/**', 'coverage/**', 'src/ui/static/**'] },
   ...tseslint.configs.recommended,
@@ -24,7 +37,7 @@ module.exports = tseslint.config(
   },
   {
     // Workflows must be deterministic: no Node builtins (samples-typescript does the same).
-    files: ['workflows/**/*.ts'],
+    files: WORKFLOW_BUNDLE,
     rules: {
       'no-restricted-imports': ['error', { paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows run in a deterministic sandbox: no Node builtins.' })) }],
     },
@@ -35,3 +48,5 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
+
+module.exports.WORKFLOW_BUNDLE = WORKFLOW_BUNDLE;

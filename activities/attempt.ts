@@ -162,6 +162,18 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
   return out;
 }
 
+/** The largest body carried through workflow history when its first attempt could not be logged. */
+export const FROZEN_BODY_IN_HISTORY_LIMIT = 256 * 1024;
+
+/**
+ * The result to hand to the workflow when the attempt's log write failed: unlogged, carrying the
+ * body to freeze (the POST happened; the workflow records it durably and never resends it).
+ */
+export function unlogged(attempted: Attempted): AttemptResult {
+  const body = attempted.record.update.requestBody;
+  return { ...attempted.result, logged: false, ...(body !== undefined && body.length <= FROZEN_BODY_IN_HISTORY_LIMIT ? { requestBody: body } : {}) };
+}
+
 /** A 410 deactivates the subscriber. A failed write here is logged, never the attempt's or the page's failure. */
 export async function deactivateIfGone(deps: Pick<ActivityDeps, 'repos' | 'logger'>, row: DeliveryForAttempt, result: AttemptResult): Promise<void> {
   if (result.outcome !== 'gone') return;

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { attemptResult } from '../src/domain/attempt-outcome';
 import { DEAD_LETTER_EVENT, INTERNAL_SOURCE } from '../src/domain/internal-events';
 import type { AttemptDeferred, AttemptInput, AttemptResult, FinishDeliveryInput, FinishDeliveryResult } from '../workflows/types';
-import { deactivateIfGone, sendAttempt, toRecord } from './attempt';
+import { deactivateIfGone, sendAttempt, toRecord, unlogged } from './attempt';
 import type { ActivityDeps } from './deps';
 
 export interface RecordAttemptInput {
@@ -27,8 +27,9 @@ export function createDeliveryActivities(deps: ActivityDeps) {
       if (input.notBefore && input.notBefore > Date.now()) await ctx.sleep(input.notBefore - Date.now());
       const [row] = await repos.deliveries.loadForAttempt([input.deliveryId]);
       if (!row) {
+        // Nothing was sent and there is no row to log it against: say so, rather than claim a log row.
         const at = Date.now();
-        return attemptResult(input.attempt, at, at, 'refused', { error: 'the delivery or its subscriber no longer exists' });
+        return { ...attemptResult(input.attempt, at, at, 'refused', { error: 'the delivery or its subscriber no longer exists' }), logged: false };
       }
       const lease = await admission.acquire(row.delivery.subscriberId, config.admissionWaitMs, ctx.cancellationSignal);
       if (!lease) {
@@ -46,7 +47,7 @@ export function createDeliveryActivities(deps: ActivityDeps) {
       } catch (err) {
         // The POST happened: do not fail (and resend). The workflow records the attempt durably.
         logger.warn({ err, deliveryId: input.deliveryId, attempt: input.attempt }, 'attempt log deferred');
-        return { ...attempted.result, logged: false };
+        return unlogged(attempted);
       }
       return attempted.result;
     },
@@ -55,7 +56,11 @@ export function createDeliveryActivities(deps: ActivityDeps) {
     async recordAttempt(input: RecordAttemptInput): Promise<void> {
       const delivery = await repos.deliveries.get(input.deliveryId);
       if (!delivery) return;
-      await recorder.record(toRecord(delivery, { ...input.result, logged: true }, config.retryDelaysMs, null));
+      const { requestBody, ...result } = input.result;
+      const record = toRecord(delivery, { ...result, logged: true }, config.retryDelaysMs, null);
+      // The first attempt's body is frozen here when its own log write failed.
+      if (requestBody !== undefined && delivery.requestBody === null) record.update.requestBody = requestBody;
+      await recorder.record({ ...record, update: { ...record.update, workflowStarted: true } });
     },
 
     /**

@@ -6,7 +6,7 @@ import { deliveryIdFor, deliveryWorkflowId } from '../src/domain/ids';
 import { targetLabel } from '../src/domain/target-label';
 import { resumeFrom } from '../src/deliveries/delivery-starter';
 import type { AttemptResult, DeliveryLine, FanOutPage } from '../workflows/types';
-import { deactivateIfGone, sendAttempt } from './attempt';
+import { deactivateIfGone, sendAttempt, unlogged } from './attempt';
 import type { ActivityDeps } from './deps';
 
 export interface FanOutBatchInput {
@@ -146,7 +146,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
           } catch (err) {
             // The POST happened: never resend it. The delivery's workflow records it durably.
             logger.warn({ err, deliveryId: row.delivery.id }, 'attempt log deferred to the delivery workflow');
-            result = { ...result, logged: false };
+            result = unlogged(attempted);
           }
           const decision = decide(result, { delaysMs: config.retryDelaysMs });
           if (result.logged && decision.kind === 'succeeded') {

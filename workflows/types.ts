@@ -98,6 +98,11 @@ export interface AttemptResult {
   /** False when the log row could not be written; the workflow then records it durably. */
   logged: boolean;
   at: number;
+  /**
+   * Only with `logged: false` on a first attempt: the exact body sent, so the durable record
+   * freezes it (retries send these bytes, not a rebuilt body). Absent over FROZEN_BODY_IN_HISTORY_LIMIT.
+   */
+  requestBody?: string;
 }
 
 /** No attempt was made: the worker had no capacity for this subscriber. Not an attempt, never logged. */

@@ -71,7 +71,7 @@ it('repairs a dead-letter announcement whose event workflow did not start', asyn
   const failing = (await h.admin('POST', '/subscribers', { url: `${receiver.url}/failing`, events: ['crash.dead'] })).json;
   const [dead] = await h.database.db
     .insert(events)
-    .values({ id: 'evt_crash_dead', source: 'api', externalId: 'crash-dead', type: 'crash.dead', payload: {}, workflowId: 'event/evt_crash_dead', status: 'processed' })
+    .values({ id: 'evt_crash_dead', source: 'api', externalId: 'crash-dead', type: 'crash.dead', payload: {}, workflowId: 'event/evt_crash_dead', status: 'processed', workflowStartedAt: new Date() })
     .returning();
   await h.database.db.insert(deliveries).values({ id: 'dlv_crash_dead', eventId: dead.id, subscriberId: failing.id, eventType: 'crash.dead', workflowId: 'x', attempts: 2 });
 
@@ -88,7 +88,7 @@ it('repairs a dead-letter announcement whose event workflow did not start', asyn
     config: { retryDelaysMs: [100], timeoutMs: 1000, signatureVersions: 'both', fastPath: true, batchConcurrency: 1, admissionWaitMs: 100 },
     adminUrl: null,
   });
-  await expect(new MockActivityEnvironment().run(activities.finishDelivery, { deliveryId: 'dlv_crash_dead', status: 'dead', reason: 'all 2 attempts failed', announce: true })).rejects.toBeInstanceOf(WorkflowStartFailedError);
+  await expect(new MockActivityEnvironment().run(activities.finishDelivery, { deliveryId: 'dlv_crash_dead', status: 'dead' as const, reason: 'all 2 attempts failed', announce: true })).rejects.toBeInstanceOf(WorkflowStartFailedError);
   const [announced] = await h.database.db.select().from(events).where(eq(events.externalId, 'dead/dlv_crash_dead'));
   expect(announced.workflowStartedAt).toBeNull();
 

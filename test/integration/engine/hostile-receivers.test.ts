@@ -13,7 +13,7 @@ let base: string;
 const seen = new Map<string, string[]>();
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = createServer({ maxHeaderSize: 2 * 1024 * 1024 }, (req, res) => {
     const kind = (req.url ?? '').split('/')[1] as Behaviour;
     const key = `${req.url}`;
     seen.set(key, [...(seen.get(key) ?? []), `${req.headers['x-webhook-delivery']}#${req.headers['x-webhook-attempt']}`]);
@@ -40,7 +40,6 @@ beforeAll(async () => {
       }
     });
   });
-  server.maxHeaderSize = 2 * 1024 * 1024;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   h = await startHarness({ WEBHOOK_RETRY_SCHEDULE: '200ms,300ms' });

@@ -6,7 +6,7 @@ import { createAdmission } from '../../../src/engine/admission';
 import { createLogger } from '../../../src/logger';
 import type { OutboundClient } from '../../../src/net/outbound-client';
 import { createTransformRegistry } from '../../../src/transforms/registry';
-import type { AttemptResult } from '../../../workflows/types';
+import type { AttemptResult, FanOutPage } from '../../../workflows/types';
 import { createFanOutActivities } from '../../../activities/fan-out';
 import type { ActivityDeps } from '../../../activities/deps';
 
@@ -48,7 +48,7 @@ function fixture(subs: ReturnType<typeof subscriber>[], options: { failRecordFor
         recorded.push(r);
       },
     },
-    starter: { start: async (row, _url, first) => { handedOff.push({ id: row.id, first }); return true; }, inputFor: () => { throw new Error('unused'); } } as unknown as DeliveryStarter,
+    starter: { start: async (row: { id: string }, _url: string, first: AttemptResult | null) => { handedOff.push({ id: row.id, first }); return true; }, inputFor: () => { throw new Error('unused'); } } as unknown as DeliveryStarter,
     events: { dispatch: async () => { throw new Error('unused'); } },
     config: { retryDelaysMs: [1000, 5000], timeoutMs: 1000, signatureVersions: 'both', fastPath: true, batchConcurrency: 8, admissionWaitMs: 1000 },
     adminUrl: null,
@@ -61,7 +61,7 @@ const input = { eventId: 'evt_1', eventType: 'order.created', cursor: null, limi
 describe('fanOutBatch', () => {
   it('fails only the delivery whose transform throws, and sends the rest once', async () => {
     const f = fixture([subscriber('a'), subscriber('b', { transform: 'explode' }), subscriber('c')]);
-    const page = await new MockActivityEnvironment().run(createFanOutActivities(f.deps).fanOutBatch, input);
+    const page: FanOutPage = await new MockActivityEnvironment().run(createFanOutActivities(f.deps).fanOutBatch, input);
     expect(page.firstAttempts).toEqual({ succeeded: 2, failed: 1 });
     expect(f.posts.sort()).toEqual(['http://127.0.0.1/a', 'http://127.0.0.1/c']);
     const b = f.recorded.find((r) => r.log.subscriberId === 'b')!;
@@ -71,16 +71,16 @@ describe('fanOutBatch', () => {
 
   it('hands an attempt it could not record to its delivery workflow, marked unlogged, instead of failing the page', async () => {
     const f = fixture([subscriber('a'), subscriber('b')], { failRecordFor: 'b' });
-    const page = await new MockActivityEnvironment().run(createFanOutActivities(f.deps).fanOutBatch, input);
+    const page: FanOutPage = await new MockActivityEnvironment().run(createFanOutActivities(f.deps).fanOutBatch, input);
     expect(page.firstAttempts.succeeded).toBe(1);
-    expect(f.handedOff).toEqual([{ id: 'dlv_b', first: expect.objectContaining({ attempt: 1, outcome: 'success', logged: false }) }]);
+    expect(f.handedOff).toEqual([{ id: 'dlv_b', first: expect.objectContaining({ attempt: 1, outcome: 'success', logged: false, requestBody: expect.stringContaining('"order.created"') }) }]);
   });
 
   it('hands a failed first attempt to its workflow at once, and survives a failed 410 deactivation', async () => {
     const f = fixture([subscriber('ok'), subscriber('fails'), subscriber('gone')], {
       http: async (req) => ({ statusCode: req.url.endsWith('fails') ? 500 : req.url.endsWith('gone') ? 410 : 200, headers: {}, body: '' }),
     });
-    const page = await new MockActivityEnvironment().run(createFanOutActivities(f.deps).fanOutBatch, input);
+    const page: FanOutPage = await new MockActivityEnvironment().run(createFanOutActivities(f.deps).fanOutBatch, input);
     expect(page.firstAttempts).toEqual({ succeeded: 1, failed: 1 });
     expect(f.handedOff.map((x) => x.id)).toEqual(['dlv_fails']);
     expect(page.handedOff).toBe(1);

@@ -1,0 +1,135 @@
+// Records the workflow histories that CI replays (test/workflows/committed-histories.test.ts).
+// Run it after a workflow change is released, never to "fix" a failing replay: a history that no
+// longer replays is a running delivery the change would break (workflows/README.md).
+//
+//   npm run record:histories
+//
+// It starts its own Temporal dev server and an embedded PGlite, runs each scenario against a
+// loopback receiver, and writes test/fixtures/histories/<scenario>.json.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { temporal as proto } from '@temporalio/proto';
+import { parseConfig } from '../src/config';
+import { openDatabase } from '../src/db/database';
+import { createLogger } from '../src/logger';
+import { startRuntime, type Runtime } from '../src/runtime';
+import { findTemporalCli } from '../src/temporal/cli-path';
+import { startDevServer } from '../src/temporal/dev-server';
+
+const OUT = path.resolve(__dirname, '../test/fixtures/histories');
+type Behaviour = (attempt: number) => number;
+const behaviours = new Map<string, Behaviour>();
+
+async function main(): Promise<void> {
+  const cli = findTemporalCli(undefined, process.env.PATH);
+  if (!cli) throw new Error('no temporal CLI: run `npm run setup`');
+  const temporal = await startDevServer({ cliPath: cli, uiPort: null });
+  const receiver = createServer((req, res) => {
+    const kind = (req.url ?? '').split('/')[1];
+    const attempt = Number(req.headers['x-webhook-attempt']);
+    req.resume();
+    req.on('end', () => res.writeHead((behaviours.get(kind) ?? (() => 200))(attempt)).end('ok'));
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  mkdirSync(OUT, { recursive: true });
+  const written: string[] = [];
+  try {
+    await withRuntime(temporal.address, { WEBHOOK_FAST_PATH: 'true', WEBHOOK_RETRY_SCHEDULE: '3s,3s' }, async (rt) => {
+      // Fast path: a first attempt fails in the fan-out, the delivery workflow retries after a durable timer.
+      behaviours.set('flaky', (n) => (n === 1 ? 503 : 200));
+      const flaky = await scenario(rt, `${base}/flaky`, 'history.fast');
+      written.push(await save(rt, 'fast-path-event', flaky.eventWorkflowId), await save(rt, 'fast-path-delivery', await finished(rt, flaky.deliveryWorkflowId)));
+
+      // Dead letter: every attempt fails; the workflow finishes dead and announces it.
+      behaviours.set('dead', () => 500);
+      const dead = await scenario(rt, `${base}/dead`, 'history.dead');
+      written.push(await save(rt, 'dead-letter-delivery', await finished(rt, dead.deliveryWorkflowId)));
+
+      // Replay of that dead delivery, now answered.
+      behaviours.set('dead', () => 200);
+      const replay = await rt.control.replay([dead.deliveryId]);
+      written.push(await save(rt, 'replay-delivery', await finished(rt, replay.replayed[0].workflow_id)));
+    });
+    await withRuntime(temporal.address, { WEBHOOK_FAST_PATH: 'true', WEBHOOK_RETRY_SCHEDULE: '1h' }, async (rt) => {
+      // retryNow skips an hour's backoff.
+      behaviours.set('later', (n) => (n === 1 ? 503 : 200));
+      const later = await scenario(rt, `${base}/later`, 'history.later');
+      await waitFor(async () => (await rt.repos.deliveries.get(later.deliveryId))?.attempts === 1);
+      await rt.control.retryNow(later.deliveryId);
+      written.push(await save(rt, 'retry-now-delivery', await finished(rt, later.deliveryWorkflowId)));
+    });
+    await withRuntime(temporal.address, { WEBHOOK_FAST_PATH: 'false', WEBHOOK_RETRY_SCHEDULE: '3s' }, async (rt) => {
+      behaviours.set('child', (n) => (n === 1 ? 503 : 200));
+      const child = await scenario(rt, `${base}/child`, 'history.child');
+      written.push(await save(rt, 'fast-path-off-event', child.eventWorkflowId), await save(rt, 'fast-path-off-delivery', await finished(rt, child.deliveryWorkflowId)));
+    });
+    console.log(`recorded ${written.length} histories into ${path.relative(process.cwd(), OUT)}:\n  ${written.join('\n  ')}`);
+  } finally {
+    receiver.close();
+    await temporal.stop();
+  }
+}
+
+async function withRuntime(address: string, env: Record<string, string>, run: (rt: Runtime) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hookyard-histories-'));
+  const config = parseConfig({ ADMIN_TOKEN: 'record-histories-token', WEBHOOK_VALIDATE_SIGNATURE: 'false', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', TEMPORAL_TASK_QUEUE: `histories-${path.basename(dir)}`, LOG_LEVEL: 'warn', DATA_DIR: dir, ...env });
+  const database = await openDatabase({ dataDir: path.join(dir, 'pglite') });
+  const rt = await startRuntime({ config, database, logger: createLogger('warn'), temporalAddress: address, api: true, worker: true });
+  try {
+    await run(rt);
+  } finally {
+    await rt.stop();
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function scenario(rt: Runtime, url: string, type: string) {
+  const subscriber = await rt.repos.subscribers.create({ url, secret: 'whsec_aGlzdG9yaWVzLXNlY3JldA==', events: [type] });
+  const { event } = await rt.dispatch(type, { recorded: true });
+  const delivery = await waitFor(async () => (await rt.repos.deliveries.listForEvent(event.id)).find((d) => d.subscriberId === subscriber.id));
+  await waitFor(async () => (await rt.client.workflow.getHandle(event.workflowId).describe()).status.name !== 'RUNNING');
+  return { eventWorkflowId: event.workflowId, deliveryWorkflowId: delivery.workflowId, deliveryId: delivery.id };
+}
+
+async function finished(rt: Runtime, workflowId: string): Promise<string> {
+  await waitFor(async () => {
+    try {
+      return (await rt.client.workflow.getHandle(workflowId).describe()).status.name !== 'RUNNING';
+    } catch {
+      return false;
+    }
+  }, 120_000);
+  return workflowId;
+}
+
+/**
+ * The history as protobuf bytes (base64): exact, and free of the SDK's proto-JSON path, which
+ * breaks when npm installs two copies of protobufjs. `events` lists the event types for readers.
+ */
+async function save(rt: Runtime, name: string, workflowId: string): Promise<string> {
+  const history = await rt.client.workflow.getHandle(workflowId).fetchHistory();
+  const bytes = proto.api.history.v1.History.encode(history).finish();
+  const events = (history.events ?? []).map((e) => proto.api.enums.v1.EventType[e.eventType ?? 0]);
+  const file = path.join(OUT, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ workflowId, events, encoding: 'protobuf-base64', history: Buffer.from(bytes).toString('base64') }, null, 1) + '\n');
+  return path.basename(file);
+}
+
+async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('a scenario did not finish in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
