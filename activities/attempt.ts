@@ -51,7 +51,7 @@ function prepare(deps: AttemptDeps, row: DeliveryForAttempt, attempt: number, at
       deliveryId: lineage,
       body,
       secrets: signingSecrets(subscriber, new Date(at)),
-      versions: subscriber.signatureVersion ?? deps.config.signatureVersions,
+      versions: subscriber.signatureVersion,
       timestampSeconds: Math.floor(at / 1000),
     }),
   };

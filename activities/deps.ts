@@ -36,7 +36,6 @@ export interface ActivityDeps {
   config: {
     retryDelaysMs: number[];
     timeoutMs: number;
-    signatureVersions: 'v1' | 'v2' | 'both';
     /** Make every first attempt inside the fan-out; only deliveries that need retries get a workflow of their own. */
     fastPath: boolean;
     /** First attempts a fan-out page makes at once (each still needs an admission lease). */

@@ -102,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         transforms: deps.transforms,
         secretGraceMs: config.WEBHOOK_SECRET_GRACE,
         control: deps.control,
+        defaultSignatureVersion: config.WEBHOOK_SIGNATURE_VERSIONS,
       });
       await admin.register(adminDeliveryRoutes, {
         repos: deps.repos,

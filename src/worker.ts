@@ -118,7 +118,6 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       config: {
         retryDelaysMs: retryDelays(config),
         timeoutMs: config.WEBHOOK_TIMEOUT * 1000,
-        signatureVersions: config.WEBHOOK_SIGNATURE_VERSIONS,
         fastPath: config.WEBHOOK_FAST_PATH,
         batchConcurrency: config.WEBHOOK_FANOUT_CONCURRENCY,
         admissionWaitMs: config.WEBHOOK_ADMISSION_WAIT,

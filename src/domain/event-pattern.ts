@@ -18,7 +18,3 @@ export function patternsMatching(eventType: string): string[] {
   }
   return patterns;
 }
-
-export function matches(pattern: string, eventType: string): boolean {
-  return patternsMatching(eventType).includes(pattern);
-}

@@ -1,8 +1,6 @@
 // Pure and deterministic: imported by workflows and activities alike.
 
-/** The steps after the first, immediate attempt: six retries, seven attempts at most. */
-export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000] as const;
-
+/** The steps after the first, immediate attempt (WEBHOOK_RETRY_SCHEDULE; six retries by default). */
 export interface RetryPlan {
   /** Delays in milliseconds before retry 1, 2, ... */
   delaysMs: number[];

@@ -14,6 +14,8 @@ export interface SubscriberRouteOptions {
   transforms: TransformRegistry;
   secretGraceMs: number;
   control: DeliveryControl;
+  /** The signature versions a new subscriber gets when it names none (WEBHOOK_SIGNATURE_VERSIONS). */
+  defaultSignatureVersion?: 'v1' | 'v2' | 'both';
 }
 
 /** A Standard Webhooks style secret: `whsec_` + base64 of 32 random bytes. */
@@ -77,7 +79,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       clientId: input.client_id,
       secret: input.secret ?? generateSecret(),
       active: input.active ?? true,
-      signatureVersion: input.signature_version ?? 'both',
+      signatureVersion: input.signature_version ?? opts.defaultSignatureVersion ?? 'both',
       transform: input.transform ?? null,
       headers: input.headers ?? {},
     });

@@ -85,7 +85,7 @@ it('repairs a dead-letter announcement whose event workflow did not start', asyn
     recorder: createAttemptRecorder(h.runtime.repos),
     starter: starter(),
     events: events_,
-    config: { retryDelaysMs: [100], timeoutMs: 1000, signatureVersions: 'both', fastPath: true, batchConcurrency: 1, admissionWaitMs: 100 },
+    config: { retryDelaysMs: [100], timeoutMs: 1000, fastPath: true, batchConcurrency: 1, admissionWaitMs: 100 },
     adminUrl: null,
   });
   await expect(new MockActivityEnvironment().run(activities.finishDelivery, { deliveryId: 'dlv_crash_dead', status: 'dead' as const, reason: 'all 2 attempts failed', announce: true })).rejects.toBeInstanceOf(WorkflowStartFailedError);

@@ -50,7 +50,7 @@ function fixture(subs: ReturnType<typeof subscriber>[], options: { failRecordFor
     },
     starter: { start: async (row: { id: string }, _url: string, first: AttemptResult | null) => { handedOff.push({ id: row.id, first }); return true; }, inputFor: () => { throw new Error('unused'); } } as unknown as DeliveryStarter,
     events: { dispatch: async () => { throw new Error('unused'); } },
-    config: { retryDelaysMs: [1000, 5000], timeoutMs: 1000, signatureVersions: 'both', fastPath: true, batchConcurrency: 8, admissionWaitMs: 1000 },
+    config: { retryDelaysMs: [1000, 5000], timeoutMs: 1000, fastPath: true, batchConcurrency: 8, admissionWaitMs: 1000 },
     adminUrl: null,
   };
   return { deps, recorded, handedOff, posts };

@@ -1,10 +1,12 @@
-import { DEFAULT_RETRY_DELAYS_MS, maxAttempts, nextDelayMs, parseRetryAfter } from '../../../src/domain/retry-schedule';
+import { parseConfig, retryDelays } from '../../../src/config';
+import { maxAttempts, nextDelayMs, parseRetryAfter } from '../../../src/domain/retry-schedule';
 
 describe('retry schedule', () => {
-  const plan = { delaysMs: [...DEFAULT_RETRY_DELAYS_MS] };
+  // The default comes from the one config schema.
+  const plan = { delaysMs: retryDelays(parseConfig({ WEBHOOK_VALIDATE_SIGNATURE: 'false' })) };
 
   it('is 1s, 5s, 30s, 2m, 10m, 30m with seven attempts at most', () => {
-    expect(DEFAULT_RETRY_DELAYS_MS).toEqual([1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000]);
+    expect(plan.delaysMs).toEqual([1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000]);
     expect(maxAttempts(plan)).toBe(7);
     expect([1, 2, 3, 4, 5, 6, 7].map((a) => nextDelayMs(plan, a))).toEqual([1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000, null]);
   });
