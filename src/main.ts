@@ -51,9 +51,9 @@ async function main() {
       `  hookyard is running (${database.kind}, Temporal at ${temporalAddress})`,
       `  API          ${address}`,
       `  Inbound      POST ${address}${config.WEBHOOK_INBOUND_PATH}`,
-      `  Admin API    ${address}/admin/api   (Authorization: Bearer ${config.ADMIN_TOKEN})`,
-      `  Admin UI     ${address}/admin`,
+      `  Admin API    ${address}/admin/api   (Authorization: Bearer <ADMIN_TOKEN>)`,
       `  Metrics      ${address}/metrics`,
+      `  Delivery     ${deliveryMode(config)}`,
       `  Temporal UI  ${temporalUi ?? '(none)'}`,
       `  Credentials  ${path.join(dataDir, 'credentials.json')}`,
       '',
@@ -65,6 +65,14 @@ async function main() {
     await database.close();
     await devServer?.stop();
   });
+}
+
+/** What this process creates per delivery, in one line (README: "What each mode creates"). */
+function deliveryMode(config: { WEBHOOK_FAST_PATH: boolean; WEBHOOK_ACK_AFTER: string; WEBHOOK_CONCURRENCY: number }): string {
+  const mode = config.WEBHOOK_FAST_PATH
+    ? 'fast path: first attempts in the fan-out, a workflow only for deliveries that need more'
+    : 'a child workflow for every delivery (WEBHOOK_FAST_PATH=false)';
+  return `${mode}; 200 after ${config.WEBHOOK_ACK_AFTER}; ${config.WEBHOOK_CONCURRENCY} POSTs in flight per worker`;
 }
 
 /** DATA_DIR decides where the generated credentials live, so it is read before them. */

@@ -31,6 +31,9 @@ it('fires each failed delivery’s second attempt 1 s ± 1 s after its first, on
   // 400 slow successes + 100 × 3 attempts.
   await receiver.waitFor(700, 90_000);
 
+  const keys = receiver.requests.map((r) => `${r.url.split('/')[2]} ${r.headers['x-webhook-delivery']}#${r.headers['x-webhook-attempt']}`);
+  const dupes = keys.filter((k, i) => keys.indexOf(k) !== i);
+  expect({ total: keys.length, dupes: dupes.slice(0, 5), dupeCount: dupes.length }).toEqual({ total: 700, dupes: [], dupeCount: 0 });
   const byDelivery = new Map<string, Map<number, number>>();
   for (const r of receiver.requests.filter((q) => q.url.includes('/fail/'))) {
     const id = String(r.headers['x-webhook-delivery']);
