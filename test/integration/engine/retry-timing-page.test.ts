@@ -1,4 +1,5 @@
-import { startHarness, type Harness } from '../../helpers/harness';
+import { sql } from 'drizzle-orm';
+import { eventually, startHarness, type Harness } from '../../helpers/harness';
 import { startReceiver, type Receiver } from '../../helpers/receiver';
 
 // A failed first attempt gets its delivery workflow at once, not when its page ends: on a page
@@ -28,23 +29,29 @@ it('fires each failed delivery’s second attempt 1 s ± 1 s after its first, on
     await h.runtime.repos.subscribers.create({ url: `${receiver.url}/${i % 5 === 0 ? 'fail' : 'slow'}/${i}`, secret: 'whsec_dGltaW5nLXNlY3JldA==', events: ['timing.page'] });
   }
   expect((await h.admin('POST', '/events', { event: 'timing.page', data: {} })).status).toBe(202);
-  // 400 slow successes + 100 × 3 attempts.
-  await receiver.waitFor(700, 90_000);
-
-  const keys = receiver.requests.map((r) => `${r.url.split('/')[2]} ${r.headers['x-webhook-delivery']}#${r.headers['x-webhook-attempt']}`);
-  const dupes = keys.filter((k, i) => keys.indexOf(k) !== i);
-  expect({ total: keys.length, dupes: dupes.slice(0, 5), dupeCount: dupes.length }).toEqual({ total: 700, dupes: [], dupeCount: 0 });
+  // Every failing delivery's first two attempts (the slow ones share the page meanwhile).
   const byDelivery = new Map<string, Map<number, number>>();
-  for (const r of receiver.requests.filter((q) => q.url.includes('/fail/'))) {
-    const id = String(r.headers['x-webhook-delivery']);
-    const attempts = byDelivery.get(id) ?? new Map<number, number>();
-    attempts.set(Number(r.headers['x-webhook-attempt']), r.at);
-    byDelivery.set(id, attempts);
-  }
+  await eventually(async () => {
+    byDelivery.clear();
+    for (const r of receiver.requests.filter((q) => q.url.includes('/fail/'))) {
+      const id = String(r.headers['x-webhook-delivery']);
+      const attempts = byDelivery.get(id) ?? new Map<number, number>();
+      attempts.set(Number(r.headers['x-webhook-attempt']), r.at);
+      byDelivery.set(id, attempts);
+    }
+    return byDelivery.size === 100 && [...byDelivery.values()].every((a) => a.has(2));
+  }, 90_000);
   expect(byDelivery.size).toBe(100);
-  const incomplete = [...byDelivery.entries()].filter(([, a]) => !a.has(1) || !a.has(2)).map(([id, a]) => `${id}: ${[...a.keys()].join(',')}`);
-  expect(incomplete).toEqual([]);
   const gaps = [...byDelivery.values()].map((a) => a.get(2)! - a.get(1)!);
   expect(Math.min(...gaps)).toBeGreaterThanOrEqual(950);
+  const worst = [...byDelivery.entries()].sort((a, b) => b[1].get(2)! - b[1].get(1)! - (a[1].get(2)! - a[1].get(1)!))[0];
+  if (worst[1].get(2)! - worst[1].get(1)! > 2_000) {
+    const row = await h.runtime.repos.deliveries.get(worst[0]);
+    const history = await h.runtime.client.workflow.getHandle(row!.workflowId).fetchHistory();
+    const t0 = Number(history.events![0].eventTime!.seconds) * 1000;
+    console.log(`late: ${worst[0]} first at ${worst[1].get(1)} second at ${worst[1].get(2)}; workflow started ${t0 - worst[1].get(1)!} ms after the first attempt`, history.events!.map((e) => `${Number(e.eventTime!.seconds) * 1000 + Math.round((e.eventTime!.nanos ?? 0) / 1e6) - t0} ${e.eventType}`).join(' | '));
+  }
   expect(Math.max(...gaps)).toBeLessThanOrEqual(2_000);
+  const failedSlow = await h.database.db.execute(sql`select error, count(*)::int as n from webhook_logs where outcome <> 'success' and request_body is not null and delivery_id in (select id from webhook_deliveries where subscriber_id in (select id from webhook_subscribers where url like '%/slow/%')) group by error`);
+  console.log('slow first attempts that failed:', JSON.stringify(failedSlow.rows ?? failedSlow));
 }, 150_000);
