@@ -19,6 +19,11 @@ import { findTemporalCli } from '../src/temporal/cli-path';
 import { startDevServer } from '../src/temporal/dev-server';
 
 const OUT = path.resolve(__dirname, '../test/fixtures/histories');
+/**
+ * Bump with every release that changes workflow code: older files stay, so CI keeps proving
+ * that today's code replays what earlier releases left running.
+ */
+const VERSION = 'v2';
 type Behaviour = (attempt: number) => number;
 const behaviours = new Map<string, Behaviour>();
 
@@ -114,7 +119,7 @@ async function save(rt: Runtime, name: string, workflowId: string): Promise<stri
   const history = await rt.client.workflow.getHandle(workflowId).fetchHistory();
   const bytes = proto.api.history.v1.History.encode(history).finish();
   const events = (history.events ?? []).map((e) => proto.api.enums.v1.EventType[e.eventType ?? 0]);
-  const file = path.join(OUT, `${name}.json`);
+  const file = path.join(OUT, `${VERSION}-${name}.json`);
   writeFileSync(file, JSON.stringify({ workflowId, events, encoding: 'protobuf-base64', history: Buffer.from(bytes).toString('base64') }, null, 1) + '\n');
   return path.basename(file);
 }

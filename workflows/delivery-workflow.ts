@@ -2,7 +2,9 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -45,6 +47,20 @@ const BOOKKEEPING_OPTIONS = {
 const DEFER_CAP_MS = 30_000;
 
 const { attemptDelivery } = proxyActivities<Activities>(ATTEMPT_OPTIONS);
+
+// The first attempt of a delivery that has no earlier attempt (the fast path off, a replay, a
+// delivery that waited for capacity) runs as a local activity: one marker in the history instead
+// of three events and no round trip through the task queue. It cannot heartbeat, so its
+// timeout is the attempt's own; a worker that dies mid-attempt re-runs it on the next task.
+const FIRST_ATTEMPT_LOCAL_OPTIONS = {
+  startToCloseTimeout: '2 minutes',
+  localRetryThreshold: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+} as const;
+const { attemptDelivery: attemptDeliveryLocally } = proxyLocalActivities<Activities>(FIRST_ATTEMPT_LOCAL_OPTIONS);
+
+/** Patch ids (workflows/README.md): each guards a change to running workflow code. */
+export const PATCHES = { firstAttemptLocal: 'first-attempt-local-activity' } as const;
 const { recordAttempt, finishDelivery } = proxyActivities<Activities>(BOOKKEEPING_OPTIONS);
 
 /**
@@ -150,9 +166,11 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       const wait = notBefore !== null ? notBefore - Date.now() : 0;
       const summary = wait > 0 ? `POST attempt ${attempt} after ${formatDuration(wait)}` : `POST attempt ${attempt}`;
       const timeout = input.attemptTimeoutMs ? input.attemptTimeoutMs + Math.max(wait, 0) : ATTEMPT_OPTIONS.startToCloseTimeout;
-      const answer: AttemptResult | AttemptDeferred = await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, startToCloseTimeout: timeout, summary }, [
-        { deliveryId: input.deliveryId, attempt, maxAttempts: total, retryDelaysMs: input.retryDelaysMs, notBefore },
-      ]);
+      const args = [{ deliveryId: input.deliveryId, attempt, maxAttempts: total, retryDelaysMs: input.retryDelaysMs, notBefore }] as const;
+      const local = attempt === 1 && deferrals === 0 && patched(PATCHES.firstAttemptLocal);
+      const answer: AttemptResult | AttemptDeferred = local
+        ? await attemptDeliveryLocally.executeWithOptions({ ...FIRST_ATTEMPT_LOCAL_OPTIONS, startToCloseTimeout: timeout, summary }, [...args])
+        : await attemptDelivery.executeWithOptions({ ...ATTEMPT_OPTIONS, startToCloseTimeout: timeout, summary }, [...args]);
       notBefore = null;
       if ('deferred' in answer) {
         // No POST slot for this subscriber: not an attempt. Wait durably, holding nothing.

@@ -21,6 +21,12 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+export const DEV_SERVER_DYNAMIC_CONFIG = [
+  'system.enableActivityEagerExecution=true',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -47,6 +53,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   else args.push('--ui-port', String(uiPort));
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=${sa.type}`);
+  // Cheaper delivery workflows: an activity scheduled by a workflow task is handed back with the
+  // task's completion (eager execution) instead of a round trip through the task queue, and one
+  // task-queue partition keeps a lone worker's polls from missing tasks parked on another.
+  for (const value of DEV_SERVER_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
 
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = options.log ?? (() => undefined);

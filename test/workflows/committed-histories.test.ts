@@ -13,10 +13,12 @@ const DIR = path.resolve(__dirname, '../fixtures/histories');
 const SCENARIOS = ['fast-path-event', 'fast-path-delivery', 'fast-path-off-event', 'fast-path-off-delivery', 'dead-letter-delivery', 'replay-delivery', 'retry-now-delivery'];
 
 describe('committed workflow histories', () => {
-  it('cover the fast path on and off, a dead letter, a replay and a retryNow signal', () => {
+  it('cover the fast path on and off, a dead letter, a replay and a retryNow signal, for every recorded version', () => {
     const names = readdirSync(DIR).map((f) => f.replace(/\.json$/, ''));
-    expect(names).toEqual(expect.arrayContaining(SCENARIOS));
-    const retryNow = readFileSync(path.join(DIR, 'retry-now-delivery.json'), 'utf8');
+    const versions = [...new Set(names.map((n) => n.split('-')[0]))];
+    expect(versions).toEqual(expect.arrayContaining(['v1', 'v2']));
+    for (const v of versions) expect(names).toEqual(expect.arrayContaining(SCENARIOS.map((s) => `${v}-${s}`)));
+    const retryNow = readFileSync(path.join(DIR, 'v1-retry-now-delivery.json'), 'utf8');
     expect(JSON.parse(retryNow).events).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
   });
 
