@@ -3,17 +3,18 @@ import path from 'node:path';
 import { benchCeiling } from './ceiling';
 import { benchCost, benchPendingRss } from './cost';
 import { benchDeliveryShape, benchSteadyLatency, printDelivery } from './delivery';
+import { benchFanOutRss } from './fan-out-rss';
 import { benchIngest } from './ingest';
 import { machine, startStack } from './lib/stack';
 import { medianRows, table } from './lib/stats';
 import { benchRetryTiming } from './retry-timing';
 
-// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss. Each writes
+// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss fanout-rss. Each writes
 // its figures to bench/results/<name>-<time>.json and prints a table; with --runs N each
 // benchmark but rss runs N times and the medians are printed and saved too. Fast path and
 // workflow-per-delivery run in the same invocation, so their ratio is measured under the same load.
 
-const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss'];
+const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss', 'fanout-rss'];
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const runs = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 1) : 1;
@@ -120,6 +121,7 @@ async function main() {
       return rows;
     });
   }
+  if (run.includes('fanout-rss')) save('fanout-rss', await withStack(modes[0].env, (s) => benchFanOutRss(s, modes[0].config)));
   if (run.includes('rss')) {
     save('rss', await withStack({ ...modes[0].env, WEBHOOK_RETRY_SCHEDULE: '1h' }, (s) => benchPendingRss(s, modes[0].label, 10_000, 720_000)));
   }
