@@ -20,6 +20,12 @@ export interface FanOutBatchInput {
 
 /** The deliveries the event workflow lists in its details, per page. */
 export const LINES_PER_PAGE = 20;
+/**
+ * How long a page's delivery waits for a POST slot while its subscriber is within its fair
+ * share (the worker is merely busy with the page itself). A subscriber over its share is handed
+ * to its workflow at once (src/engine/admission.ts).
+ */
+const PAGE_ADMISSION_WAIT_MS = 60_000;
 /** Liveness heartbeats while every POST of the page is slow; the SDK throttles them. */
 const HEARTBEAT_EVERY_MS = 2_000;
 
@@ -127,7 +133,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
       try {
         await eachLimited(fresh, config.batchConcurrency, async (row) => {
-          const lease = await admission.acquire(row.delivery.subscriberId, config.admissionWaitMs, ctx.cancellationSignal);
+          const lease = await admission.acquire(row.delivery.subscriberId, Math.max(config.admissionWaitMs, PAGE_ADMISSION_WAIT_MS), ctx.cancellationSignal);
           if (!lease) {
             // This subscriber is using its share of the worker: wait durably, holding no slot.
             await handOff(row, null, 'waiting');

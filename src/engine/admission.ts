@@ -26,7 +26,11 @@ export interface AdmissionStats {
 export interface Admission {
   /** A lease now, or null when the subscriber must wait. */
   tryAcquire(key: string): Lease | null;
-  /** Waits up to `maxWaitMs` (FIFO per subscriber, round-robin across them); null when it did not get one. */
+  /**
+   * Waits up to `maxWaitMs` (FIFO per subscriber, round-robin across them); null when it did not
+   * get one, and at once when the subscriber already holds its fair share: its work then waits
+   * durably elsewhere instead of queueing here behind its own slow POSTs.
+   */
   acquire(key: string, maxWaitMs: number, signal?: AbortSignal): Promise<Lease | null>;
   stats(): AdmissionStats;
 }
@@ -104,7 +108,7 @@ export function createAdmission(capacity: number): Admission {
     acquire(key, maxWaitMs, signal) {
       const now = this.tryAcquire(key);
       if (now) return Promise.resolve(now);
-      if (maxWaitMs <= 0 || signal?.aborted) return Promise.resolve(null);
+      if (maxWaitMs <= 0 || signal?.aborted || (held.get(key) ?? 0) >= share(key)) return Promise.resolve(null);
       return new Promise<Lease | null>((resolve) => {
         let done = false;
         const finish = (value: Lease | null) => {

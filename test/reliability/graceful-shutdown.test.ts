@@ -44,8 +44,8 @@ describe('graceful shutdown', () => {
       TEMPORAL_TASK_QUEUE: h.config.TEMPORAL_TASK_QUEUE,
       WEBHOOK_RETRY_SCHEDULE: '1s,1s',
       WEBHOOK_TIMEOUT: '8',
-      // Room for the ten retry activities and the fan-out activity at once.
-      WEBHOOK_CONCURRENCY: '20',
+      // POST slots for the ten retries and both waves of the fan-out (50 each) at once.
+      WEBHOOK_CONCURRENCY: '120',
     });
     const first = spawnService('worker', env);
     await waitForWorker(h.runtime.client, h.config.TEMPORAL_TASK_QUEUE, first);

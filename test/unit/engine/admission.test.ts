@@ -42,6 +42,17 @@ describe('admission: the worker share of WEBHOOK_CONCURRENCY', () => {
     expect(order).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
   });
 
+  it('answers at once, without waiting, when the subscriber already holds its fair share', async () => {
+    const admission = createAdmission(2);
+    const a = admission.tryAcquire('slow')!;
+    const b = admission.tryAcquire('other')!;
+    const started = Date.now();
+    await expect(admission.acquire('slow', 5_000)).resolves.toBeNull();
+    expect(Date.now() - started).toBeLessThan(100);
+    a();
+    b();
+  });
+
   it('gives up after the wait and leaves nothing held', async () => {
     const admission = createAdmission(1);
     const held = admission.tryAcquire('x')!;
