@@ -77,6 +77,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const http = createOutboundClient(
     createAddressPolicy(config.WEBHOOK_ALLOW_PRIVATE_TARGETS, config.WEBHOOK_PRIVATE_TARGET_ALLOWLIST),
     Math.max(config.WEBHOOK_CONCURRENCY, config.WEBHOOK_FANOUT_CONCURRENCY, 8),
+    (refused) => deps.logger.warn(refused, 'the SSRF guard refused a delivery target'),
   );
   const connection = await NativeConnection.connect({ address: deps.temporalAddress });
   const worker = await Worker.create({
