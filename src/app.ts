@@ -13,6 +13,7 @@ import { genericVerifier } from './inbound/verifiers/generic';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { requireAdminToken } from './plugins/admin-auth';
 import { countInboundAnswers } from './plugins/inbound-metrics';
+import { refuseUnstorableInput } from './plugins/storable-input';
 import type { DeliveryControl } from './deliveries/delivery-control';
 import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
@@ -54,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   installErrorHandler(app);
+  refuseUnstorableInput(app);
 
   app.get('/health', async (_request, reply) => {
     const checks = deps.health ? await deps.health() : {};

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { within } from './deadline';
+import { InvalidEventFieldError } from './domain/event-type';
+import { UnstorableTextError } from './domain/storable-text';
 
 /** Thrown when a request must be answered with a documented error code: `{error, message, details?}`. */
 export class HttpError extends Error {
@@ -54,9 +56,15 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 
 /** One handler turns every error into the JSON error contract and never leaks a 5xx message. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+  app.setErrorHandler((err: FastifyError | HttpError | UnstorableTextError | InvalidEventFieldError, request, reply) => {
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).headers(err.headers).send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    if (err instanceof UnstorableTextError) {
+      return reply.code(400).send({ error: 'invalid_text', message: err.message, details: [{ field: err.field, message: 'holds a NUL character or an unpaired surrogate' }] });
+    }
+    if (err instanceof InvalidEventFieldError) {
+      return reply.code(400).send({ error: err.field === 'event' ? 'invalid_event' : 'invalid_agent_id', message: err.message });
     }
     if (err.validation) {
       return reply.code(400).send({ error: 'invalid_request', message: err.message, details: err.validation });

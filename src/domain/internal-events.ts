@@ -1,4 +1,11 @@
 /** Emitted when a delivery exhausts its retries. Deliveries of this event never announce themselves. */
 export const DEAD_LETTER_EVENT = 'webhook.delivery.dead_lettered';
-/** The source of events the platform emits about itself. */
+/** The source of events the platform emits about itself; no named source may take it. */
 export const INTERNAL_SOURCE = 'internal';
+/** The prefix of the platform's own event types, which no sender may emit. */
+export const INTERNAL_EVENT_PREFIX = 'webhook.';
+
+/** Whether `type` is one of the platform's own event types (`webhook.*`). */
+export function isInternalEventType(type: string): boolean {
+  return type.startsWith(INTERNAL_EVENT_PREFIX);
+}

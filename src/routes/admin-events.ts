@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { EventRow } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { EVENT_STATUSES } from '../db/schema';
+import { agentIdProblem, externalEventTypeProblem } from '../domain/event-type';
 import { notFound } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
 import { decodeCursor, toPage } from './cursor';
@@ -13,10 +14,17 @@ export interface EventRouteOptions {
   dispatcher: Dispatcher;
 }
 
+/** A zod check from a domain rule: `problem` says why a value breaks it, or null. */
+const ruled = (problem: (value: unknown) => string | null) =>
+  z.string().superRefine((value, ctx) => {
+    const message = problem(value);
+    if (message) ctx.addIssue({ code: 'custom', message });
+  });
+
 const dispatchBody = z.object({
-  event: z.string().trim().min(1).max(200),
+  event: ruled(externalEventTypeProblem),
   data: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
-  agent_id: z.string().max(200).optional(),
+  agent_id: ruled(agentIdProblem).optional(),
   id: z.string().min(1).max(200).optional(),
 });
 

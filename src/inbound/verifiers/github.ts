@@ -1,6 +1,5 @@
-import { isEventName } from '../json-body';
 import { verifyHubSignature } from './hub-signature';
-import { badRequest, headerValue, type Verifier } from './verifier';
+import { badRequest, headerValue, senderEventType, type Verifier } from './verifier';
 
 /**
  * GitHub: the event type is `X-GitHub-Event` (`push`, `pull_request`, `ping`...), the key is the
@@ -10,8 +9,7 @@ export const githubVerifier: Verifier = {
   name: 'github',
 
   read({ headers, body }) {
-    const type = headerValue(headers, 'x-github-event');
-    if (!isEventName(type)) throw badRequest('invalid_event', 'the X-GitHub-Event header is missing or longer than 200 characters');
+    const type = senderEventType(headerValue(headers, 'x-github-event'), 'the X-GitHub-Event header');
     const delivery = headerValue(headers, 'x-github-delivery');
     if (!delivery || delivery.length > 200) throw badRequest('invalid_id', 'the X-GitHub-Delivery header is missing or longer than 200 characters');
     return { type, externalId: delivery, occurredAt: null, data: body, agentId: null, signedAt: null };
