@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { safeEqual } from '../../domain/signature';
 import { HttpError } from '../../errors';
 import { isEventType } from '../../domain/event-type';
 import { verifyHubSignature } from './hub-signature';
-import { badRequest, senderEventType, type Verifier } from './verifier';
+import { badRequest, senderEventType, signedBodyKey, type Verifier } from './verifier';
 
 /**
  * Meta (WhatsApp Cloud API, Messenger, Instagram): `X-Hub-Signature-256` with the app secret.
@@ -26,7 +25,7 @@ export const metaVerifier: Verifier = {
     const specific = fields.size === 1 && typeof field === 'string' ? `${object}.${field}` : object;
     return {
       type: isEventType(specific) ? specific : object,
-      externalId: `sha256:${createHash('sha256').update(raw).digest('base64url')}`,
+      externalId: signedBodyKey(raw),
       occurredAt: null,
       data: body,
       agentId: null,

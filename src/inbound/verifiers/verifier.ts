@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SourceVerifier } from '../../db/schema';
 import { externalEventTypeProblem } from '../../domain/event-type';
@@ -56,4 +57,9 @@ export function senderEventType(value: unknown, where: string): string {
   const problem = externalEventTypeProblem(value);
   if (problem) throw badRequest('invalid_event', `${where} ${problem}`);
   return value as string;
+}
+
+/** An idempotency key from the signed bytes themselves, for schemes whose delivery id is unsigned or absent. */
+export function signedBodyKey(raw: Buffer): string {
+  return `sha256:${createHash('sha256').update(raw).digest('base64url')}`;
 }
