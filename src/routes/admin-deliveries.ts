@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { DeliveryRow } from '../db/delivery-repository';
+import type { DeliverySummary } from '../db/delivery-repository';
 import type { Repositories } from '../db/repositories';
 import { DELIVERY_STATUSES } from '../db/schema';
 import type { DeliveryControl } from '../deliveries/delivery-control';
@@ -34,7 +34,7 @@ const replayBody = z.union([
 
 export default async function adminDeliveryRoutes(app: FastifyInstance, opts: DeliveryRouteOptions) {
   const { repos, control } = opts;
-  const present = (d: DeliveryRow) => ({
+  const present = (d: DeliverySummary) => ({
     id: d.id,
     event_id: d.eventId,
     event: d.eventType,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { EventRow } from '../db/event-repository';
+import type { EventSummary } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { EVENT_STATUSES } from '../db/schema';
 import { agentIdProblem, externalEventTypeProblem } from '../domain/event-type';
@@ -38,8 +38,13 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+const detailQuery = z.object({
+  deliveries_cursor: z.string().optional(),
+  deliveries_limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
 /** A list row: the event without its payload (GET /events/:id has it). */
-const present = (e: EventRow) => ({
+const present = (e: EventSummary) => ({
   id: e.id,
   event: e.type,
   source: e.source,
@@ -83,10 +88,17 @@ export default async function adminEventRoutes(app: FastifyInstance, { repos, di
     });
   });
 
+  // The event with one page of its deliveries (oldest first, without bodies): a fan-out to
+  // thousands of subscribers is read a page at a time.
   app.get<{ Params: { id: string } }>('/events/:id', async (request) => {
+    const q = parseWith(detailQuery, request.query, 'query');
     const event = await repos.events.get(request.params.id);
     if (!event) throw notFound(`event ${request.params.id}`);
-    const deliveries = await repos.deliveries.listForEvent(event.id);
-    return { ...event, deliveries };
+    const rows = await repos.deliveries.listForEvent(event.id, {
+      after: q.deliveries_cursor ? decodeCursor(q.deliveries_cursor) : undefined,
+      limit: q.deliveries_limit + 1,
+    });
+    const page = toPage(rows, q.deliveries_limit, (d) => ({ at: d.createdAt, id: d.id }), (d) => d);
+    return { ...event, deliveries: page.data, deliveries_next_cursor: page.next_cursor };
   });
 }
