@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Repositories } from './db/repositories';
@@ -53,6 +53,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.WEBHOOK_TRUST_PROXY.length > 0 ? config.WEBHOOK_TRUST_PROXY : false,
     bodyLimit: config.WEBHOOK_BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
+    // A URL the router cannot decode is answered in the error contract too, not Fastify's own shape.
+    frameworkErrors: (err, _request, reply) => {
+      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: `the URL cannot be read: ${err.message}` });
+    },
   });
   installErrorHandler(app);
   refuseUnstorableInput(app);

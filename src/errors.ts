@@ -54,6 +54,17 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether the database refused a value itself (SQLSTATE class 22, data exception: a time out of
+ * range, text it cannot encode): the request was wrong, and a retry cannot succeed.
+ */
+export function isRefusedValue(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) return true;
+  }
+  return false;
+}
+
 /** One handler turns every error into the JSON error contract and never leaks a 5xx message. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError | UnstorableTextError | InvalidEventFieldError, request, reply) => {
@@ -73,6 +84,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       request.log.warn({ err }, 'database unavailable');
       const unavailable = new UnavailableError('the database is unavailable; retry the request');
       return reply.code(503).headers(unavailable.headers).send({ error: unavailable.code, message: unavailable.message });
+    }
+    if (isRefusedValue(err)) {
+      // A safety net behind the input rules (domain/storable-text.ts, routes/validation.ts).
+      request.log.warn({ err }, 'the database refused a value of the request');
+      return reply.code(400).send({ error: 'invalid_value', message: 'a value in the request cannot be stored or compared by the database' });
     }
     const status = err.statusCode ?? 500;
     if (status >= 500) {

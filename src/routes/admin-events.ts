@@ -7,7 +7,7 @@ import { agentIdProblem, externalEventTypeProblem } from '../domain/event-type';
 import { notFound } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
 import { decodeCursor, toPage } from './cursor';
-import { parseWith } from './validation';
+import { instant, parseWith } from './validation';
 
 export interface EventRouteOptions {
   repos: Repositories;
@@ -32,8 +32,8 @@ const listQuery = z.object({
   event: z.string().optional(),
   source: z.string().optional(),
   status: z.enum(EVENT_STATUSES).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: instant.optional(),
+  to: instant.optional(),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });

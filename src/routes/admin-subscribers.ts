@@ -38,9 +38,10 @@ const signingSecret = z
 /** A target URL: http(s), and no userinfo (a password in a URL ends up in logs and screens). */
 const targetUrl = z
   .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+ // zod runs this after a failed URL check too: a string that is no URL is not this rule's to refuse.
   .refine((url) => {
-    const u = new URL(url);
-    return u.username === '' && u.password === '';
+    const u = URL.canParse(url) ? new URL(url) : null;
+    return !u || (u.username === '' && u.password === '');
   }, 'must not hold userinfo (name:secret@ before the host); send credentials in a header, which is masked');
 
 export function subscriberBody(transforms: TransformRegistry) {
