@@ -13,6 +13,7 @@ const WORKFLOW_BUNDLE = [
   'src/domain/duration.ts',
   'src/domain/internal-events.ts',
   'src/domain/retry-schedule.ts',
+  'src/domain/temporal-text.ts',
   'src/domain/workflow-ids.ts',
   'src/temporal/delivery-start.ts',
   'src/temporal/search-attributes.ts',

@@ -1,6 +1,7 @@
 import type { AttemptRecord, DeliveryForAttempt } from '../src/db/delivery-repository';
 import { signingSecrets } from '../src/db/subscriber-repository';
 import { attemptResult, classifyResponse, decide, recordedStatus } from '../src/domain/attempt-outcome';
+import { redactHeaders } from '../src/domain/header-redaction';
 import { storableJson, storableText } from '../src/domain/storable-text';
 import { signatureHeaders } from '../src/domain/signature';
 import { TargetRefusedError } from '../src/net/outbound-client';
@@ -86,7 +87,9 @@ export async function sendAttempt(deps: AttemptDeps, row: DeliveryForAttempt, at
   }
   result = { ...result!, error: result!.error === null ? null : storableText(result!.error) };
   if (result.outcome === 'refused') deps.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId, reason: result.error }, 'delivery refused');
-  const record = toRecord(delivery, result, deps.config.retryDelaysMs, prepared && { ...prepared, responseBody });
+  // Configured header values (often a receiver's credentials) never reach the log.
+  const logged = prepared && { ...prepared, headers: redactHeaders(prepared.headers, Object.keys(subscriber.headers)), responseBody };
+  const record = toRecord(delivery, result, deps.config.retryDelaysMs, logged);
   // Frozen with the first attempt's record: retries and replays send these exact bytes.
   if (delivery.requestBody === null && prepared) record.update.requestBody = prepared.body;
   return { result, record };
@@ -97,6 +100,7 @@ export function toRecord(
   delivery: Pick<DeliveryForAttempt['delivery'], 'id' | 'eventId' | 'subscriberId' | 'eventType'>,
   result: AttemptResult,
   retryDelaysMs: number[],
+  /** What was sent, its headers already redacted. */
   sent: { body: string; headers: Record<string, string>; responseBody: string | null } | null,
 ): AttemptRecord {
   const decision = decide(result, { delaysMs: retryDelaysMs });
@@ -109,7 +113,7 @@ export function toRecord(
       event: delivery.eventType,
       attempts: result.attempt,
       requestBody: sent ? storableJson(parseJson(sent.body)) : null,
-      requestHeaders: sent ? (storableJson(redactHeaders(sent.headers)) as Record<string, string>) : null,
+      requestHeaders: sent ? (storableJson(sent.headers) as Record<string, string>) : null,
       responseCode: result.statusCode,
       responseBody: sent?.responseBody == null ? null : storableText(sent.responseBody),
       durationMs: result.durationMs,
@@ -153,13 +157,6 @@ export function classifyError(attempt: number, at: number, err: unknown): Attemp
     e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT';
   if (timedOut) return attemptResult(attempt, at, now, 'timeout', { error: `timed out: ${e.message ?? e.code}` });
   return attemptResult(attempt, at, now, 'network_error', { error: `${e.code ?? cause.code ?? e.name ?? 'error'}: ${e.message ?? cause.message ?? String(err)}` });
-}
-
-/** Signatures stay in the log (they help debugging); custom auth headers are masked. */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = /^(authorization|cookie|x-api-key)$/i.test(k) ? '[redacted]' : v;
-  return out;
 }
 
 /** The largest body carried through workflow history when its first attempt could not be logged. */

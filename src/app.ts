@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Repositories } from './db/repositories';
@@ -13,6 +13,7 @@ import { genericVerifier } from './inbound/verifiers/generic';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { requireAdminToken } from './plugins/admin-auth';
 import { countInboundAnswers } from './plugins/inbound-metrics';
+import { refuseUnstorableInput } from './plugins/storable-input';
 import type { DeliveryControl } from './deliveries/delivery-control';
 import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
@@ -52,8 +53,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.WEBHOOK_TRUST_PROXY.length > 0 ? config.WEBHOOK_TRUST_PROXY : false,
     bodyLimit: config.WEBHOOK_BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
+    // A URL the router cannot decode is answered in the error contract too, not Fastify's own shape.
+    frameworkErrors: (err, _request, reply) => {
+      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: `the URL cannot be read: ${err.message}` });
+    },
   });
   installErrorHandler(app);
+  refuseUnstorableInput(app);
 
   app.get('/health', async (_request, reply) => {
     const checks = deps.health ? await deps.health() : {};

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './domain/duration';
+import { secretProblem } from './domain/secret-mask';
 
 // The one place that reads the environment. Everything else receives a Config.
 
@@ -79,11 +80,20 @@ export const configSchema = z
     /** Workflow tasks a worker runs at once. */
     TEMPORAL_WORKFLOW_TASK_SLOTS: int(100, 2),
 
-    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    ADMIN_TOKEN: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .refine((v) => secretProblem(v) === null, 'must not be blank or begin or end with whitespace')
+      .optional(),
 
     WEBHOOK_INBOUND_ENABLED: bool(true),
     WEBHOOK_INBOUND_PATH: z.string().startsWith('/', 'must start with /').default('/webhook/inbound'),
-    WEBHOOK_INBOUND_SECRET: z.string().min(1).optional(),
+    /** A comma list: the secrets in force (several during a rotation). No entry may be empty. */
+    WEBHOOK_INBOUND_SECRET: z
+      .string()
+      .min(1)
+      .refine((v) => v.split(',').every((s) => s.trim() !== ''), 'holds an empty secret (a stray comma or blank entry); an HMAC with an empty key proves nothing')
+      .optional(),
     WEBHOOK_VALIDATE_SIGNATURE: bool(true),
     WEBHOOK_BODY_LIMIT: byteSize,
     WEBHOOK_MAX_CLOCK_SKEW: int(120),
@@ -183,6 +193,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       message: issue.message,
     })),
   );
+}
+
+/** The inbound secrets in force: WEBHOOK_INBOUND_SECRET split on commas and trimmed (never an empty one). */
+export function inboundSecrets(config: Config): string[] {
+  return config.WEBHOOK_INBOUND_SECRET ? config.WEBHOOK_INBOUND_SECRET.split(',').map((s) => s.trim()) : [];
 }
 
 /** The retry delays in force: the schedule cut to WEBHOOK_MAX_RETRIES steps. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface EmbeddedCredentials {
@@ -20,7 +20,8 @@ export function embeddedCredentials(dataDir: string): EmbeddedCredentials {
       ADMIN_TOKEN: randomBytes(24).toString('base64url'),
       WEBHOOK_INBOUND_SECRET: randomBytes(24).toString('base64url'),
     };
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
     writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
     return creds;
   }

@@ -2,6 +2,8 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { within } from './deadline';
 import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError } from './deliveries/delivery-errors';
 import { EventStoreUnavailableError, StartBacklogFullError, WorkflowStartFailedError } from './events/event-errors';
+import { InvalidEventFieldError } from './domain/event-type';
+import { UnstorableTextError } from './domain/storable-text';
 
 /** Thrown when a request must be answered with a documented error code: `{error, message, details?}`. */
 export class HttpError extends Error {
@@ -65,14 +67,31 @@ export function toHttpError(err: unknown): HttpError | null {
   return null;
 }
 
+/**
+ * Whether the database refused a value itself (SQLSTATE class 22, data exception: a time out of
+ * range, text it cannot encode): the request was wrong, and a retry cannot succeed.
+ */
+export function isRefusedValue(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) return true;
+  }
+  return false;
+}
+
 /** One handler turns every error into the JSON error contract and never leaks a 5xx message. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((caught: FastifyError | HttpError, request, reply) => {
+  app.setErrorHandler((caught: FastifyError | HttpError | UnstorableTextError | InvalidEventFieldError, request, reply) => {
     const mapped = toHttpError(caught);
     const err = mapped ?? caught;
     if (err instanceof HttpError) {
       if (mapped && !(caught instanceof HttpError) && err.statusCode >= 500) request.log.warn({ err: caught }, caught.message);
       return reply.code(err.statusCode).headers(err.headers).send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    if (err instanceof UnstorableTextError) {
+      return reply.code(400).send({ error: 'invalid_text', message: err.message, details: [{ field: err.field, message: 'holds a NUL character or an unpaired surrogate' }] });
+    }
+    if (err instanceof InvalidEventFieldError) {
+      return reply.code(400).send({ error: err.field === 'event' ? 'invalid_event' : 'invalid_agent_id', message: err.message });
     }
     if (err.validation) {
       return reply.code(400).send({ error: 'invalid_request', message: err.message, details: err.validation });
@@ -81,6 +100,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       request.log.warn({ err }, 'database unavailable');
       const unavailable = new UnavailableError('the database is unavailable; retry the request');
       return reply.code(503).headers(unavailable.headers).send({ error: unavailable.code, message: unavailable.message });
+    }
+    if (isRefusedValue(err)) {
+      // A safety net behind the input rules (domain/storable-text.ts, routes/validation.ts).
+      request.log.warn({ err }, 'the database refused a value of the request');
+      return reply.code(400).send({ error: 'invalid_value', message: 'a value in the request cannot be stored or compared by the database' });
     }
     const status = err.statusCode ?? 500;
     if (status >= 500) {

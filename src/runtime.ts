@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app';
-import { retryDelays, type Config } from './config';
+import { inboundSecrets, retryDelays, type Config } from './config';
 import type { Database } from './db/database';
 import { createRepositories, type Repositories } from './db/repositories';
 import { createStatsRepository } from './db/stats-repository';
@@ -155,7 +155,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         whitelist: createIpWhitelist(config.WEBHOOK_IP_WHITELIST, asnTable),
         asnTable,
         adminToken: config.ADMIN_TOKEN,
-        inboundSecrets: config.WEBHOOK_INBOUND_SECRET ? config.WEBHOOK_INBOUND_SECRET.split(',').map((s) => s.trim()) : [],
+        inboundSecrets: inboundSecrets(config),
         metrics,
         health: async () => ({
           database: await database.db

@@ -88,6 +88,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const http = createOutboundClient(
     createAddressPolicy(config.WEBHOOK_ALLOW_PRIVATE_TARGETS, config.WEBHOOK_PRIVATE_TARGET_ALLOWLIST),
     Math.max(config.WEBHOOK_CONCURRENCY, 8),
+    (refused) => deps.logger.warn(refused, 'the SSRF guard refused a delivery target'),
   );
   const repos = boundedRepositories(deps.repos, ACTIVITY_DB_CALL_TIMEOUT_MS);
   const starter = createDeliveryStarter({

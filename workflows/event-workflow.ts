@@ -11,6 +11,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 // Only import the activity types.
 import type { createActivities } from '../activities';
+import { DETAILS_MAX_BYTES, markdownCode, truncateBytes } from '../src/domain/temporal-text';
 import { deliveryWorkflowId } from '../src/domain/workflow-ids';
 import { deliveryStartOptions } from '../src/temporal/delivery-start';
 import { deliveryWorkflow } from './delivery-workflow';
@@ -98,10 +99,10 @@ function details(totals: Omit<EventWorkflowResult, 'eventId'>, listed: DeliveryL
   if (listed.length === 0) return head;
   const rows = listed.map((l) => {
     const link = l.workflowId ? `[workflow](/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(l.workflowId)})` : '—';
-    return `| \`${l.subscriberId}\` | ${l.target} | ${l.outcome} | ${l.attempts} | ${l.statusCode ?? '—'} | ${link} |`;
+    return `| ${markdownCode(l.subscriberId)} | ${markdownCode(l.target)} | ${l.outcome} | ${l.attempts} | ${l.statusCode ?? '—'} | ${link} |`;
   });
   const beyond = totals.deliveries > listed.length ? `\n\n…and ${totals.deliveries - listed.length} more (the admin API lists them all).` : '';
-  return [head, '', '| subscriber | target | outcome | attempts | last code | delivery |', '|---|---|---|---|---|---|', ...rows].join('\n') + beyond;
+  return truncateBytes([head, '', '| subscriber | target | outcome | attempts | last code | delivery |', '|---|---|---|---|---|---|', ...rows].join('\n') + beyond, DETAILS_MAX_BYTES);
 }
 
 async function startDelivery(event: EventWorkflowInput, page: FanOutPage, d: FanOutPage['deliveries'][number]): Promise<void> {

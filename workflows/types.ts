@@ -64,7 +64,7 @@ export interface DeliveryWorkflowInput {
   eventId: string;
   eventType: string;
   subscriberId: string;
-  /** host of the target, for summaries. */
+  /** The host of the target (targetLabel), for summaries: never its path, query or userinfo. */
   target: string;
   retryDelaysMs: number[];
   searchAttributes: boolean;

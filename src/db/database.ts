@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { schema } from './schema';
@@ -59,13 +59,33 @@ async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const dir = path.resolve(dataDir, 'pglite');
-  mkdirSync(dir, { recursive: true });
+  // PGlite creates its files 0666 whatever the umask. The directories are 0700, so nothing
+  // under them is reachable by other users; the files are also set 0600 at open and close.
+  closeToOthers(path.resolve(dataDir));
   const client = await PGlite.create(dir);
+  closeToOthers(dir);
   return {
     db: drizzle(client, { schema }) as unknown as Db,
     kind: 'pglite',
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      closeToOthers(dir);
+    },
   };
+}
+
+/** Creates `dir` if needed and makes it and everything under it owner-only: directories 0700, files 0600. */
+export function closeToOthers(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const walk = (p: string, isDir: boolean) => {
+    try {
+      chmodSync(p, isDir ? 0o700 : 0o600);
+    } catch {
+      // Not ours (a file another user put there): the 0700 directory above still closes it.
+    }
+    if (isDir) for (const entry of readdirSync(p, { withFileTypes: true })) walk(path.join(p, entry.name), entry.isDirectory());
+  };
+  walk(dir, true);
 }
 
 /** The log line for a pooled connection the server closed while it was idle. */

@@ -1,10 +1,14 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
 import { newestFirstWindow, pastPosition, type ListPosition } from './newest-first';
 import { deliveries, events, logs, subscribers, type DeliveryStatus } from './schema';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type NewDelivery = typeof deliveries.$inferInsert;
+/** A delivery as lists show it: everything but its frozen request body. */
+export type DeliverySummary = Omit<DeliveryRow, 'requestBody'>;
+
+const { requestBody: _requestBody, ...summaryColumns } = getTableColumns(deliveries);
 export type LogRow = typeof logs.$inferSelect;
 export type NewLog = typeof logs.$inferInsert;
 
@@ -185,8 +189,14 @@ export function createDeliveryRepository(db: Db) {
       return db.select().from(logs).where(eq(logs.deliveryId, deliveryId)).orderBy(asc(logs.attempts));
     },
 
-    async listForEvent(eventId: string): Promise<DeliveryRow[]> {
-      return db.select().from(deliveries).where(eq(deliveries.eventId, eventId)).orderBy(asc(deliveries.createdAt));
+    /** One page of an event's deliveries, oldest first, without bodies; `after` is the last row of the previous page. */
+    async listForEvent(eventId: string, page: { after?: ListPosition; limit?: number } = {}): Promise<DeliverySummary[]> {
+      return db
+        .select(summaryColumns)
+        .from(deliveries)
+        .where(and(eq(deliveries.eventId, eventId), page.after ? pastPosition(deliveries.createdAt, deliveries.id, page.after, 'asc') : undefined))
+        .orderBy(asc(deliveries.createdAt), asc(deliveries.id))
+        .limit(page.limit ?? 100);
     },
 
     async createReplay(row: NewDelivery): Promise<DeliveryRow> {
@@ -202,9 +212,9 @@ export function createDeliveryRepository(db: Db) {
     },
 
     /** Newest first; `cursor` is the last row of the previous page. */
-    async list(filter: DeliveryFilter = {}): Promise<DeliveryRow[]> {
+    async list(filter: DeliveryFilter = {}): Promise<DeliverySummary[]> {
       return db
-        .select()
+        .select(summaryColumns)
         .from(deliveries)
         .where(
           and(

@@ -1,10 +1,14 @@
-import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
 import { newestFirstWindow, pastPosition, type ListPosition } from './newest-first';
 import { events, type EventStatus } from './schema';
 
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = typeof events.$inferInsert;
+/** An event as lists show it: everything but its payload, so a page's memory does not grow with payloads. */
+export type EventSummary = Omit<EventRow, 'payload'>;
+
+const { payload: _payload, ...summaryColumns } = getTableColumns(events);
 
 export interface EventFilter {
   type?: string;
@@ -75,9 +79,9 @@ export function createEventRepository(db: Db) {
     },
 
     /** Newest first; `cursor` is the last row of the previous page. */
-    async list(filter: EventFilter = {}): Promise<EventRow[]> {
+    async list(filter: EventFilter = {}): Promise<EventSummary[]> {
       return db
-        .select()
+        .select(summaryColumns)
         .from(events)
         .where(
           and(
@@ -96,9 +100,9 @@ export function createEventRepository(db: Db) {
      * a start that failed behind an early answer. Oldest first; `after` pages on from the last
      * row of the previous page (through the partial index on unstarted rows).
      */
-    async listUnstarted(olderThan: Date, limit = 100, after?: ListPosition): Promise<EventRow[]> {
+    async listUnstarted(olderThan: Date, limit = 100, after?: ListPosition): Promise<EventSummary[]> {
       return db
-        .select()
+        .select(summaryColumns)
         .from(events)
         .where(
           and(

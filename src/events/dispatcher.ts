@@ -5,6 +5,7 @@ import type { EventRow, NewEvent } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { within } from '../deadline';
 import { testSubscriberOf } from '../domain/internal-events';
+import { DETAILS_MAX_BYTES, markdownCode, oneLine, SUMMARY_MAX_BYTES, truncateBytes } from '../domain/temporal-text';
 import { eventSearchAttributes } from '../temporal/search-attributes';
 import { EventStoreUnavailableError, StartBacklogFullError, WorkflowStartFailedError } from './event-errors';
 import type { EventWorkflowInput, EventWorkflowResult } from '../../workflows/types';
@@ -102,9 +103,9 @@ export function createDispatcher({
           taskQueue,
           args: [args],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          staticSummary: `${event.type} from ${event.source}`,
+          staticSummary: truncateBytes(oneLine(`${event.type} from ${event.source}`), SUMMARY_MAX_BYTES),
         typedSearchAttributes: searchAttributes ? eventSearchAttributes(event.type, event.id) : undefined,
-          staticDetails: `**Event** \`${event.id}\`\n- type: \`${event.type}\`\n- source: \`${event.source}\` · key \`${event.externalId}\``,
+          staticDetails: eventDetails(event),
         }),
       );
       return true;
@@ -220,3 +221,9 @@ export function createDispatcher({
 }
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;
+
+/** Sender-chosen values (type, source, key) each stay in one code span, within Temporal's size limits. */
+function eventDetails(event: StartableEvent): string {
+  const code = (text: string) => markdownCode(truncateBytes(text, SUMMARY_MAX_BYTES));
+  return truncateBytes(`**Event** ${code(event.id)}\n- type: ${code(event.type)}\n- source: ${code(event.source)} · key ${code(event.externalId)}`, DETAILS_MAX_BYTES);
+}

@@ -1,4 +1,6 @@
+import { assertEventFields } from '../domain/event-type';
 import { contentKey, eventIdFor, eventWorkflowId } from '../domain/ids';
+import { assertStorable } from '../domain/storable-text';
 import type { NewEvent } from '../db/event-repository';
 
 /** The one shape every accepted event takes, whatever its source, before its workflow starts. */
@@ -23,7 +25,16 @@ export interface EventDraft {
   agentId?: string | null;
 }
 
+/**
+ * The event as it will be stored. Throws InvalidEventFieldError for a type or agent id outside
+ * the alphabet (domain/event-type.ts) and UnstorableTextError for text PostgreSQL cannot hold,
+ * so whatever the entry point, such an event is refused before anything is written.
+ */
 export function normalizeEvent(draft: EventDraft, now = new Date()): NormalizedEvent {
+  assertEventFields(draft.type, draft.agentId);
+  assertStorable(draft.externalId ?? null, 'id');
+  assertStorable(draft.source, 'source');
+  assertStorable(draft.data ?? null, 'data');
   const occurredAt = draft.occurredAt ?? now;
   const data = draft.data ?? null;
   const externalId = draft.externalId || contentKey(draft.type, Math.floor(occurredAt.getTime() / 1000), data);

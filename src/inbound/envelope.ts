@@ -1,5 +1,5 @@
 import { HttpError } from '../errors';
-import { isEventName } from './json-body';
+import { senderEventType } from './verifiers/verifier';
 
 /** The generic inbound body: `{event, timestamp, data?, id?}`. */
 export interface InboundEnvelope {
@@ -13,10 +13,8 @@ const bad = (code: string, message: string) => new HttpError(400, code, message)
 
 /** Checks the fields of a parsed generic body, in the order of the SPEC S3 table. */
 export function readEnvelope(body: Record<string, unknown>): InboundEnvelope {
-  const { event, timestamp, data, id } = body;
-  if (!isEventName(event)) {
-    throw bad('invalid_event', '"event" must be a non-empty string of at most 200 characters');
-  }
+  const { timestamp, data, id } = body;
+  const event = senderEventType(body.event, '"event"');
   if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp <= 0) {
     throw bad('invalid_timestamp', '"timestamp" must be a positive integer of Unix seconds');
   }

@@ -3,13 +3,25 @@ import { isIP, type LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
 import { refusalReason, type AddressPolicy } from './address-policy';
 
-/** Thrown when a target resolves to an address the SSRF policy refuses. Never retried. */
+/**
+ * Thrown when a target resolves to an address the SSRF policy refuses. Never retried. The
+ * message goes to attempt logs and dead-letter events, so it never names a resolved address.
+ */
 export class TargetRefusedError extends Error {
   readonly code = 'ETARGETREFUSED';
   constructor(readonly target: string, readonly reason: string) {
     super(`refused to connect to ${target}: ${reason}`);
   }
 }
+
+/** What the SSRF guard refused, for the process log only: it names the resolved addresses. */
+export interface RefusedTarget {
+  host: string;
+  addresses: string[];
+  reason: string;
+}
+
+const RESOLVED_REFUSED = 'it resolves only to addresses the SSRF policy refuses (loopback, private, link-local, metadata or reserved)';
 
 export interface OutboundResponse {
   statusCode: number;
@@ -37,14 +49,14 @@ export const MAX_LOGGED_BODY_BYTES = 64 * 1024;
  * A DNS lookup that drops refused addresses, so the check happens at connect time and a name
  * that rebinds to a private address between check and use is still refused.
  */
-export function guardedLookup(policy: AddressPolicy): LookupFunction {
+export function guardedLookup(policy: AddressPolicy, onRefused: (refused: RefusedTarget) => void = () => undefined): LookupFunction {
   return ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err);
       const allowed = addresses.filter((a) => refusalReason(policy, a.address) === null);
       if (allowed.length === 0) {
-        const reason = refusalReason(policy, addresses[0]?.address ?? '') ?? 'no address';
-        return callback(new TargetRefusedError(hostname, reason));
+        onRefused({ host: hostname, addresses: addresses.map((a) => a.address), reason: refusalReason(policy, addresses[0]?.address ?? '') ?? 'no address' });
+        return callback(new TargetRefusedError(hostname, RESOLVED_REFUSED));
       }
       if (options.all) return callback(null, allowed);
       callback(null, allowed[0].address, allowed[0].family);
@@ -52,13 +64,16 @@ export function guardedLookup(policy: AddressPolicy): LookupFunction {
   }) as LookupFunction;
 }
 
-/** Pooled keep-alive HTTP client for deliveries, with the SSRF guard in its connector. */
-export function createOutboundClient(policy: AddressPolicy, connections = 32): OutboundClient {
+/**
+ * Pooled keep-alive HTTP client for deliveries, with the SSRF guard in its connector.
+ * `onRefused` hears the resolved addresses of a refused name (log them; never store them).
+ */
+export function createOutboundClient(policy: AddressPolicy, connections = 32, onRefused?: (refused: RefusedTarget) => void): OutboundClient {
   const agent = new Agent({
     connections,
     keepAliveTimeout: 30_000,
     pipelining: 1,
-    connect: { lookup: guardedLookup(policy) },
+    connect: { lookup: guardedLookup(policy, onRefused) },
   });
 
   return {

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { DeliveryRow } from '../db/delivery-repository';
+import type { DeliverySummary } from '../db/delivery-repository';
 import type { Repositories } from '../db/repositories';
 import { DELIVERY_STATUSES } from '../db/schema';
 import type { DeliveryControl } from '../deliveries/delivery-control';
 import { notFound } from '../errors';
 import { workflowUrl } from '../temporal/client';
 import { decodeCursor, toPage } from './cursor';
-import { parseWith } from './validation';
+import { instant, parseWith } from './validation';
 
 export interface DeliveryRouteOptions {
   repos: Repositories;
@@ -21,20 +21,20 @@ const listQuery = z.object({
   event_id: z.string().optional(),
   event: z.string().optional(),
   status: z.enum(DELIVERY_STATUSES).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: instant.optional(),
+  to: instant.optional(),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
 const replayBody = z.union([
   z.object({ ids: z.array(z.string().min(1)).min(1).max(1000) }),
-  z.object({ subscriber_id: z.uuid(), from: z.coerce.date(), to: z.coerce.date() }),
+  z.object({ subscriber_id: z.uuid(), from: instant, to: instant }),
 ]);
 
 export default async function adminDeliveryRoutes(app: FastifyInstance, opts: DeliveryRouteOptions) {
   const { repos, control } = opts;
-  const present = (d: DeliveryRow) => ({
+  const present = (d: DeliverySummary) => ({
     id: d.id,
     event_id: d.eventId,
     event: d.eventType,

@@ -1,22 +1,30 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { EventRow } from '../db/event-repository';
+import type { EventSummary } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { EVENT_STATUSES } from '../db/schema';
+import { agentIdProblem, externalEventTypeProblem } from '../domain/event-type';
 import { notFound } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
 import { decodeCursor, toPage } from './cursor';
-import { parseWith } from './validation';
+import { instant, parseWith } from './validation';
 
 export interface EventRouteOptions {
   repos: Repositories;
   dispatcher: Dispatcher;
 }
 
+/** A zod check from a domain rule: `problem` says why a value breaks it, or null. */
+const ruled = (problem: (value: unknown) => string | null) =>
+  z.string().superRefine((value, ctx) => {
+    const message = problem(value);
+    if (message) ctx.addIssue({ code: 'custom', message });
+  });
+
 const dispatchBody = z.object({
-  event: z.string().trim().min(1).max(200),
+  event: ruled(externalEventTypeProblem),
   data: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
-  agent_id: z.string().max(200).optional(),
+  agent_id: ruled(agentIdProblem).optional(),
   id: z.string().min(1).max(200).optional(),
 });
 
@@ -24,14 +32,19 @@ const listQuery = z.object({
   event: z.string().optional(),
   source: z.string().optional(),
   status: z.enum(EVENT_STATUSES).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: instant.optional(),
+  to: instant.optional(),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+const detailQuery = z.object({
+  deliveries_cursor: z.string().optional(),
+  deliveries_limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
 /** A list row: the event without its payload (GET /events/:id has it). */
-const present = (e: EventRow) => ({
+const present = (e: EventSummary) => ({
   id: e.id,
   event: e.type,
   source: e.source,
@@ -75,10 +88,17 @@ export default async function adminEventRoutes(app: FastifyInstance, { repos, di
     });
   });
 
+  // The event with one page of its deliveries (oldest first, without bodies): a fan-out to
+  // thousands of subscribers is read a page at a time.
   app.get<{ Params: { id: string } }>('/events/:id', async (request) => {
+    const q = parseWith(detailQuery, request.query, 'query');
     const event = await repos.events.get(request.params.id);
     if (!event) throw notFound(`event ${request.params.id}`);
-    const deliveries = await repos.deliveries.listForEvent(event.id);
-    return { ...event, deliveries };
+    const rows = await repos.deliveries.listForEvent(event.id, {
+      after: q.deliveries_cursor ? decodeCursor(q.deliveries_cursor) : undefined,
+      limit: q.deliveries_limit + 1,
+    });
+    const page = toPage(rows, q.deliveries_limit, (d) => ({ at: d.createdAt, id: d.id }), (d) => d);
+    return { ...event, deliveries: page.data, deliveries_next_cursor: page.next_cursor };
   });
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { Repositories } from '../db/repositories';
 import type { SourceVerifier } from '../db/schema';
 import type { Source } from '../db/source-repository';
+import { INTERNAL_SOURCE } from '../domain/internal-events';
+import { maskSecret, secretProblem } from '../domain/secret-mask';
 import { standardWebhooksKey } from '../domain/signature';
 import { HttpError, notFound } from '../errors';
 import type { AsnTable } from '../inbound/asn-table';
@@ -17,14 +19,19 @@ export interface SourceRouteOptions {
   asnTable: AsnTable | null;
 }
 
-// Event keys are (source, id): the unnamed gateway and the admin API own these names.
-const RESERVED = new Set([DEFAULT_SOURCE, 'api']);
+// Event keys are (source, id): the unnamed gateway, the admin API and the platform's own events
+// (dead letters) own these names.
+const RESERVED = new Set([DEFAULT_SOURCE, 'api', INTERNAL_SOURCE]);
 
-const secret = z.string().min(8, 'must be at least 8 characters').max(512);
+const notBlank = (value: string, ctx: z.RefinementCtx) => {
+  const problem = secretProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+};
+const secret = z.string().min(8, 'must be at least 8 characters').max(512).superRefine(notBlank);
 const fields = {
   verifier: z.enum(VERIFIER_NAMES),
   secrets: z.array(secret).min(1, 'must hold at least one secret').max(5, 'holds at most 5 secrets (the current ones during a rotation)'),
-  verify_token: z.string().min(8, 'must be at least 8 characters').max(256).nullable(),
+  verify_token: z.string().min(8, 'must be at least 8 characters').max(256).superRefine(notBlank).nullable(),
   ip_whitelist: z.array(z.string().max(100)).max(1000),
   max_clock_skew: z.number().int().min(0).max(86_400).nullable(),
   active: z.boolean(),
@@ -43,8 +50,7 @@ const createBody = z.object({
 });
 const updateBody = z.object(fields).partial();
 
-/** Masks a secret down to a recognisable prefix. */
-const mask = (value: string) => `${value.slice(0, Math.min(6, Math.floor(value.length / 3)))}…`;
+const mask = maskSecret;
 
 /** The public view of a source: secrets and the verify token only in full when just created. */
 export function presentSource(s: Source, revealSecrets = false) {

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { Repositories } from '../db/repositories';
 import type { Subscriber } from '../db/subscriber-repository';
 import { isValidPattern } from '../domain/event-pattern';
+import { eventTypeProblem } from '../domain/event-type';
+import { maskSecret, secretProblem } from '../domain/secret-mask';
 import { notFound } from '../errors';
 import type { TransformRegistry } from '../transforms/registry';
 import type { DeliveryControl } from '../deliveries/delivery-control';
@@ -25,14 +27,33 @@ export function generateSecret(): string {
 
 const pattern = z.string().refine(isValidPattern, 'must be an event name, a prefix wildcard such as order.*, or *');
 
+/** A secret we sign with: 16 to 512 characters, not blank, not padded with whitespace. */
+const signingSecret = z
+  .string()
+  .min(16, 'must be at least 16 characters')
+  .max(512)
+  .superRefine((value, ctx) => {
+    const problem = secretProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** A target URL: http(s), and no userinfo (a password in a URL ends up in logs and screens). */
+const targetUrl = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+ // zod runs this after a failed URL check too: a string that is no URL is not this rule's to refuse.
+  .refine((url) => {
+    const u = URL.canParse(url) ? new URL(url) : null;
+    return !u || (u.username === '' && u.password === '');
+  }, 'must not hold userinfo (name:secret@ before the host); send credentials in a header, which is masked');
+
 export function subscriberBody(transforms: TransformRegistry) {
   return z.object({
-    url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
+    url: targetUrl,
     events: z.array(pattern).min(1, 'must name at least one event pattern'),
     name: z.string().max(200).optional(),
     description: z.string().max(2000).optional(),
     client_id: z.uuid().optional(),
-    secret: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+    secret: signingSecret.optional(),
     active: z.boolean().optional(),
     signature_version: z.enum(['v1', 'v2', 'both']).optional(),
     transform: z
@@ -44,8 +65,27 @@ export function subscriberBody(transforms: TransformRegistry) {
   });
 }
 
-/** The public view of a subscriber: the secret is never echoed back. */
-export function presentSubscriber(s: Subscriber, revealSecret = false) {
+/** Header values as shown after create: each masked like a secret, since they usually authenticate us. */
+const maskedHeaders = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, maskSecret(value)]));
+
+/**
+ * Headers from a PATCH: a value sent back exactly as its mask (a form that round-trips what it
+ * was shown) keeps the stored value.
+ */
+function mergeHeaders(sent: Record<string, string>, current: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(sent).map(([name, value]) => {
+      const stored = current[name];
+      return [name, stored !== undefined && value === maskSecret(stored) ? stored : value];
+    }),
+  );
+}
+
+/**
+ * The public view of a subscriber. The secret and the header values are shown in full only
+ * when just created (`reveal`); rotate-secret reveals the new secret only.
+ */
+export function presentSubscriber(s: Subscriber, reveal: 'all' | 'secret' | 'none' = 'none') {
   return {
     id: s.id,
     client_id: s.clientId,
@@ -56,9 +96,9 @@ export function presentSubscriber(s: Subscriber, revealSecret = false) {
     active: s.active,
     signature_version: s.signatureVersion,
     transform: s.transform,
-    headers: s.headers,
+    headers: reveal === 'all' ? s.headers : maskedHeaders(s.headers),
     disabled_reason: s.disabledReason,
-    secret: revealSecret ? s.secret : `${s.secret.slice(0, 9)}…`,
+    secret: reveal === 'none' ? maskSecret(s.secret) : s.secret,
     previous_secret_expires_at: s.previousSecretExpiresAt,
     created_at: s.createdAt,
     updated_at: s.updatedAt,
@@ -83,7 +123,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       transform: input.transform ?? null,
       headers: input.headers ?? {},
     });
-    return reply.code(201).send(presentSubscriber(created, true));
+    return reply.code(201).send(presentSubscriber(created, 'all'));
   });
 
   app.get('/subscribers', async (request) => {
@@ -103,7 +143,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
 
   const patch = body.partial().omit({ secret: true });
   app.patch<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
-    await findSubscriber(repos, request.params.id);
+    const current = await findSubscriber(repos, request.params.id);
     const input = parseWith(patch, request.body);
     const updated = await repos.subscribers.update(request.params.id, {
       ...(input.url !== undefined ? { url: input.url } : {}),
@@ -114,7 +154,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       ...(input.active !== undefined ? { active: input.active, disabledReason: input.active ? null : 'deactivated by an admin' } : {}),
       ...(input.signature_version !== undefined ? { signatureVersion: input.signature_version } : {}),
       ...(input.transform !== undefined ? { transform: input.transform } : {}),
-      ...(input.headers !== undefined ? { headers: input.headers } : {}),
+      ...(input.headers !== undefined ? { headers: mergeHeaders(input.headers, current.headers) } : {}),
     });
     return presentSubscriber(updated!);
   });
@@ -139,18 +179,26 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
   app.post<{ Params: { id: string } }>('/subscribers/:id/rotate-secret', async (request) => {
     await findSubscriber(repos, request.params.id);
     const input = parseWith(
-      z.object({ secret: z.string().min(16).max(512).optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() }),
+      z.object({ secret: signingSecret.optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() }),
       request.body,
     );
     const graceMs = input.grace_seconds !== undefined ? input.grace_seconds * 1000 : opts.secretGraceMs;
     const rotated = await repos.subscribers.rotateSecret(request.params.id, input.secret ?? generateSecret(), graceMs);
-    return presentSubscriber(rotated!, true);
+    return presentSubscriber(rotated!, 'secret');
   });
 
   app.post<{ Params: { id: string } }>('/subscribers/:id/test', async (request, reply) => {
     await findSubscriber(repos, request.params.id);
     const input = parseWith(
-      z.object({ event: z.string().min(1).max(200).default('webhook.test'), data: z.record(z.string(), z.unknown()).optional() }),
+      z.object({
+        event: z
+          .string()
+          .default('webhook.test')
+          .superRefine((value, ctx) => {
+            const problem = eventTypeProblem(value);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+        data: z.record(z.string(), z.unknown()).optional() }),
       request.body,
     );
     const sent = await opts.control.sendTest(request.params.id, {

@@ -1,5 +1,6 @@
 import type { ListPosition } from '../db/newest-first';
 import { HttpError } from '../errors';
+import { isStorableDate } from './validation';
 
 // Opaque cursors for newest-first lists: the position of the last row of a page.
 
@@ -10,7 +11,7 @@ export function encodeCursor(at: Date, id: string): string {
 export function decodeCursor(cursor: string): ListPosition {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const at = new Date(iso ?? '');
-  if (!id || Number.isNaN(at.getTime())) throw new HttpError(400, 'validation_failed', 'cursor: is not a cursor this API returned');
+  if (!id || !isStorableDate(at)) throw new HttpError(400, 'validation_failed', 'cursor: is not a cursor this API returned');
   return { at, id };
 }
 

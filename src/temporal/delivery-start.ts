@@ -1,3 +1,4 @@
+import { DETAILS_MAX_BYTES, markdownCode, oneLine, SUMMARY_MAX_BYTES, truncateBytes } from '../domain/temporal-text';
 import type { DeliveryWorkflowInput } from '../../workflows/types';
 import { WebhookDeliveryStatus, WebhookEventId, WebhookEventType, WebhookSubscriberId } from './search-attributes';
 
@@ -7,7 +8,7 @@ import { WebhookDeliveryStatus, WebhookEventId, WebhookEventType, WebhookSubscri
 export function deliveryStartOptions(input: DeliveryWorkflowInput, workflowId: string) {
   return {
     workflowId,
-    staticSummary: `${input.eventType} → ${input.target}${input.replayOf ? ' (replay)' : ''}`,
+    staticSummary: truncateBytes(oneLine(`${input.eventType} → ${input.target}${input.replayOf ? ' (replay)' : ''}`), SUMMARY_MAX_BYTES),
     staticDetails: deliveryDetails(input),
     typedSearchAttributes: input.searchAttributes
       ? [
@@ -20,14 +21,17 @@ export function deliveryStartOptions(input: DeliveryWorkflowInput, workflowId: s
   };
 }
 
+/** Sender-chosen values (the event type) each stay in one code span, cut to a share of the byte budget. */
 export function deliveryDetails(input: DeliveryWorkflowInput): string {
-  return [
-    `**Delivery** \`${input.deliveryId}\``,
-    `- event: \`${input.eventType}\` · \`${input.eventId}\``,
-    `- subscriber: \`${input.subscriberId}\` → ${input.target}`,
-    input.replayOf ? `- replay of \`${input.replayOf}\`` : null,
-    input.adminUrl ? `- [open in the admin UI](${input.adminUrl}/deliveries/${input.deliveryId})` : null,
+  const code = (text: string) => markdownCode(truncateBytes(text, SUMMARY_MAX_BYTES));
+  const details = [
+    `**Delivery** ${code(input.deliveryId)}`,
+    `- event: ${code(input.eventType)} · ${code(input.eventId)}`,
+    `- subscriber: ${code(input.subscriberId)} → ${code(input.target)}`,
+    input.replayOf ? `- replay of ${code(input.replayOf)}` : null,
+    input.adminUrl ? `- [open in the admin UI](${input.adminUrl}/deliveries/${encodeURIComponent(input.deliveryId)})` : null,
   ]
     .filter(Boolean)
     .join('\n');
+  return truncateBytes(details, DETAILS_MAX_BYTES);
 }

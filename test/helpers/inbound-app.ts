@@ -26,8 +26,9 @@ export function createFakeDispatcher() {
     drafts,
     waitResult: null as { eventId: string; deliveries: number } | null,
     async dispatch(draft: EventDraft) {
-      drafts.push(draft);
+      // The real dispatcher normalizes first: a draft it refuses is never dispatched.
       const normalized = normalizeEvent(draft, new Date(NOW_MS));
+      drafts.push(draft);
       const known = keys.get(normalized.id);
       const event = known ?? ({ ...toEventRow(normalized), receivedAt: normalized.receivedAt } as EventRow);
       keys.set(normalized.id, event);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
@@ -88,7 +88,8 @@ describe('named inbound sources: admin API and gateway, against real Postgres an
     const again = await post('gh-main', payload, headers);
     expect(again.json()).toMatchObject({ status: 'duplicate', event_id: first.json().event_id });
 
-    const rows = await h.database.db.select().from(events).where(eq(events.externalId, delivery));
+    // Keyed on the signed body: GitHub's delivery id is not signed.
+    const rows = await h.database.db.select().from(events).where(eq(events.externalId, `sha256:${createHash('sha256').update(payload).digest('base64url')}`));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ source: 'gh-main', type: 'push', payload: JSON.parse(payload) });
     await expect(h.runtime.client.workflow.getHandle(rows[0].workflowId).result()).resolves.toMatchObject({ eventId: rows[0].id });

@@ -25,6 +25,8 @@ describe('SSRF guard on outbound targets', () => {
     ['10/8', () => 'http://10.0.0.1/hook'],
     ['the metadata address', () => 'http://169.254.169.254/latest/meta-data'],
     ['IPv4-mapped loopback', () => `http://[::ffff:127.0.0.1]:${port()}/hook`],
+    ['IPv4-compatible loopback', () => `http://[::127.0.0.1]:${port()}/hook`],
+    ['the NAT64 local-use block', () => 'http://[64:ff9b:1::808:808]/hook'],
     ['a hostname that resolves to loopback', () => `http://localhost:${port()}/hook`],
   ])('refuses %s without retrying, with a logged reason', async (_label, url) => {
     const ev = `ssrf.${randomUUID().slice(0, 8)}`;
@@ -39,6 +41,8 @@ describe('SSRF guard on outbound targets', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].outcome).toBe('refused');
     expect(rows[0].error).toMatch(/refused to connect/);
+    // A name's resolved addresses go to the process log only, never to stored errors.
+    if (url().includes('localhost')) expect(`${rows[0].error} ${d.lastError}`).not.toMatch(/127\.0\.0\.1|::1\b/);
     expect(d.attempts).toBe(1);
     expect(r.requests).toHaveLength(0);
   });

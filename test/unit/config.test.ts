@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig, retryDelays } from '../../src/config';
+import { ConfigError, inboundSecrets, parseConfig, retryDelays } from '../../src/config';
 
 const base = { WEBHOOK_INBOUND_SECRET: 's3cret', ADMIN_TOKEN: 'a'.repeat(16) };
 
@@ -27,6 +27,11 @@ describe('config', () => {
     expect(() => parseConfig({ WEBHOOK_VALIDATE_SIGNATURE: 'false' })).not.toThrow();
   });
 
+  it('splits WEBHOOK_INBOUND_SECRET into the secrets in force, trimmed', () => {
+    expect(inboundSecrets(parseConfig({ ...base, WEBHOOK_INBOUND_SECRET: 'new-secret, old-secret' }))).toEqual(['new-secret', 'old-secret']);
+    expect(inboundSecrets(parseConfig({ ...base, WEBHOOK_INBOUND_SECRET: undefined, WEBHOOK_VALIDATE_SIGNATURE: 'false' }))).toEqual([]);
+  });
+
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],
@@ -36,6 +41,12 @@ describe('config', () => {
     ['WEBHOOK_BODY_LIMIT', 'lots'],
     ['WEBHOOK_INBOUND_PATH', 'no-slash'],
     ['WEBHOOK_MAX_RETRIES', '9'],
+    // An empty secret would verify an HMAC made with an empty key.
+    ['WEBHOOK_INBOUND_SECRET', ','],
+    ['WEBHOOK_INBOUND_SECRET', 's,'],
+    ['WEBHOOK_INBOUND_SECRET', 'good-secret, ,other'],
+    ['WEBHOOK_INBOUND_SECRET', '   '],
+    ['ADMIN_TOKEN', ' '.repeat(20)],
   ])('names %s when it holds %p', (variable, value) => {
     try {
       parseConfig({ ...base, [variable]: value });

@@ -40,4 +40,16 @@ describe('dependency errors', () => {
     expect((await app.inject({ method: 'GET', url: '/bug' })).statusCode).toBe(500);
     await app.close();
   });
+
+  it('answers 400, not 500, when the database refuses a value of the request (SQLSTATE class 22)', async () => {
+    const app = Fastify();
+    installErrorHandler(app);
+    app.get('/range', async () => {
+      throw new Error('Failed query', { cause: Object.assign(new Error('timestamp out of range'), { code: '22008' }) });
+    });
+    const res = await app.inject({ method: 'GET', url: '/range' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'invalid_value' });
+    await app.close();
+  });
 });

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { safeEqual } from '../../domain/signature';
 import { HttpError } from '../../errors';
-import { isEventName } from '../json-body';
+import { isEventType } from '../../domain/event-type';
 import { verifyHubSignature } from './hub-signature';
-import { badRequest, type Verifier } from './verifier';
+import { badRequest, senderEventType, signedBodyKey, type Verifier } from './verifier';
 
 /**
  * Meta (WhatsApp Cloud API, Messenger, Instagram): `X-Hub-Signature-256` with the app secret.
@@ -15,7 +14,7 @@ export const metaVerifier: Verifier = {
   name: 'meta',
 
   read({ raw, body }) {
-    if (!isEventName(body.object)) throw badRequest('invalid_event', '"object" must be a non-empty string, as Meta sends it');
+    const object = senderEventType(body.object, '"object"');
     if (!Array.isArray(body.entry)) throw badRequest('invalid_data', '"entry" must be an array, as Meta sends it');
     const fields = new Set<unknown>();
     for (const entry of body.entry) {
@@ -23,10 +22,10 @@ export const metaVerifier: Verifier = {
       if (Array.isArray(changes)) for (const change of changes) fields.add((change as { field?: unknown } | null)?.field);
     }
     const [field] = fields;
-    const specific = fields.size === 1 && typeof field === 'string' ? `${body.object}.${field}` : body.object;
+    const specific = fields.size === 1 && typeof field === 'string' ? `${object}.${field}` : object;
     return {
-      type: isEventName(specific) ? specific : body.object,
-      externalId: `sha256:${createHash('sha256').update(raw).digest('base64url')}`,
+      type: isEventType(specific) ? specific : object,
+      externalId: signedBodyKey(raw),
       occurredAt: null,
       data: body,
       agentId: null,

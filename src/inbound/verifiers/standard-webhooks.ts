@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { safeEqual, standardWebhooksKey } from '../../domain/signature';
-import { isEventName } from '../json-body';
-import { badRequest, headerValue, invalidSignature, missingSignature, unixSeconds, type InboundRequest, type Verifier } from './verifier';
+import { badRequest, headerValue, invalidSignature, missingSignature, senderEventType, unixSeconds, type InboundRequest, type Verifier } from './verifier';
 
 /**
  * Standard Webhooks (OpenAI, Svix and others): `webhook-id`, `webhook-timestamp` and
@@ -12,12 +11,12 @@ export const standardWebhooksVerifier: Verifier = {
   name: 'standard-webhooks',
 
   read({ headers, body }) {
-    if (!isEventName(body.type)) throw badRequest('invalid_event', '"type" must be a non-empty string of at most 200 characters');
+    const type = senderEventType(body.type, '"type"');
     const timestamp = unixSeconds(headerValue(headers, 'webhook-timestamp'));
     if (timestamp === null) throw badRequest('invalid_timestamp', 'the webhook-timestamp header must be a positive integer of Unix seconds');
     const id = headerValue(headers, 'webhook-id');
     if (!id || id.length > 200) throw badRequest('invalid_id', 'the webhook-id header is missing or longer than 200 characters');
-    return { type: body.type, externalId: id, occurredAt: new Date(timestamp * 1000), data: body, agentId: null, signedAt: timestamp };
+    return { type, externalId: id, occurredAt: new Date(timestamp * 1000), data: body, agentId: null, signedAt: timestamp };
   },
 
   verify(request, secrets) {

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { safeEqual } from '../../domain/signature';
-import { isEventName } from '../json-body';
-import { badRequest, headerValue, invalidSignature, missingSignature, unixSeconds, type Verifier } from './verifier';
+import { badRequest, headerValue, invalidSignature, missingSignature, senderEventType, unixSeconds, type Verifier } from './verifier';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -13,13 +12,13 @@ export const stripeVerifier: Verifier = {
   name: 'stripe',
 
   read({ headers, body }) {
-    if (!isEventName(body.type)) throw badRequest('invalid_event', '"type" must be a non-empty string, as in a Stripe event');
+    const type = senderEventType(body.type, '"type"');
     if (typeof body.id !== 'string' || body.id === '' || body.id.length > 200) {
       throw badRequest('invalid_id', '"id" must be the Stripe event id (evt_...)');
     }
     const created = typeof body.created === 'number' && Number.isSafeInteger(body.created) && body.created > 0 ? body.created : null;
     return {
-      type: body.type,
+      type,
       externalId: body.id,
       occurredAt: created === null ? null : new Date(created * 1000),
       data: body,

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SourceVerifier } from '../../db/schema';
+import { externalEventTypeProblem } from '../../domain/event-type';
 import { HttpError } from '../../errors';
 
 /** What every verifier sees: the headers, the raw body bytes, and that body parsed as a JSON object. */
@@ -45,4 +47,19 @@ export function unixSeconds(text: string | undefined): number | null {
   if (!text || !/^\d{1,15}$/.test(text)) return null;
   const value = Number(text);
   return value > 0 ? value : null;
+}
+
+/**
+ * The event type a sender gave, `where` naming its field or header: 400 `invalid_event` unless it
+ * follows the alphabet of domain/event-type.ts and is not one of the platform's own `webhook.*` types.
+ */
+export function senderEventType(value: unknown, where: string): string {
+  const problem = externalEventTypeProblem(value);
+  if (problem) throw badRequest('invalid_event', `${where} ${problem}`);
+  return value as string;
+}
+
+/** An idempotency key from the signed bytes themselves, for schemes whose delivery id is unsigned or absent. */
+export function signedBodyKey(raw: Buffer): string {
+  return `sha256:${createHash('sha256').update(raw).digest('base64url')}`;
 }

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
@@ -97,21 +97,35 @@ describe('inbound gateway: provider formats on named sources', () => {
   describe('github', () => {
     const payload = JSON.stringify({ action: 'opened', issue: { number: 7 }, repository: { full_name: 'acme/app' } });
 
-    it('accepts a body signed by @octokit/webhooks-methods sign, typed from X-GitHub-Event, keyed on X-GitHub-Delivery', async () => {
-      const delivery = randomUUID();
-      const headers = { 'x-hub-signature-256': await octokitSign(GITHUB_SECRET, payload), 'x-github-event': 'issues', 'x-github-delivery': delivery };
-      const res = await post('github', payload, headers);
+    const bodyKey = (raw: string) => `sha256:${createHash('sha256').update(raw).digest('base64url')}`;
+
+    it('accepts a body signed by @octokit/webhooks-methods sign, typed from X-GitHub-Event, keyed on the hash of the signed body', async () => {
+      const body = JSON.stringify({ action: 'opened', issue: { number: 1 } });
+      const headers = { 'x-hub-signature-256': await octokitSign(GITHUB_SECRET, body), 'x-github-event': 'issues', 'x-github-delivery': randomUUID() };
+      const res = await post('github', body, headers);
       expect(res.status).toBe(200);
       expect(res.json.event).toBe('issues');
-      expect(lastDraft()).toMatchObject({ source: 'github', type: 'issues', externalId: delivery, data: JSON.parse(payload) });
+      expect(lastDraft()).toMatchObject({ source: 'github', type: 'issues', externalId: bodyKey(body), data: JSON.parse(body) });
     });
 
     it('answers a redelivery with the same X-GitHub-Delivery as a duplicate', async () => {
-      const headers = { 'x-hub-signature-256': await octokitSign(GITHUB_SECRET, payload), 'x-github-event': 'issues', 'x-github-delivery': 'redelivered-guid' };
-      const first = await post('github', payload, headers);
-      const again = await post('github', payload, headers);
+      const body = JSON.stringify({ action: 'opened', issue: { number: 2 } });
+      const headers = { 'x-hub-signature-256': await octokitSign(GITHUB_SECRET, body), 'x-github-event': 'issues', 'x-github-delivery': 'redelivered-guid' };
+      const first = await post('github', body, headers);
+      const again = await post('github', body, headers);
       expect(first.json.status).toBe('received');
       expect(again.json).toMatchObject({ status: 'duplicate', event_id: first.json.event_id });
+    });
+
+    it('answers a captured body replayed under a new X-GitHub-Delivery or another X-GitHub-Event (both unsigned) as a duplicate', async () => {
+      const body = JSON.stringify({ action: 'opened', issue: { number: 3 } });
+      const signature = await octokitSign(GITHUB_SECRET, body);
+      const first = await post('github', body, { 'x-hub-signature-256': signature, 'x-github-event': 'issues', 'x-github-delivery': randomUUID() });
+      expect(first.json.status).toBe('received');
+      for (const event of ['issues', 'release']) {
+        const replay = await post('github', body, { 'x-hub-signature-256': signature, 'x-github-event': event, 'x-github-delivery': randomUUID() });
+        expect(replay.json).toMatchObject({ status: 'duplicate', event_id: first.json.event_id });
+      }
     });
 
     it('refuses a tampered body or another secret with 401 invalid_signature', async () => {
