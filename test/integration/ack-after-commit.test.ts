@@ -38,21 +38,24 @@ describe('WEBHOOK_ACK_AFTER=commit', () => {
   });
 
   it('with Prefer: wait, waits for the workflow to exist and answers "processed", and a too-short wait gets the plain answer, never a 500', async () => {
-    await h.admin('POST', '/subscribers', { url: r.url, events: ['commit.wait'] });
-    const res = await h.sendInbound({ event: 'commit.wait', timestamp: nowSeconds(), data: {}, id: 'commit-wait' }, { headers: { prefer: 'wait=15' } });
-    expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ status: 'processed', deliveries: 1 });
-
-    r.respond(async () => {
-      await new Promise((done) => setTimeout(done, 2_500));
-      return { status: 200 };
-    });
+    // A receiver of its own: the slow delivery below must not land in another test's receiver.
+    const slow = await startReceiver();
     try {
+      await h.admin('POST', '/subscribers', { url: slow.url, events: ['commit.wait'] });
+      const res = await h.sendInbound({ event: 'commit.wait', timestamp: nowSeconds(), data: {}, id: 'commit-wait' }, { headers: { prefer: 'wait=15' } });
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ status: 'processed', deliveries: 1 });
+
+      slow.respond(async () => {
+        await new Promise((done) => setTimeout(done, 2_500));
+        return { status: 200 };
+      });
       const short = await h.sendInbound({ event: 'commit.wait', timestamp: nowSeconds(), data: {}, id: 'commit-wait-short' }, { headers: { prefer: 'wait=1' } });
       expect(short.status).toBe(200);
       expect(short.json.status).toBe('received');
+      await slow.waitFor(2);
     } finally {
-      r.respond(() => ({ status: 200, body: 'ok' }));
+      await slow.close();
     }
   });
 

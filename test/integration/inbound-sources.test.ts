@@ -13,7 +13,7 @@ describe('named inbound sources: admin API and gateway, against real Postgres an
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ WEBHOOK_ASN_DB: ASN_SAMPLE });
+    h = await startHarness({ WEBHOOK_ASN_DB: ASN_SAMPLE, WEBHOOK_ACK_AFTER: 'start' });
   });
   afterAll(async () => {
     await h?.stop();

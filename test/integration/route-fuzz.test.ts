@@ -116,7 +116,7 @@ describe('every route, fuzzed against the real database', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness({ LOG_LEVEL: 'silent', WEBHOOK_SWEEP_INTERVAL: '0', WEBHOOK_MAX_CLOCK_SKEW: '100000000' }, { worker: false });
+    h = await startHarness({ LOG_LEVEL: 'silent', WEBHOOK_SWEEP_INTERVAL: '0', WEBHOOK_MAX_CLOCK_SKEW: '100000000', WEBHOOK_ACK_AFTER: 'start' }, { worker: false });
     await h.database.db.execute(sql`create sequence fuzz_writes`);
     await h.database.db.execute(sql`select nextval('fuzz_writes')`);
     await h.database.db.execute(sql`create function fuzz_count_write() returns trigger language plpgsql as $$ begin perform nextval('fuzz_writes'); return null; end $$`);
