@@ -26,7 +26,7 @@ const RESOLVED_REFUSED = 'it resolves only to addresses the SSRF policy refuses 
 export interface OutboundResponse {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
-  /** At most the first `maxBodyBytes` of the body, as text. */
+  /** At most the first `maxBodyBytes` of the body, as text the database can store. */
   body: string;
 }
 
@@ -124,5 +124,6 @@ async function readCapped(stream: AsyncIterable<Buffer> & { destroy(): void }, m
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+  // Logged as text: a NUL, which PostgreSQL cannot store, becomes U+FFFD like any undecodable byte.
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8').replace(/\u0000/g, '\ufffd');
 }

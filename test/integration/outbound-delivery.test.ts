@@ -288,6 +288,7 @@ describe('outbound delivery', () => {
       // What an operator sees in the Temporal Web UI: summary, details, and live current details.
       const handle = h2.runtime.client.workflow.getHandle(pending.workflowId);
       const description = await handle.describe();
+      // The target's host only: a URL's path can be a capability.
       expect(await description.staticSummary()).toBe(`${ev} → ${new URL(r.url).host}`);
       expect(await description.staticDetails()).toContain(pending.subscriberId);
       expect(await description.staticDetails()).toContain(event_id);
