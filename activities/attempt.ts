@@ -1,7 +1,7 @@
 import type { AttemptRecord, DeliveryForAttempt } from '../src/db/delivery-repository';
 import { signingSecrets } from '../src/db/subscriber-repository';
 import { nextDelayMs, parseRetryAfter } from '../src/domain/retry-schedule';
-import { signatureHeaders } from '../src/domain/signature';
+import { signatureHeaders, signingKeysAt } from '../src/domain/signature';
 import { TargetRefusedError } from '../src/net/outbound-client';
 import type { AttemptOutcome, AttemptResult } from '../workflows/types';
 import type { ActivityDeps } from './deps';
@@ -46,6 +46,7 @@ export async function sendAttempt(
       deliveryId: lineage,
       body: bodyText,
       secrets: signingSecrets(subscriber, new Date(at)),
+      signingKeys: signingKeysAt(subscriber, new Date(at)),
       versions: subscriber.signatureVersion ?? deps.config.signatureVersions,
       timestampSeconds: Math.floor(at / 1000),
     }),

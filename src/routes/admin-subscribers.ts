@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Repositories } from '../db/repositories';
 import type { Subscriber } from '../db/subscriber-repository';
 import { isValidPattern } from '../domain/event-pattern';
+import { generateSigningKey, isSigningKey, publicKeyOf, SIGNATURE_VERSIONS, signingKeysAt } from '../domain/signature';
 import { notFound } from '../errors';
 import type { TransformRegistry } from '../transforms/registry';
 import type { DeliveryControl } from '../deliveries/delivery-control';
@@ -23,6 +24,8 @@ export function generateSecret(): string {
 
 const pattern = z.string().refine(isValidPattern, 'must be an event name, a prefix wildcard such as order.*, or *');
 
+const signingKey = z.string().max(200).refine(isSigningKey, 'must be whsk_ followed by base64 of a 32-byte ed25519 seed');
+
 export function subscriberBody(transforms: TransformRegistry) {
   return z.object({
     url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
@@ -32,7 +35,9 @@ export function subscriberBody(transforms: TransformRegistry) {
     client_id: z.uuid().optional(),
     secret: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
     active: z.boolean().optional(),
-    signature_version: z.enum(['v1', 'v2', 'both']).optional(),
+    signature_version: z.enum(SIGNATURE_VERSIONS).optional(),
+    /** An ed25519 key of your own for v1a signatures; one is generated when omitted. */
+    signing_key: signingKey.optional(),
     transform: z
       .string()
       .refine((t) => transforms.has(t), `must be a registered transform (${transforms.names().join(', ')})`)
@@ -42,8 +47,9 @@ export function subscriberBody(transforms: TransformRegistry) {
   });
 }
 
-/** The public view of a subscriber: the secret is never echoed back. */
+/** The public view of a subscriber: the secret and the signing key are never echoed back. */
 export function presentSubscriber(s: Subscriber, revealSecret = false) {
+  const signing = signingKeysAt(s, new Date());
   return {
     id: s.id,
     client_id: s.clientId,
@@ -58,6 +64,11 @@ export function presentSubscriber(s: Subscriber, revealSecret = false) {
     disabled_reason: s.disabledReason,
     secret: revealSecret ? s.secret : `${s.secret.slice(0, 9)}…`,
     previous_secret_expires_at: s.previousSecretExpiresAt,
+    // v1a: receivers verify with the public key; the signing key is shown like the secret.
+    public_key: s.signingKey ? publicKeyOf(s.signingKey) : null,
+    signing_key: s.signingKey ? (revealSecret ? s.signingKey : `${s.signingKey.slice(0, 9)}…`) : null,
+    previous_public_key: signing[1] ? publicKeyOf(signing[1]) : null,
+    previous_signing_key_expires_at: signing[1] ? s.previousSigningKeyExpiresAt : null,
     created_at: s.createdAt,
     updated_at: s.updatedAt,
   };
@@ -76,6 +87,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       description: input.description,
       clientId: input.client_id,
       secret: input.secret ?? generateSecret(),
+      signingKey: input.signing_key ?? generateSigningKey(),
       active: input.active ?? true,
       signatureVersion: input.signature_version ?? 'both',
       transform: input.transform ?? null,
@@ -99,9 +111,9 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
     return presentSubscriber(s);
   });
 
-  const patch = body.partial().omit({ secret: true });
+  const patch = body.partial().omit({ secret: true, signing_key: true });
   app.patch<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
-    await findSubscriber(repos, request.params.id);
+    const current = await findSubscriber(repos, request.params.id);
     const input = parseWith(patch, request.body);
     const updated = await repos.subscribers.update(request.params.id, {
       ...(input.url !== undefined ? { url: input.url } : {}),
@@ -111,6 +123,8 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       ...(input.client_id !== undefined ? { clientId: input.client_id } : {}),
       ...(input.active !== undefined ? { active: input.active, disabledReason: input.active ? null : 'deactivated by an admin' } : {}),
       ...(input.signature_version !== undefined ? { signatureVersion: input.signature_version } : {}),
+      // Subscribers created before v1a existed get their key pair when they first need it.
+      ...(current.signingKey === null ? { signingKey: generateSigningKey() } : {}),
       ...(input.transform !== undefined ? { transform: input.transform } : {}),
       ...(input.headers !== undefined ? { headers: input.headers } : {}),
     });
@@ -142,6 +156,17 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
     );
     const graceMs = input.grace_seconds !== undefined ? input.grace_seconds * 1000 : opts.secretGraceMs;
     const rotated = await repos.subscribers.rotateSecret(request.params.id, input.secret ?? generateSecret(), graceMs);
+    return presentSubscriber(rotated!, true);
+  });
+
+  app.post<{ Params: { id: string } }>('/subscribers/:id/rotate-signing-key', async (request) => {
+    await findSubscriber(repos, request.params.id);
+    const input = parseWith(
+      z.object({ signing_key: signingKey.optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() }),
+      request.body ?? {},
+    );
+    const graceMs = input.grace_seconds !== undefined ? input.grace_seconds * 1000 : opts.secretGraceMs;
+    const rotated = await repos.subscribers.rotateSigningKey(request.params.id, input.signing_key ?? generateSigningKey(), graceMs);
     return presentSubscriber(rotated!, true);
   });
 
