@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { within } from './deadline';
+import { PayloadExpiredError } from './retention/payload-expiry';
 
 /** Thrown when a request must be answered with a documented error code: `{error, message, details?}`. */
 export class HttpError extends Error {
@@ -57,6 +58,9 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).headers(err.headers).send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    if (err instanceof PayloadExpiredError) {
+      return reply.code(409).send({ error: 'payload_expired', message: err.message, details: { delivery_id: err.deliveryId, event_id: err.eventId } });
     }
     if (err.validation) {
       return reply.code(400).send({ error: 'invalid_request', message: err.message, details: err.validation });

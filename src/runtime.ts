@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from './metrics/metrics';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
 import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-sdk-metrics';
 import { connectClient } from './temporal/client';
+import { ensureRetentionSchedule } from './retention/retention-schedule';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
 import { startWorker, type RunningWorker, type WorkerDeps } from './worker';
 
@@ -64,6 +65,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const transforms = createTransformRegistry();
   const stats = createStatsRepository(database.db);
   const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
+  await ensureRetentionSchedule(client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
   const dispatcher = createDispatcher({
     repos,
     client,

@@ -74,6 +74,8 @@ export const events = pgTable(
     index('webhook_events_received_idx').on(t.receivedAt),
     // The sweeper's scan: only rows still waiting for their workflow, oldest first.
     index('webhook_events_unstarted_idx').on(t.receivedAt, t.id).where(sql`${t.workflowStartedAt} is null`),
+    // The pruner's scan: payloads not yet expired, oldest first, without re-reading expired rows.
+    index('webhook_events_payload_kept_idx').on(t.receivedAt).where(sql`${t.payloadExpiredAt} is null`),
   ],
 );
 
@@ -139,6 +141,8 @@ export const logs = pgTable(
     uniqueIndex('webhook_logs_delivery_attempt_idx').on(t.deliveryId, t.attempts),
     index('webhook_logs_subscriber_idx').on(t.subscriberId, t.createdAt),
     index('webhook_logs_created_idx').on(t.createdAt),
+    // The pruner's scan: response bodies not yet removed, oldest first.
+    index('webhook_logs_response_kept_idx').on(t.createdAt).where(sql`${t.responseBody} is not null`),
   ],
 );
 

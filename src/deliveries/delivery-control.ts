@@ -11,6 +11,7 @@ import { targetLabel } from '../domain/target-label';
 import { deliveryWorkflowId, replayWorkflowId } from '../domain/workflow-ids';
 import { HttpError, notFound } from '../errors';
 import { normalizeEvent, toEventRow, type EventDraft } from '../events/normalized-event';
+import { assertPayloadsKept } from '../retention/payload-expiry';
 import { deliveryStartOptions } from '../temporal/delivery-start';
 import type { DeliveryStatusView, DeliveryWorkflowInput } from '../../workflows/types';
 
@@ -87,6 +88,7 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
     async replay(ids: string[]): Promise<{ replayed: ReplayResult[]; skipped: { id: string; reason: string }[] }> {
       const replayed: ReplayResult[] = [];
       const skipped: { id: string; reason: string }[] = [];
+      await assertPayloadsKept(repos, ids);
       for (const id of ids) {
         const original = await repos.deliveries.get(id);
         if (!original) {

@@ -42,6 +42,7 @@ const present = (e: EventRow) => ({
   received_at: e.receivedAt,
   workflow_id: e.workflowId,
   workflow_started_at: e.workflowStartedAt,
+  payload_expired: e.payloadExpiredAt !== null,
 });
 
 export default async function adminEventRoutes(app: FastifyInstance, { repos, dispatcher }: EventRouteOptions) {
@@ -79,6 +80,6 @@ export default async function adminEventRoutes(app: FastifyInstance, { repos, di
     const event = await repos.events.get(request.params.id);
     if (!event) throw notFound(`event ${request.params.id}`);
     const deliveries = await repos.deliveries.listForEvent(event.id);
-    return { ...event, deliveries };
+    return { ...event, payload_expired: event.payloadExpiredAt !== null, deliveries };
   });
 }
