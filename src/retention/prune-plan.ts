@@ -1,7 +1,7 @@
 // What a pruning run removes, in which order, and from when. Pure: the retention workflow
 // imports it, so it must stay deterministic (no Node builtins, no I/O).
 
-export const PRUNE_KINDS = ['payloads', 'responses', 'logs', 'deliveries', 'events'] as const;
+export const PRUNE_KINDS = ['logs', 'deliveries', 'events', 'payloads', 'responses'] as const;
 export type PruneKind = (typeof PRUNE_KINDS)[number];
 
 export interface RetentionAges {
@@ -20,8 +20,9 @@ export interface PruneStep {
 }
 
 /**
- * The steps of one run at `nowMs`. Bodies go before rows, and logs before the deliveries and
- * events they belong to, so no step leaves a row pointing at one already removed.
+ * The steps of one run at `nowMs`. Rows go before bodies, so that no row past the log age is
+ * rewritten just before it is deleted; logs go before the deliveries and events they belong
+ * to, so that no step leaves a row pointing at one already removed.
  */
 export function prunePlan(ages: RetentionAges, nowMs: number): PruneStep[] {
   const ageOf: Record<PruneKind, number> = {

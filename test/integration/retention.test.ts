@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { deliveries, logs } from '../../src/db/schema';
 import { createLogger } from '../../src/logger';
 import { ensureRetentionSchedule, retentionScheduleId } from '../../src/retention/retention-schedule';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
+import { readTestRuntime } from '../helpers/runtime-file';
 
 // Ages in seconds: payloads and response bodies 4 s, logs and delivery rows 8 s; the Schedule
 // runs every second. A failing delivery waits 60 s for its retry, so it stays live throughout.
@@ -111,5 +113,15 @@ describe('retention', () => {
     expect((await deliveryOf(liveId))!.status).toBe('pending');
     expect(await logsOf(live!.id)).toHaveLength(1);
     expect((await h.admin('GET', `/events/${liveId}`)).status).toBe(200);
+  });
+
+  it('replays a recorded pruning run without a determinism error', async () => {
+    const handle = h.runtime.client.schedule.getHandle(retentionScheduleId(h.config.TEMPORAL_TASK_QUEUE));
+    const last = await eventually(async () => (await handle.describe()).info.recentActions.at(-1)?.action.workflow);
+    const run = h.runtime.client.workflow.getHandle(last.workflowId, last.firstExecutionRunId);
+    await run.result();
+    const history = await run.fetchHistory();
+    const { workflowBundlePath } = readTestRuntime();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: workflowBundlePath } }, history, last.workflowId);
   });
 });
