@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { retentionScheduleId } from '../src/retention/retention-schedule';
 import { benchSteadyLatency } from './delivery';
@@ -9,6 +10,9 @@ import type { Stack } from './lib/stack';
 // prunes them, and again afterwards.
 
 const DAY = 86_400_000;
+
+/** The machine is shared: each row says how loaded it was (1-minute load average) when it ended. */
+const load = () => +os.loadavg()[0].toFixed(1);
 
 async function seed(stack: Stack, rows: number): Promise<void> {
   const perDelivery = 4;
@@ -56,7 +60,7 @@ export async function benchPrune(stack: Stack, rows = 1_000_000, perSecond = 100
   console.log(`seeded ${rows} attempt logs in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
 
   const results: Record<string, unknown>[] = [];
-  results.push({ phase: 'before: no pruning', ...(await benchSteadyLatency(stack, 'steady', perSecond, seconds)), pruned_logs: 0, prune_s: null });
+  results.push({ phase: 'before: no pruning', ...(await benchSteadyLatency(stack, 'steady', perSecond, seconds)), pruned_logs: 0, prune_s: null, load_1m: load() });
 
   const connection = await Connection.connect({ address: stack.temporal.address });
   const client = new Client({ connection });
@@ -75,11 +79,11 @@ export async function benchPrune(stack: Stack, rows = 1_000_000, perSecond = 100
     const during = benchSteadyLatency(stack, 'steady', perSecond, seconds);
     const pruned = (await run.result()) as { removed: Record<string, number> };
     const pruneSeconds = (Date.now() - started) / 1000;
-    results.push({ phase: 'during a pruning run', ...(await during), pruned_logs: pruned.removed.logs, prune_s: +pruneSeconds.toFixed(1) });
+    results.push({ phase: 'during a pruning run', ...(await during), pruned_logs: pruned.removed.logs, prune_s: +pruneSeconds.toFixed(1), load_1m: load() });
     console.log(`pruning run: ${JSON.stringify(pruned.removed)} in ${pruneSeconds.toFixed(1)} s; left: ${JSON.stringify(await countOld(stack))}`);
   } finally {
     await connection.close();
   }
-  results.push({ phase: 'after: no pruning', ...(await benchSteadyLatency(stack, 'steady', perSecond, seconds)), pruned_logs: 0, prune_s: null });
+  results.push({ phase: 'after: no pruning', ...(await benchSteadyLatency(stack, 'steady', perSecond, seconds)), pruned_logs: 0, prune_s: null, load_1m: load() });
   return results;
 }

@@ -14,14 +14,15 @@ export function createRetentionRepository(db: Db) {
   return {
     /**
      * Removes the payloads of events received before `cutoff`: the event's payload, its
-     * deliveries' frozen request bodies and its attempt logs' request bodies.
+     * deliveries' frozen request bodies and its attempt logs' request bodies. Only an event whose
+     * fan-out finished (`processed`) and none of whose deliveries is pending loses its payload.
      */
     async expirePayloads(cutoff: Date, limit: number): Promise<number> {
       return db.transaction(async (tx) => {
         const batch = await tx.execute<{ id: string }>(sql`
           select e.id from webhook_events e
           where e.payload_expired_at is null and e.received_at < ${cutoff.toISOString()}::timestamptz
-            and not ${pendingDeliveryOf(sql`e.id`)}
+            and e.status = 'processed' and not ${pendingDeliveryOf(sql`e.id`)}
           order by e.received_at limit ${limit}
           for update skip locked`);
         const ids = (batch as unknown as { rows: { id: string }[] }).rows.map((r) => r.id);
