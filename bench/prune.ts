@@ -54,7 +54,7 @@ async function countOld(stack: Stack) {
   return row;
 }
 
-export async function benchPrune(stack: Stack, rows = 1_000_000, perSecond = 100, seconds = 30): Promise<Record<string, unknown>[]> {
+export async function benchPrune(stack: Stack, rows = 1_000_000, perSecond = 50, seconds = 30): Promise<Record<string, unknown>[]> {
   const seeded = Date.now();
   await seed(stack, rows);
   console.log(`seeded ${rows} attempt logs in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);

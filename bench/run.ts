@@ -118,7 +118,7 @@ async function main() {
     // Default ages (30/30/90 days); the Schedule's own interval is long, the bench triggers it.
     await repeated('prune', ['phase'], async () => {
       const rows = await withStack({ ...modes[0].env, WEBHOOK_RETENTION_INTERVAL: '24h' }, (s) => benchPrune(s));
-      table('Delivery latency at 100 deliveries/s, with and without a pruning run over 1,000,000 attempt logs', rows);
+      table('Delivery latency at 50 deliveries/s, with and without a pruning run over 1,000,000 attempt logs', rows);
       return rows;
     });
   }
