@@ -22,31 +22,22 @@ const list = z
       .filter(Boolean),
   );
 
-const duration = (fallback: string) =>
+/** A string setting read by `parse`; its error message becomes the variable's. */
+const parsedWith = (parse: (v: string) => number) => (fallback: string) =>
   z
     .string()
     .default(fallback)
     .transform((v, ctx) => {
       try {
-        return parseDuration(v);
+        return parse(v);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
         return z.NEVER;
       }
     });
 
-const retentionAge = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((v, ctx) => {
-      try {
-        return parseRetentionAge(v);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    });
+const duration = parsedWith(parseDuration);
+const retentionAge = parsedWith(parseRetentionAge);
 
 const byteSize = z
   .string()

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database';
 
 // The pruner's statements. Each call handles one bounded batch, oldest first, and returns how
@@ -6,10 +6,20 @@ import type { Db } from '../db/database';
 // "Live" rows are never touched: an event or log whose delivery is still pending keeps its data.
 
 const count = (result: unknown) => (result as { rows: unknown[] }).rows.length;
+const at = (date: Date) => sql`${date.toISOString()}::timestamptz`;
 
 export function createRetentionRepository(db: Db) {
   const pendingDeliveryOf = (eventId: ReturnType<typeof sql>) =>
     sql`exists (select 1 from webhook_deliveries p where p.event_id = ${eventId} and p.status = 'pending')`;
+
+  /** Deletes the `limit` oldest rows of `table` (aliased `l` in `where` and `order`) that match. */
+  const deleteOldest = async (table: string, where: SQL, order: string, limit: number) =>
+    count(
+      await db.execute(sql`
+        delete from ${sql.raw(table)}
+        where id in (select l.id from ${sql.raw(table)} l where ${where} order by ${sql.raw(order)} limit ${limit})
+        returning id`),
+    );
 
   return {
     /**
@@ -21,7 +31,7 @@ export function createRetentionRepository(db: Db) {
       return db.transaction(async (tx) => {
         const batch = await tx.execute<{ id: string }>(sql`
           select e.id from webhook_events e
-          where e.payload_expired_at is null and e.received_at < ${cutoff.toISOString()}::timestamptz
+          where e.payload_expired_at is null and e.received_at < ${at(cutoff)}
             and e.status = 'processed' and not ${pendingDeliveryOf(sql`e.id`)}
           order by e.received_at limit ${limit}
           for update skip locked`);
@@ -39,7 +49,7 @@ export function createRetentionRepository(db: Db) {
           update webhook_logs set response_body = null
           where id in (
             select l.id from webhook_logs l
-            where l.response_body is not null and l.created_at < ${cutoff.toISOString()}::timestamptz
+            where l.response_body is not null and l.created_at < ${at(cutoff)}
               and not exists (select 1 from webhook_deliveries p where p.id = l.delivery_id and p.status = 'pending')
             order by l.created_at limit ${limit})
           returning id`),
@@ -48,16 +58,7 @@ export function createRetentionRepository(db: Db) {
 
     /** Deletes attempt logs written before `cutoff`. */
     async deleteLogs(cutoff: Date, limit: number): Promise<number> {
-      return count(
-        await db.execute(sql`
-          delete from webhook_logs
-          where id in (
-            select l.id from webhook_logs l
-            where l.created_at < ${cutoff.toISOString()}::timestamptz
-              and not exists (select 1 from webhook_deliveries p where p.id = l.delivery_id and p.status = 'pending')
-            order by l.created_at limit ${limit})
-          returning id`),
-      );
+      return deleteOldest('webhook_logs', sql`l.created_at < ${at(cutoff)} and not exists (select 1 from webhook_deliveries p where p.id = l.delivery_id and p.status = 'pending')`, 'l.created_at', limit);
     },
 
     /**
@@ -65,28 +66,16 @@ export function createRetentionRepository(db: Db) {
      * died, not from its first attempt, so it stays replayable for the whole log age.
      */
     async deleteDeliveries(cutoff: Date, limit: number): Promise<number> {
-      return count(
-        await db.execute(sql`
-          delete from webhook_deliveries
-          where id in (
-            select d.id from webhook_deliveries d
-            where d.completed_at is not null and d.completed_at < ${cutoff.toISOString()}::timestamptz and d.status <> 'pending'
-            order by d.completed_at limit ${limit})
-          returning id`),
-      );
+      return deleteOldest('webhook_deliveries', sql`l.completed_at is not null and l.completed_at < ${at(cutoff)} and l.status <> 'pending'`, 'l.completed_at', limit);
     },
 
     /** Deletes events received before `cutoff` that have no delivery left and whose workflow started. */
     async deleteEvents(cutoff: Date, limit: number): Promise<number> {
-      return count(
-        await db.execute(sql`
-          delete from webhook_events
-          where id in (
-            select e.id from webhook_events e
-            where e.received_at < ${cutoff.toISOString()}::timestamptz and e.workflow_started_at is not null
-              and not exists (select 1 from webhook_deliveries d where d.event_id = e.id)
-            order by e.received_at limit ${limit})
-          returning id`),
+      return deleteOldest(
+        'webhook_events',
+        sql`l.received_at < ${at(cutoff)} and l.workflow_started_at is not null and not exists (select 1 from webhook_deliveries d where d.event_id = l.id)`,
+        'l.received_at',
+        limit,
       );
     },
 
