@@ -15,6 +15,7 @@ const WORKFLOW_BUNDLE = [
   'src/domain/retry-schedule.ts',
   'src/domain/temporal-text.ts',
   'src/domain/workflow-ids.ts',
+  'src/retention/prune-plan.ts',
   'src/temporal/delivery-start.ts',
   'src/temporal/search-attributes.ts',
 ];

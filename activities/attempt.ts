@@ -3,7 +3,7 @@ import { signingSecrets } from '../src/db/subscriber-repository';
 import { attemptResult, classifyResponse, decide, recordedStatus } from '../src/domain/attempt-outcome';
 import { redactHeaders } from '../src/domain/header-redaction';
 import { storableJson, storableText } from '../src/domain/storable-text';
-import { signatureHeaders } from '../src/domain/signature';
+import { signatureHeaders, signingKeysAt } from '../src/domain/signature';
 import { TargetRefusedError } from '../src/net/outbound-client';
 import type { AttemptResult } from '../workflows/types';
 import type { ActivityDeps } from './deps';
@@ -52,6 +52,7 @@ function prepare(deps: AttemptDeps, row: DeliveryForAttempt, attempt: number, at
       deliveryId: lineage,
       body,
       secrets: signingSecrets(subscriber, new Date(at)),
+      signingKeys: signingKeysAt(subscriber, new Date(at)),
       versions: subscriber.signatureVersion,
       timestampSeconds: Math.floor(at / 1000),
     }),

@@ -1,12 +1,14 @@
 import type { ActivityDeps } from './deps';
 import { createDeliveryActivities } from './deliver';
 import { createFanOutActivities } from './fan-out';
+import { createRetentionActivities } from './retention';
 
 /** The object the worker registers. Workflows proxy `ReturnType<typeof createActivities>`. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createFanOutActivities(deps),
     ...createDeliveryActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

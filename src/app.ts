@@ -17,6 +17,7 @@ import { refuseUnstorableInput } from './plugins/storable-input';
 import type { DeliveryControl } from './deliveries/delivery-control';
 import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
+import adminRetentionRoutes from './routes/admin-retention';
 import adminSourceRoutes from './routes/admin-sources';
 import adminSubscriberRoutes from './routes/admin-subscribers';
 import inboundRoutes from './routes/inbound';
@@ -118,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await admin.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
       await admin.register(adminSourceRoutes, { repos: deps.repos, asnTable });
+      await admin.register(adminRetentionRoutes, { retention: deps.repos.retention });
     },
     { prefix: '/admin/api' },
   );

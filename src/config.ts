@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './domain/duration';
 import { secretProblem } from './domain/secret-mask';
+import { parseRetentionAge } from './retention/retention-age';
 
 // The one place that reads the environment. Everything else receives a Config.
 
@@ -22,18 +23,22 @@ const list = z
       .filter(Boolean),
   );
 
-const duration = (fallback: string) =>
+/** A string setting read by `parse`; its error message becomes the variable's. */
+const parsedWith = (parse: (v: string) => number) => (fallback: string) =>
   z
     .string()
     .default(fallback)
     .transform((v, ctx) => {
       try {
-        return parseDuration(v);
+        return parse(v);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
         return z.NEVER;
       }
     });
+
+const duration = parsedWith(parseDuration);
+const retentionAge = parsedWith(parseRetentionAge);
 
 const byteSize = z
   .string()
@@ -149,6 +154,15 @@ export const configSchema = z
     /** How often the api re-starts events recorded without a workflow (a crash between the two); 0 turns it off. */
     WEBHOOK_SWEEP_INTERVAL: duration('30s').pipe(z.number().refine((v) => v === 0 || v >= 1000, 'must be 0 (off) or at least 1s')),
 
+    /** Days (or a duration: `12h`, `30s`) before event payloads and request bodies are removed; 0 keeps them. */
+    WEBHOOK_RETENTION_PAYLOAD_DAYS: retentionAge('30'),
+    /** Days (or a duration) before attempt logs lose their response bodies; 0 keeps them. */
+    WEBHOOK_RETENTION_RESPONSE_DAYS: retentionAge('30'),
+    /** Days (or a duration) before attempt logs, finished delivery rows and their events are deleted; 0 keeps them. */
+    WEBHOOK_RETENTION_LOG_DAYS: retentionAge('90'),
+    /** How often the pruner's Temporal Schedule runs; 0 turns the pruner off. */
+    WEBHOOK_RETENTION_INTERVAL: duration('1h').pipe(z.number().refine((v) => v === 0 || v >= 1000, 'must be 0 (off) or at least 1s')),
+
     /** A worker-only process serves /metrics on this port (HOST is the address); 0 turns it off. */
     WORKER_METRICS_PORT: int(9464).pipe(z.number().max(65535)),
     /** Merge the Temporal SDK's worker metrics (temporal_*) into the process's /metrics. */
@@ -162,6 +176,16 @@ export const configSchema = z
         message:
           'is required while WEBHOOK_VALIDATE_SIGNATURE=true (the gateway fails closed); set a secret or WEBHOOK_VALIDATE_SIGNATURE=false',
       });
+    }
+    const logAge = c.WEBHOOK_RETENTION_LOG_DAYS;
+    for (const name of ['WEBHOOK_RETENTION_PAYLOAD_DAYS', 'WEBHOOK_RETENTION_RESPONSE_DAYS'] as const) {
+      if (logAge > 0 && (c[name] === 0 || c[name] > logAge)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WEBHOOK_RETENTION_LOG_DAYS'],
+          message: `is shorter than ${name}: deleting logs and delivery rows removes their bodies too; make it 0 (keep) or at least as long`,
+        });
+      }
     }
     if (c.WEBHOOK_MAX_RETRIES !== undefined && c.WEBHOOK_MAX_RETRIES > c.WEBHOOK_RETRY_SCHEDULE.length) {
       ctx.addIssue({

@@ -4,6 +4,7 @@ import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError
 import { EventStoreUnavailableError, StartBacklogFullError, WorkflowStartFailedError } from './events/event-errors';
 import { InvalidEventFieldError } from './domain/event-type';
 import { UnstorableTextError } from './domain/storable-text';
+import { PayloadExpiredError } from './retention/payload-expiry';
 
 /** Thrown when a request must be answered with a documented error code: `{error, message, details?}`. */
 export class HttpError extends Error {
@@ -64,6 +65,7 @@ export function toHttpError(err: unknown): HttpError | null {
   if (err instanceof DeliveryNotFoundError) return notFound(err.what);
   if (err instanceof DeliveryNotPendingError) return new HttpError(409, 'not_pending', err.message);
   if (err instanceof DeliveryNotRunningError) return new HttpError(409, 'not_running', err.message);
+  if (err instanceof PayloadExpiredError) return new HttpError(409, 'payload_expired', err.message, { delivery_id: err.deliveryId, event_id: err.eventId });
   return null;
 }
 

@@ -21,6 +21,7 @@ import { startMetricsServer, type MetricsServer } from './metrics/metrics-server
 import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-sdk-metrics';
 import { connectClient } from './temporal/client';
 import { temporalDeliveryEngine } from './temporal/delivery-workflow-engine';
+import { ensureRetentionSchedule } from './retention/retention-schedule';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
 import { startWorker, type RunningWorker, type WorkerDeps } from './worker';
 
@@ -70,6 +71,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const transforms = createTransformRegistry();
   const stats = createStatsRepository(database.db);
   const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
+  await ensureRetentionSchedule(client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
   const dispatcher = createDispatcher({
     repos,
     client,

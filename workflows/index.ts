@@ -1,2 +1,3 @@
 export { eventWorkflow } from './event-workflow';
 export { deliveryWorkflow, statusQuery, retryNowSignal, cancelSignal } from './delivery-workflow';
+export { retentionWorkflow } from './retention-workflow';

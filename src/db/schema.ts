@@ -11,11 +11,12 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { SignatureVersion } from '../domain/signature';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 
-export type SignatureVersion = 'v1' | 'v2' | 'both';
+export type { SignatureVersion };
 
 export const subscribers = pgTable(
   'webhook_subscribers',
@@ -28,6 +29,10 @@ export const subscribers = pgTable(
     secret: text('secret').notNull(),
     previousSecret: text('previous_secret'),
     previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, precision: 3 }),
+    /** The `whsk_` ed25519 key of v1a signatures; its `whpk_` public key is derived from it. */
+    signingKey: text('signing_key'),
+    previousSigningKey: text('previous_signing_key'),
+    previousSigningKeyExpiresAt: timestamp('previous_signing_key_expires_at', { withTimezone: true, precision: 3 }),
     events: jsonb('events').$type<string[]>().notNull(),
     active: boolean('active').notNull().default(true),
     signatureVersion: text('signature_version').$type<SignatureVersion>().notNull().default('both'),
@@ -60,6 +65,8 @@ export const events = pgTable(
     workflowId: text('workflow_id').notNull(),
     workflowStartedAt: timestamp('workflow_started_at', { withTimezone: true, precision: 3 }),
     status: text('status').$type<EventStatus>().notNull().default('received'),
+    /** Set when retention (or an expunge) removed the payload; the row stays for its deliveries. */
+    payloadExpiredAt: timestamp('payload_expired_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [
     uniqueIndex('webhook_events_source_external_id_idx').on(t.source, t.externalId),
@@ -67,6 +74,8 @@ export const events = pgTable(
     index('webhook_events_received_idx').on(t.receivedAt),
     // The sweeper's scan: only rows still waiting for their workflow, oldest first.
     index('webhook_events_unstarted_idx').on(t.receivedAt, t.id).where(sql`${t.workflowStartedAt} is null`),
+    // The pruner's scan: payloads not yet expired, oldest first, without re-reading expired rows.
+    index('webhook_events_payload_kept_idx').on(t.receivedAt).where(sql`${t.payloadExpiredAt} is null`),
   ],
 );
 
@@ -106,6 +115,8 @@ export const deliveries = pgTable(
     index('webhook_deliveries_subscriber_idx').on(t.subscriberId, t.createdAt),
     index('webhook_deliveries_event_idx').on(t.eventId),
     index('webhook_deliveries_created_idx').on(t.createdAt),
+    // The pruner's scan: finished deliveries, oldest first.
+    index('webhook_deliveries_completed_idx').on(t.completedAt).where(sql`${t.completedAt} is not null`),
   ],
 );
 
@@ -134,6 +145,8 @@ export const logs = pgTable(
     uniqueIndex('webhook_logs_delivery_attempt_idx').on(t.deliveryId, t.attempts),
     index('webhook_logs_subscriber_idx').on(t.subscriberId, t.createdAt),
     index('webhook_logs_created_idx').on(t.createdAt),
+    // The pruner's scan: response bodies not yet removed, oldest first.
+    index('webhook_logs_response_kept_idx').on(t.createdAt).where(sql`${t.responseBody} is not null`),
   ],
 );
 

@@ -69,6 +69,21 @@ export function createSubscriberRepository(db: Db) {
       return row;
     },
 
+    /** Keeps the old ed25519 signing key signing until `graceMs` from now, beside the new one. */
+    async rotateSigningKey(id: string, newKey: string, graceMs: number): Promise<Subscriber | undefined> {
+      const [row] = await db
+        .update(subscribers)
+        .set({
+          previousSigningKey: sql`${subscribers.signingKey}`,
+          previousSigningKeyExpiresAt: new Date(Date.now() + graceMs),
+          signingKey: newKey,
+          updatedAt: new Date(),
+        })
+        .where(eq(subscribers.id, id))
+        .returning();
+      return row;
+    },
+
     /**
      * One page of active subscribers whose patterns match eventType, in id order after `afterId`.
      * With `onlyId` (a test send), that subscriber alone, active or not: the attempt says why it was refused.

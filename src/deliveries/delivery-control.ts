@@ -10,6 +10,7 @@ import type { EventDraft } from '../events/normalized-event';
 import type { DeliveryStatusView } from '../../workflows/types';
 import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError } from './delivery-errors';
 import type { DeliveryStarter } from './delivery-starter';
+import { assertPayloadsKept } from '../retention/payload-expiry';
 
 export interface DeliveryControlOptions {
   repos: Repositories;
@@ -58,6 +59,7 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
     async replay(ids: string[]): Promise<{ replayed: ReplayResult[]; skipped: { id: string; reason: string }[] }> {
       const replayed: ReplayResult[] = [];
       const skipped: { id: string; reason: string }[] = [];
+      await assertPayloadsKept(repos, ids);
       for (const id of ids) {
         const original = await repos.deliveries.get(id);
         if (!original) {

@@ -55,6 +55,7 @@ const present = (e: EventSummary) => ({
   received_at: e.receivedAt,
   workflow_id: e.workflowId,
   workflow_started_at: e.workflowStartedAt,
+  payload_expired: e.payloadExpiredAt !== null,
 });
 
 export default async function adminEventRoutes(app: FastifyInstance, { repos, dispatcher }: EventRouteOptions) {
@@ -99,6 +100,6 @@ export default async function adminEventRoutes(app: FastifyInstance, { repos, di
       limit: q.deliveries_limit + 1,
     });
     const page = toPage(rows, q.deliveries_limit, (d) => ({ at: d.createdAt, id: d.id }), (d) => d);
-    return { ...event, deliveries: page.data, deliveries_next_cursor: page.next_cursor };
+    return { ...event, payload_expired: event.payloadExpiredAt !== null, deliveries: page.data, deliveries_next_cursor: page.next_cursor };
   });
 }

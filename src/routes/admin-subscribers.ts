@@ -6,6 +6,7 @@ import type { Subscriber } from '../db/subscriber-repository';
 import { isValidPattern } from '../domain/event-pattern';
 import { eventTypeProblem } from '../domain/event-type';
 import { maskSecret, secretProblem } from '../domain/secret-mask';
+import { generateSigningKey, isSigningKey, publicKeyOf, SIGNATURE_VERSIONS, signingKeysAt } from '../domain/signature';
 import { notFound } from '../errors';
 import type { TransformRegistry } from '../transforms/registry';
 import type { DeliveryControl } from '../deliveries/delivery-control';
@@ -46,6 +47,8 @@ const targetUrl = z
     return !u || (u.username === '' && u.password === '');
   }, 'must not hold userinfo (name:secret@ before the host); send credentials in a header, which is masked');
 
+const signingKey = z.string().max(200).refine(isSigningKey, 'must be whsk_ followed by base64 of a 32-byte ed25519 seed');
+
 export function subscriberBody(transforms: TransformRegistry) {
   return z.object({
     url: targetUrl,
@@ -55,7 +58,9 @@ export function subscriberBody(transforms: TransformRegistry) {
     client_id: z.uuid().optional(),
     secret: signingSecret.optional(),
     active: z.boolean().optional(),
-    signature_version: z.enum(['v1', 'v2', 'both']).optional(),
+    signature_version: z.enum(SIGNATURE_VERSIONS).optional(),
+    /** An ed25519 key of your own for v1a signatures; one is generated when omitted. */
+    signing_key: signingKey.optional(),
     transform: z
       .string()
       .refine((t) => transforms.has(t), `must be a registered transform (${transforms.names().join(', ')})`)
@@ -86,6 +91,7 @@ function mergeHeaders(sent: Record<string, string>, current: Record<string, stri
  * when just created (`reveal`); rotate-secret reveals the new secret only.
  */
 export function presentSubscriber(s: Subscriber, reveal: 'all' | 'secret' | 'none' = 'none') {
+  const signing = signingKeysAt(s, new Date());
   return {
     id: s.id,
     client_id: s.clientId,
@@ -100,6 +106,11 @@ export function presentSubscriber(s: Subscriber, reveal: 'all' | 'secret' | 'non
     disabled_reason: s.disabledReason,
     secret: reveal === 'none' ? maskSecret(s.secret) : s.secret,
     previous_secret_expires_at: s.previousSecretExpiresAt,
+    // v1a: receivers verify with the public key; the signing key is shown like the secret.
+    public_key: s.signingKey ? publicKeyOf(s.signingKey) : null,
+    signing_key: s.signingKey ? (reveal === 'none' ? maskSecret(s.signingKey) : s.signingKey) : null,
+    previous_public_key: signing[1] ? publicKeyOf(signing[1]) : null,
+    previous_signing_key_expires_at: signing[1] ? s.previousSigningKeyExpiresAt : null,
     created_at: s.createdAt,
     updated_at: s.updatedAt,
   };
@@ -118,6 +129,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       description: input.description,
       clientId: input.client_id,
       secret: input.secret ?? generateSecret(),
+      signingKey: input.signing_key ?? generateSigningKey(),
       active: input.active ?? true,
       signatureVersion: input.signature_version ?? opts.defaultSignatureVersion ?? 'both',
       transform: input.transform ?? null,
@@ -141,7 +153,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
     return presentSubscriber(s);
   });
 
-  const patch = body.partial().omit({ secret: true });
+  const patch = body.partial().omit({ secret: true, signing_key: true });
   app.patch<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
     const current = await findSubscriber(repos, request.params.id);
     const input = parseWith(patch, request.body);
@@ -153,6 +165,8 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       ...(input.client_id !== undefined ? { clientId: input.client_id } : {}),
       ...(input.active !== undefined ? { active: input.active, disabledReason: input.active ? null : 'deactivated by an admin' } : {}),
       ...(input.signature_version !== undefined ? { signatureVersion: input.signature_version } : {}),
+      // Subscribers created before v1a existed get their key pair when they first need it.
+      ...(current.signingKey === null ? { signingKey: generateSigningKey() } : {}),
       ...(input.transform !== undefined ? { transform: input.transform } : {}),
       ...(input.headers !== undefined ? { headers: mergeHeaders(input.headers, current.headers) } : {}),
     });
@@ -184,6 +198,17 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
     );
     const graceMs = input.grace_seconds !== undefined ? input.grace_seconds * 1000 : opts.secretGraceMs;
     const rotated = await repos.subscribers.rotateSecret(request.params.id, input.secret ?? generateSecret(), graceMs);
+    return presentSubscriber(rotated!, 'secret');
+  });
+
+  app.post<{ Params: { id: string } }>('/subscribers/:id/rotate-signing-key', async (request) => {
+    await findSubscriber(repos, request.params.id);
+    const input = parseWith(
+      z.object({ signing_key: signingKey.optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() }),
+      request.body ?? {},
+    );
+    const graceMs = input.grace_seconds !== undefined ? input.grace_seconds * 1000 : opts.secretGraceMs;
+    const rotated = await repos.subscribers.rotateSigningKey(request.params.id, input.signing_key ?? generateSigningKey(), graceMs);
     return presentSubscriber(rotated!, 'secret');
   });
 

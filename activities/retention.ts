@@ -1,0 +1,55 @@
+import { Context } from '@temporalio/activity';
+import type { PruneKind } from '../src/retention/prune-plan';
+import type { RetentionRepository } from '../src/retention/retention-repository';
+import type { ActivityDeps } from './deps';
+
+export interface PruneInput {
+  kind: PruneKind;
+  cutoffMs: number;
+  /** Rows per statement. */
+  batchSize: number;
+  /** A pause between statements, so delivery's own queries keep the database. */
+  pauseMs: number;
+  /** Return (with `more`) after this long, so the workflow's history shows progress. */
+  budgetMs: number;
+}
+
+export interface PruneResult {
+  removed: number;
+  /** The budget ran out before the last batch came back short. */
+  more: boolean;
+}
+
+/** The retention pruner's activity: one kind of data, in short batches, heartbeating as it goes. */
+export function createRetentionActivities(deps: Pick<ActivityDeps, 'repos' | 'logger'>) {
+  const retention: RetentionRepository = deps.repos.retention;
+  const step: Record<PruneKind, (cutoff: Date, limit: number) => Promise<number>> = {
+    payloads: (c, n) => retention.expirePayloads(c, n),
+    responses: (c, n) => retention.clearResponses(c, n),
+    logs: (c, n) => retention.deleteLogs(c, n),
+    deliveries: (c, n) => retention.deleteDeliveries(c, n),
+    events: (c, n) => retention.deleteEvents(c, n),
+  };
+
+  return {
+    async pruneExpired(input: PruneInput): Promise<PruneResult> {
+      const ctx = Context.current();
+      const cutoff = new Date(input.cutoffMs);
+      const started = Date.now();
+      let removed = 0;
+      for (;;) {
+        const n = await step[input.kind](cutoff, input.batchSize);
+        removed += n;
+        ctx.heartbeat({ removed });
+        if (n < input.batchSize) break;
+        if (Date.now() - started >= input.budgetMs) {
+          deps.logger.info({ kind: input.kind, removed }, 'retention: pruning continues in the next activity');
+          return { removed, more: true };
+        }
+        if (input.pauseMs > 0) await ctx.sleep(input.pauseMs);
+      }
+      if (removed > 0) deps.logger.info({ kind: input.kind, removed, cutoff: cutoff.toISOString() }, 'retention: pruned');
+      return { removed, more: false };
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/database';
+
+// The pruner's statements. Each call handles one bounded batch, oldest first, and returns how
+// many rows it touched, so a run is many short statements that never hold locks for long.
+// "Live" rows are never touched: an event or log whose delivery is still pending keeps its data.
+
+const count = (result: unknown) => (result as { rows: unknown[] }).rows.length;
+const at = (date: Date) => sql`${date.toISOString()}::timestamptz`;
+
+export function createRetentionRepository(db: Db) {
+  const pendingDeliveryOf = (eventId: ReturnType<typeof sql>) =>
+    sql`exists (select 1 from webhook_deliveries p where p.event_id = ${eventId} and p.status = 'pending')`;
+
+  /** Deletes the `limit` oldest rows of `table` (aliased `l` in `where` and `order`) that match. */
+  const deleteOldest = async (table: string, where: SQL, order: string, limit: number) =>
+    count(
+      await db.execute(sql`
+        delete from ${sql.raw(table)}
+        where id in (select l.id from ${sql.raw(table)} l where ${where} order by ${sql.raw(order)} limit ${limit})
+        returning id`),
+    );
+
+  return {
+    /**
+     * Removes the payloads of events received before `cutoff`: the event's payload, its
+     * deliveries' frozen request bodies and its attempt logs' request bodies. Only an event whose
+     * fan-out finished (`processed`) and none of whose deliveries is pending loses its payload.
+     */
+    async expirePayloads(cutoff: Date, limit: number): Promise<number> {
+      return db.transaction(async (tx) => {
+        const batch = await tx.execute<{ id: string }>(sql`
+          select e.id from webhook_events e
+          where e.payload_expired_at is null and e.received_at < ${at(cutoff)}
+            and e.status = 'processed' and not ${pendingDeliveryOf(sql`e.id`)}
+          order by e.received_at limit ${limit}
+          for update skip locked`);
+        const ids = (batch as unknown as { rows: { id: string }[] }).rows.map((r) => r.id);
+        if (ids.length === 0) return 0;
+        await stripEvents(tx as unknown as Db, ids, { responses: false });
+        return ids.length;
+      });
+    },
+
+    /** Removes the response bodies of attempt logs written before `cutoff`. */
+    async clearResponses(cutoff: Date, limit: number): Promise<number> {
+      return count(
+        await db.execute(sql`
+          update webhook_logs set response_body = null
+          where id in (
+            select l.id from webhook_logs l
+            where l.response_body is not null and l.created_at < ${at(cutoff)}
+              and not exists (select 1 from webhook_deliveries p where p.id = l.delivery_id and p.status = 'pending')
+            order by l.created_at limit ${limit})
+          returning id`),
+      );
+    },
+
+    /** Deletes attempt logs written before `cutoff`. */
+    async deleteLogs(cutoff: Date, limit: number): Promise<number> {
+      return deleteOldest('webhook_logs', sql`l.created_at < ${at(cutoff)} and not exists (select 1 from webhook_deliveries p where p.id = l.delivery_id and p.status = 'pending')`, 'l.created_at', limit);
+    },
+
+    /**
+     * Deletes deliveries that finished before `cutoff`. A dead letter is measured from when it
+     * died, not from its first attempt, so it stays replayable for the whole log age.
+     */
+    async deleteDeliveries(cutoff: Date, limit: number): Promise<number> {
+      return deleteOldest('webhook_deliveries', sql`l.completed_at is not null and l.completed_at < ${at(cutoff)} and l.status <> 'pending'`, 'l.completed_at', limit);
+    },
+
+    /** Deletes events received before `cutoff` that have no delivery left and whose workflow started. */
+    async deleteEvents(cutoff: Date, limit: number): Promise<number> {
+      return deleteOldest(
+        'webhook_events',
+        sql`l.received_at < ${at(cutoff)} and l.workflow_started_at is not null and not exists (select 1 from webhook_deliveries d where d.event_id = l.id)`,
+        'l.received_at',
+        limit,
+      );
+    },
+
+    /** Whether the event has a delivery still pending. */
+    async hasPendingDelivery(eventId: string): Promise<boolean> {
+      const result = await db.execute(sql`select 1 from webhook_deliveries p where p.event_id = ${eventId} and p.status = 'pending' limit 1`);
+      return count(result) > 0;
+    },
+
+    /**
+     * Removes one event's payload and every body kept for it (request and response), at once,
+     * for a privacy request. Returns the number of deliveries and logs stripped, or null when
+     * there is no such event.
+     */
+    async expunge(eventId: string): Promise<{ deliveries: number; logs: number } | null> {
+      return db.transaction(async (tx) => {
+        const found = await tx.execute(sql`select id from webhook_events where id = ${eventId} for update`);
+        if (count(found) === 0) return null;
+        return stripEvents(tx as unknown as Db, [eventId], { responses: true });
+      });
+    },
+  };
+}
+
+/** Strips the events' payloads, their deliveries' request bodies and their logs' bodies. */
+async function stripEvents(db: Db, ids: string[], opts: { responses: boolean }): Promise<{ deliveries: number; logs: number }> {
+  const list = sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  await db.execute(sql`update webhook_events set payload = null, payload_expired_at = coalesce(payload_expired_at, now()) where id in (${list})`);
+  const deliveries = await db.execute(sql`update webhook_deliveries set request_body = null where event_id in (${list}) returning id`);
+  const logs = await db.execute(sql`
+    update webhook_logs set request_body = null${opts.responses ? sql`, response_body = null` : sql``}
+    where delivery_id in (select id from webhook_deliveries where event_id in (${list}))
+    returning id`);
+  return { deliveries: count(deliveries), logs: count(logs) };
+}
+
+export type RetentionRepository = ReturnType<typeof createRetentionRepository>;
