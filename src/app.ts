@@ -16,10 +16,13 @@ import { countInboundAnswers } from './plugins/inbound-metrics';
 import type { DeliveryControl } from './deliveries/delivery-control';
 import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
+import adminOpenApi from './routes/admin-openapi';
+import adminReplayRoutes from './routes/admin-replays';
 import adminSourceRoutes from './routes/admin-sources';
 import adminSubscriberRoutes from './routes/admin-subscribers';
 import inboundRoutes from './routes/inbound';
 import metricsRoutes from './routes/metrics';
+import { zodValidatorCompiler } from './routes/validation';
 import type { TransformRegistry } from './transforms/registry';
 
 export interface AppDeps {
@@ -96,21 +99,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (admin) => {
-      requireAdminToken(admin, deps.adminToken);
-      await admin.register(adminSubscriberRoutes, {
-        repos: deps.repos,
-        transforms: deps.transforms,
-        secretGraceMs: config.WEBHOOK_SECRET_GRACE,
-        control: deps.control,
+      // The routes' zod schemas validate the requests and make the OpenAPI document.
+      admin.setValidatorCompiler(zodValidatorCompiler);
+      await admin.register(adminOpenApi);
+      await admin.register(async (secured) => {
+        requireAdminToken(secured, deps.adminToken);
+        await secured.register(adminSubscriberRoutes, {
+          repos: deps.repos,
+          transforms: deps.transforms,
+          secretGraceMs: config.WEBHOOK_SECRET_GRACE,
+          control: deps.control,
+        });
+        await secured.register(adminDeliveryRoutes, {
+          repos: deps.repos,
+          control: deps.control,
+          temporalUiUrl: deps.temporalUiUrl,
+          namespace: config.TEMPORAL_NAMESPACE,
+        });
+        await secured.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
+        await secured.register(adminSourceRoutes, { repos: deps.repos, asnTable });
+        await secured.register(adminReplayRoutes, { repos: deps.repos });
       });
-      await admin.register(adminDeliveryRoutes, {
-        repos: deps.repos,
-        control: deps.control,
-        temporalUiUrl: deps.temporalUiUrl,
-        namespace: config.TEMPORAL_NAMESPACE,
-      });
-      await admin.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
-      await admin.register(adminSourceRoutes, { repos: deps.repos, asnTable });
     },
     { prefix: '/admin/api' },
   );

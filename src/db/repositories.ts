@@ -1,7 +1,9 @@
 import type { Db } from './database';
 import { createDeliveryRepository } from './delivery-repository';
 import { createEventRepository } from './event-repository';
+import { createReplayJobRepository } from './replay-job-repository';
 import { createSourceRepository } from './source-repository';
+import { createStatsRepository } from './stats-repository';
 import { createSubscriberRepository } from './subscriber-repository';
 
 export function createRepositories(db: Db) {
@@ -10,6 +12,8 @@ export function createRepositories(db: Db) {
     events: createEventRepository(db),
     deliveries: createDeliveryRepository(db),
     sources: createSourceRepository(db),
+    replayJobs: createReplayJobRepository(db),
+    stats: createStatsRepository(db),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventRow } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
@@ -6,7 +7,6 @@ import { EVENT_STATUSES } from '../db/schema';
 import { notFound } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
 import { decodeCursor, toPage } from './cursor';
-import { parseWith } from './validation';
 
 export interface EventRouteOptions {
   repos: Repositories;
@@ -44,9 +44,12 @@ const present = (e: EventRow) => ({
   workflow_started_at: e.workflowStartedAt,
 });
 
-export default async function adminEventRoutes(app: FastifyInstance, { repos, dispatcher }: EventRouteOptions) {
-  app.get('/events', async (request) => {
-    const q = parseWith(listQuery, request.query, 'query');
+const tags = ['events'];
+
+export default async function adminEventRoutes(fastify: FastifyInstance, { repos, dispatcher }: EventRouteOptions) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  app.get('/events', { schema: { tags, summary: 'List events, newest first', querystring: listQuery } }, async (request) => {
+    const q = request.query;
     const rows = await repos.events.list({
       type: q.event,
       source: q.source,
@@ -59,8 +62,8 @@ export default async function adminEventRoutes(app: FastifyInstance, { repos, di
     return toPage(rows, q.limit, (e) => ({ at: e.receivedAt, id: e.id }), present);
   });
 
-  app.post('/events', async (request, reply) => {
-    const input = parseWith(dispatchBody, request.body);
+  app.post('/events', { schema: { tags, summary: 'Dispatch an event to its subscribers', body: dispatchBody } }, async (request, reply) => {
+    const input = request.body;
     const result = await dispatcher.dispatch({
       source: 'api',
       type: input.event,
@@ -75,7 +78,7 @@ export default async function adminEventRoutes(app: FastifyInstance, { repos, di
     });
   });
 
-  app.get<{ Params: { id: string } }>('/events/:id', async (request) => {
+  app.get('/events/:id', { schema: { tags, summary: 'Get an event with its deliveries', params: z.object({ id: z.string() }) } }, async (request) => {
     const event = await repos.events.get(request.params.id);
     if (!event) throw notFound(`event ${request.params.id}`);
     const deliveries = await repos.deliveries.listForEvent(event.id);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Repositories } from '../db/repositories';
 import type { Subscriber } from '../db/subscriber-repository';
@@ -7,7 +8,6 @@ import { isValidPattern } from '../domain/event-pattern';
 import { notFound } from '../errors';
 import type { TransformRegistry } from '../transforms/registry';
 import type { DeliveryControl } from '../deliveries/delivery-control';
-import { parseWith } from './validation';
 
 export interface SubscriberRouteOptions {
   repos: Repositories;
@@ -63,12 +63,20 @@ export function presentSubscriber(s: Subscriber, revealSecret = false) {
   };
 }
 
-export default async function adminSubscriberRoutes(app: FastifyInstance, opts: SubscriberRouteOptions) {
+const idParams = z.object({ id: z.string() });
+const listQuery = z.object({ active: z.enum(['true', 'false']).optional(), event: z.string().optional() });
+const deactivateBody = z.object({ reason: z.string().max(500).optional() });
+const rotateBody = z.object({ secret: z.string().min(16).max(512).optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() });
+const testBody = z.object({ event: z.string().min(1).max(200).default('webhook.test'), data: z.record(z.string(), z.unknown()).optional() });
+const tags = ['subscribers'];
+
+export default async function adminSubscriberRoutes(fastify: FastifyInstance, opts: SubscriberRouteOptions) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { repos } = opts;
   const body = subscriberBody(opts.transforms);
 
-  app.post('/subscribers', async (request, reply) => {
-    const input = parseWith(body, request.body);
+  app.post('/subscribers', { schema: { tags, summary: 'Create a subscriber; the answer shows its secret once', body } }, async (request, reply) => {
+    const input = request.body;
     const created = await repos.subscribers.create({
       url: input.url,
       events: input.events,
@@ -84,25 +92,21 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
     return reply.code(201).send(presentSubscriber(created, true));
   });
 
-  app.get('/subscribers', async (request) => {
-    const q = parseWith(
-      z.object({ active: z.enum(['true', 'false']).optional(), event: z.string().optional() }),
-      request.query,
-      'query',
-    );
+  app.get('/subscribers', { schema: { tags, summary: 'List subscribers', querystring: listQuery } }, async (request) => {
+    const q = request.query;
     const rows = await repos.subscribers.list({ active: q.active === undefined ? undefined : q.active === 'true', event: q.event });
     return { data: rows.map((s) => presentSubscriber(s)) };
   });
 
-  app.get<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
+  app.get('/subscribers/:id', { schema: { tags, summary: 'Get a subscriber (secret masked)', params: idParams } }, async (request) => {
     const s = await findSubscriber(repos, request.params.id);
     return presentSubscriber(s);
   });
 
   const patch = body.partial().omit({ secret: true });
-  app.patch<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
+  app.patch('/subscribers/:id', { schema: { tags, summary: 'Update a subscriber', params: idParams, body: patch } }, async (request) => {
     await findSubscriber(repos, request.params.id);
-    const input = parseWith(patch, request.body);
+    const input = request.body;
     const updated = await repos.subscribers.update(request.params.id, {
       ...(input.url !== undefined ? { url: input.url } : {}),
       ...(input.events !== undefined ? { events: input.events } : {}),
@@ -117,40 +121,33 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
     return presentSubscriber(updated!);
   });
 
-  app.delete<{ Params: { id: string } }>('/subscribers/:id', async (request, reply) => {
+  app.delete('/subscribers/:id', { schema: { tags, summary: 'Delete a subscriber', params: idParams } }, async (request, reply) => {
     await findSubscriber(repos, request.params.id);
     await repos.subscribers.remove(request.params.id);
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { id: string } }>('/subscribers/:id/activate', async (request) => {
+  app.post('/subscribers/:id/activate', { schema: { tags, summary: 'Activate a subscriber', params: idParams } }, async (request) => {
     await findSubscriber(repos, request.params.id);
     return presentSubscriber((await repos.subscribers.setActive(request.params.id, true))!);
   });
 
-  app.post<{ Params: { id: string } }>('/subscribers/:id/deactivate', async (request) => {
+  app.post('/subscribers/:id/deactivate', { schema: { tags, summary: 'Deactivate a subscriber', params: idParams, body: deactivateBody } }, async (request) => {
     await findSubscriber(repos, request.params.id);
-    const input = parseWith(z.object({ reason: z.string().max(500).optional() }), request.body);
-    return presentSubscriber((await repos.subscribers.setActive(request.params.id, false, input.reason ?? 'deactivated by an admin'))!);
+    return presentSubscriber((await repos.subscribers.setActive(request.params.id, false, request.body.reason ?? 'deactivated by an admin'))!);
   });
 
-  app.post<{ Params: { id: string } }>('/subscribers/:id/rotate-secret', async (request) => {
+  app.post('/subscribers/:id/rotate-secret', { schema: { tags, summary: 'Rotate the secret; the answer shows the new one once', params: idParams, body: rotateBody } }, async (request) => {
     await findSubscriber(repos, request.params.id);
-    const input = parseWith(
-      z.object({ secret: z.string().min(16).max(512).optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() }),
-      request.body,
-    );
+    const input = request.body;
     const graceMs = input.grace_seconds !== undefined ? input.grace_seconds * 1000 : opts.secretGraceMs;
     const rotated = await repos.subscribers.rotateSecret(request.params.id, input.secret ?? generateSecret(), graceMs);
     return presentSubscriber(rotated!, true);
   });
 
-  app.post<{ Params: { id: string } }>('/subscribers/:id/test', async (request, reply) => {
+  app.post('/subscribers/:id/test', { schema: { tags, summary: 'Send a signed test event to this subscriber only', params: idParams, body: testBody } }, async (request, reply) => {
     await findSubscriber(repos, request.params.id);
-    const input = parseWith(
-      z.object({ event: z.string().min(1).max(200).default('webhook.test'), data: z.record(z.string(), z.unknown()).optional() }),
-      request.body,
-    );
+    const input = request.body;
     const sent = await opts.control.sendTest(request.params.id, {
       type: input.event,
       externalId: `test-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,

@@ -66,8 +66,8 @@ export function DeadLetters() {
           type="button"
           onClick={() =>
             run(async () => {
-              const r = await api<Partial<ReplayJob>>('POST', '/replays', { filter: replayFilter(filters), dry_run: true });
-              setNote(`${r.total ?? 0} dead letter(s) match these filters.`);
+              const r = await api<{ matched: number }>('POST', '/replays', { filter: replayFilter(filters), dry_run: true });
+              setNote(`${r.matched} dead letter(s) match these filters.`);
             })
           }
         >

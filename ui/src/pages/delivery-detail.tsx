@@ -4,7 +4,8 @@ import { Link } from '../components/link';
 import { ErrorBox, Json, Loading, StatusBadge } from '../components/states';
 import { ms, pretty, safeHref, when } from '../format';
 import { to } from '../router';
-import { isPending, type Attempt, type DeliveryDetail as Detail } from '../types';
+import { subscriberName } from '../components/subscriber-select';
+import { isPending, type Attempt, type DeliveryDetail as Detail, type Subscriber } from '../types';
 import { useApi } from '../use-api';
 
 function AttemptItem({ a }: { a: Attempt }) {
@@ -65,6 +66,7 @@ function AttemptItem({ a }: { a: Attempt }) {
 
 export function DeliveryDetail({ id }: { id: string }) {
   const d = useApi<Detail>(`/deliveries/${encodeURIComponent(id)}`, { poll: (x) => isPending(x.status), pollMs: 1500 });
+  const subs = useApi<{ data: Subscriber[] }>('/subscribers');
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
 
@@ -101,7 +103,7 @@ export function DeliveryDetail({ id }: { id: string }) {
         </dd>
         <dt>Subscriber</dt>
         <dd class="wrap">
-          <Link href={to('subscribers', x.subscriber_id)}>{x.subscriber_id}</Link>
+          <Link href={to('subscribers', x.subscriber_id)}>{subscriberName(subs.data?.data, x.subscriber_id)}</Link>
         </dd>
         <dt>Attempts</dt>
         <dd>{x.attempts.length}</dd>
