@@ -18,8 +18,10 @@ import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
 import adminOpenApi from './routes/admin-openapi';
 import adminReplayRoutes from './routes/admin-replays';
+import adminSandboxRoutes from './routes/admin-sandbox';
 import adminSourceRoutes from './routes/admin-sources';
 import adminSubscriberRoutes from './routes/admin-subscribers';
+import adminUiRoutes, { ADMIN_UI_DIR } from './routes/admin-ui';
 import inboundRoutes from './routes/inbound';
 import metricsRoutes from './routes/metrics';
 import { zodValidatorCompiler } from './routes/validation';
@@ -119,9 +121,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await secured.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
         await secured.register(adminSourceRoutes, { repos: deps.repos, asnTable });
         await secured.register(adminReplayRoutes, { repos: deps.repos });
+        await secured.register(adminSandboxRoutes, {
+          inboundPath: config.WEBHOOK_INBOUND_ENABLED ? config.WEBHOOK_INBOUND_PATH : null,
+          secret: deps.inboundSecrets[0],
+          now: deps.clock,
+        });
       });
     },
     { prefix: '/admin/api' },
   );
+  await app.register(adminUiRoutes, { root: ADMIN_UI_DIR });
   return app;
 }
