@@ -16,7 +16,7 @@ import { countInboundAnswers } from './plugins/inbound-metrics';
 import type { DeliveryControl } from './deliveries/delivery-control';
 import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
-import adminOpenApi from './routes/admin-openapi';
+import { registerAdminOpenApi } from './routes/admin-openapi';
 import adminReplayRoutes from './routes/admin-replays';
 import adminSandboxRoutes from './routes/admin-sandbox';
 import adminSourceRoutes from './routes/admin-sources';
@@ -103,7 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (admin) => {
       // The routes' zod schemas validate the requests and make the OpenAPI document.
       admin.setValidatorCompiler(zodValidatorCompiler);
-      await admin.register(adminOpenApi);
+      await registerAdminOpenApi(admin);
       await admin.register(async (secured) => {
         requireAdminToken(secured, deps.adminToken);
         await secured.register(adminSubscriberRoutes, {

@@ -5,12 +5,12 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
 
 /**
  * The OpenAPI document of the admin API, made from the zod schemas the routes validate with.
- * Register it in the admin scope before the routes: @fastify/swagger collects the routes
- * registered after it. The document and the docs page hold no data, only the API's shape, so
+ * Call it on the admin scope itself (not as a child plugin) before the routes: @fastify/swagger
+ * collects the routes registered after it in the scope it is registered in. The document and the docs page hold no data, only the API's shape, so
  * they answer without the token (a browser cannot send it for a page); the docs page's
  * "Authorize" button takes the token for its "Try it out" calls.
  */
-export default async function adminOpenApi(app: FastifyInstance) {
+export async function registerAdminOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
