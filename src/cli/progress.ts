@@ -1,4 +1,4 @@
-import { Presets, SingleBar } from 'cli-progress';
+import type * as CliProgress from 'cli-progress';
 
 /** Progress of a long operation: a bar on a terminal, otherwise a line each time the percentage moves. */
 export interface Progress {
@@ -8,6 +8,8 @@ export interface Progress {
 
 export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   if (stream.isTTY) {
+    // Loaded only for a terminal, to keep the CLI's start fast.
+    const { Presets, SingleBar } = require('cli-progress') as typeof CliProgress;
     const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total}`, stream, hideCursor: true }, Presets.shades_classic);
     let started = false;
     return {

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { DELIVERY_STATUSES } from '../../db/schema';
+import { DELIVERY_STATUS_CHOICES } from '../statuses';
 import { globalOptions } from '../global-options';
 import { adminClient, withExamples } from '../help';
 import { integer, pointInTime } from '../input';
@@ -80,7 +80,7 @@ export function registerDeliveries(program: Command): void {
       .option('--subscriber <id>', 'one subscriber')
       .option('--event-id <id>', 'one event')
       .option('--event <type>', 'one event type')
-      .addOption(new Option('--status <status>', 'one status').choices(DELIVERY_STATUSES))
+      .addOption(new Option('--status <status>', 'one status').choices(DELIVERY_STATUS_CHOICES))
       .option('--since <time>', 'created at or after: ISO date, Unix seconds, or a duration ago (2h)', pointInTime)
       .option('--until <time>', 'created before: ISO date, Unix seconds, or a duration ago', pointInTime)
       .option('--limit <n>', 'rows per page', integer(1, 500), 50)

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { EVENT_STATUSES } from '../../db/schema';
+import { EVENT_STATUS_CHOICES } from '../statuses';
 import { globalOptions } from '../global-options';
 import { adminClient, withExamples } from '../help';
 import { integer, pointInTime } from '../input';
@@ -39,7 +39,7 @@ export function registerEvents(program: Command): void {
       .description('list events, newest first (without payloads)')
       .option('--event <type>', 'one event type')
       .option('--source <name>', 'one source (api, default, or a named source)')
-      .addOption(new Option('--status <status>', 'one status').choices(EVENT_STATUSES))
+      .addOption(new Option('--status <status>', 'one status').choices(EVENT_STATUS_CHOICES))
       .option('--since <time>', 'received at or after: ISO date, Unix seconds, or a duration ago (2h)', pointInTime)
       .option('--until <time>', 'received before', pointInTime)
       .option('--limit <n>', 'rows per page', integer(1, 500), 50)

@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
-import { DELIVERY_STATUSES } from '../../db/schema';
 import type { ApiClient } from '../api-client';
 import { CliError } from '../cli-error';
 import { globalOptions } from '../global-options';
@@ -40,7 +39,7 @@ export function registerReplay(program: Command): void {
     .argument('[ids...]', 'delivery ids to replay')
     .option('--subscriber <id>', "one subscriber's deliveries")
     .option('--event <type>', 'one event type')
-    .addOption(new Option('--status <status>', 'which deliveries to replay').choices(DELIVERY_STATUSES).default('dead'))
+    .addOption(new Option('--status <status>', 'which deliveries to replay').choices(['dead', 'failed']).default('dead'))
     .option('--since <time>', 'created at or after: ISO date, Unix seconds, or a duration ago (2h)', pointInTime)
     .option('--until <time>', 'created before', pointInTime)
     .option('--dry-run', 'only count what would be replayed')
