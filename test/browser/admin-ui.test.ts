@@ -31,6 +31,11 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await signIn(page);
     expect(await page.evaluate(() => sessionStorage.getItem('hookyard.adminToken'))).toBeTruthy();
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    // Sign-out forgets the token; signing in again brings the pages back.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('hookyard.adminToken'))).toBeNull();
+    await signIn(page);
     await shot(page, '1-signed-in');
   });
 
@@ -82,7 +87,12 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     const headers = await page.locator('table.kv').innerText();
     expect(headers.toLowerCase()).toContain('content-type');
     const temporal = page.getByRole('link', { name: 'Open in the Temporal UI' });
-    expect(await temporal.getAttribute('href')).toMatch(new RegExp(`^${TEMPORAL_UI}/namespaces/default/workflows/`));
+    const delivery = await ui.h.admin('GET', `/deliveries/${state.deliveryId}`);
+    expect(await temporal.getAttribute('href')).toBe(`${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(delivery.json.workflow_id)}`);
+    // Settled at its first attempt, it has no workflow of its own: the event workflow's link is there.
+    expect(await page.getByRole('link', { name: 'its event workflow' }).getAttribute('href')).toBe(
+      `${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(`event/${delivery.json.event_id}`)}`,
+    );
     await page.getByLabel('Response body of attempt 1').waitFor();
     await shot(page, '5-delivery-attempts');
   });

@@ -48,7 +48,6 @@ export interface DeliveryDetail extends Omit<Delivery, 'attempts'> {
   request_body: unknown;
   /** In the detail view, the attempt log rows (the list's count is their number). */
   attempts: Attempt[];
-  event_temporal_url?: string | null;
 }
 
 export interface EventRow {

@@ -5,7 +5,7 @@ import { ErrorBox, Json, Loading, StatusBadge } from '../components/states';
 import { ms, pretty, safeHref, when } from '../format';
 import { to } from '../router';
 import { subscriberName } from '../components/subscriber-select';
-import { isPending, type Attempt, type DeliveryDetail as Detail, type Subscriber } from '../types';
+import { isPending, type Attempt, type DeliveryDetail as Detail, type EventDetail, type Subscriber } from '../types';
 import { useApi } from '../use-api';
 
 function AttemptItem({ a }: { a: Attempt }) {
@@ -67,6 +67,7 @@ function AttemptItem({ a }: { a: Attempt }) {
 export function DeliveryDetail({ id }: { id: string }) {
   const d = useApi<Detail>(`/deliveries/${encodeURIComponent(id)}`, { poll: (x) => isPending(x.status), pollMs: 1500 });
   const subs = useApi<{ data: Subscriber[] }>('/subscribers');
+  const event = useApi<EventDetail>(d.data ? `/events/${encodeURIComponent(d.data.event_id)}` : null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
 
@@ -74,7 +75,8 @@ export function DeliveryDetail({ id }: { id: string }) {
   if (!d.data) return <Loading what="Loading the delivery" />;
   const x = d.data;
   const temporal = safeHref(x.temporal_url);
-  const eventTemporal = safeHref(x.event_temporal_url ?? null);
+  // The event workflow's page, next to the delivery's: the same Temporal UI address and namespace.
+  const eventTemporal = temporal && event.data ? temporal.replace(/\/workflows\/[^/]+$/, `/workflows/${encodeURIComponent(event.data.workflowId)}`) : null;
 
   const control = async (what: 'retry' | 'cancel') => {
     setError(null);
@@ -130,6 +132,8 @@ export function DeliveryDetail({ id }: { id: string }) {
               <a href={eventTemporal} target="_blank" rel="noopener noreferrer">
                 its event workflow
               </a>
+              <br />
+              <span class="muted">A delivery settled at its first attempt has no workflow of its own: that attempt ran in the event workflow.</span>
             </>
           )}
         </dd>
