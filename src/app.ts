@@ -20,6 +20,7 @@ import { registerAdminOpenApi } from './routes/admin-openapi';
 import adminReplayRoutes from './routes/admin-replays';
 import adminSandboxRoutes from './routes/admin-sandbox';
 import adminSourceRoutes from './routes/admin-sources';
+import adminStatsRoutes from './routes/admin-stats';
 import adminSubscriberRoutes from './routes/admin-subscribers';
 import adminUiRoutes, { ADMIN_UI_DIR } from './routes/admin-ui';
 import inboundRoutes from './routes/inbound';
@@ -121,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await secured.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
         await secured.register(adminSourceRoutes, { repos: deps.repos, asnTable });
         await secured.register(adminReplayRoutes, { repos: deps.repos });
+        await secured.register(adminStatsRoutes, { repos: deps.repos, now: deps.clock });
         await secured.register(adminSandboxRoutes, {
           inboundPath: config.WEBHOOK_INBOUND_ENABLED ? config.WEBHOOK_INBOUND_PATH : null,
           secret: deps.inboundSecrets[0],

@@ -11,6 +11,7 @@ import type { AsnTable } from '../inbound/asn-table';
 import { DEFAULT_SOURCE } from '../inbound/inbound-source';
 import { createIpWhitelist } from '../inbound/ip-whitelist';
 import { VERIFIER_NAMES } from '../inbound/verifiers';
+import { fieldError } from './validation';
 
 export interface SourceRouteOptions {
   repos: Repositories;
@@ -123,7 +124,7 @@ async function findSource(repos: Repositories, name: string): Promise<Source> {
 /** A secret for the schemes whose secret we may choose; Meta and Stripe issue their own. */
 function generatedSecrets(verifier: SourceVerifier): string[] {
   if (verifier === 'meta' || verifier === 'stripe') {
-    throw invalid('secrets', verifier === 'meta' ? 'must hold the Meta app secret' : "must hold the Stripe endpoint's signing secret (whsec_...)");
+    throw fieldError('secrets', verifier === 'meta' ? 'must hold the Meta app secret' : "must hold the Stripe endpoint's signing secret (whsec_...)");
   }
   return [verifier === 'standard-webhooks' ? `whsec_${randomBytes(32).toString('base64')}` : randomBytes(32).toString('hex')];
 }
@@ -133,18 +134,14 @@ function checkSource(s: { verifier: SourceVerifier; secrets: string[]; verifyTok
   if (s.verifier === 'standard-webhooks') {
     s.secrets.forEach((value, i) => {
       if (!/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(value) || standardWebhooksKey(value).length < 16) {
-        throw invalid(`secrets.${i}`, 'must be whsec_ followed by the base64 of at least 16 bytes');
+        throw fieldError(`secrets.${i}`, 'must be whsec_ followed by the base64 of at least 16 bytes');
       }
     });
   }
-  if (s.verifier === 'meta' && !s.verifyToken) throw invalid('verify_token', 'is required for a meta source: Meta sends it in the GET hub.challenge handshake');
+  if (s.verifier === 'meta' && !s.verifyToken) throw fieldError('verify_token', 'is required for a meta source: Meta sends it in the GET hub.challenge handshake');
   try {
     createIpWhitelist(s.ipWhitelist, asnTable);
   } catch (err) {
-    throw invalid('ip_whitelist', (err as Error).message);
+    throw fieldError('ip_whitelist', (err as Error).message);
   }
-}
-
-function invalid(field: string, message: string): HttpError {
-  return new HttpError(400, 'validation_failed', `${field}: ${message}`, [{ field, message }]);
 }

@@ -8,6 +8,11 @@ export function validationError(error: z.ZodError, what: string): HttpError {
   return new HttpError(400, 'validation_failed', details.map((d) => `${d.field}: ${d.message}`).join('; '), details);
 }
 
+/** The 400 for one field that fails a check a schema cannot express. */
+export function fieldError(field: string, message: string): HttpError {
+  return new HttpError(400, 'validation_failed', `${field}: ${message}`, [{ field, message }]);
+}
+
 /** Parses with zod; a failure is a 400 that names each failing field. */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what = 'body'): z.output<S> {
   const result = schema.safeParse(input ?? {});
