@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { eventually } from '../helpers/harness';
+import { ADMIN_TOKEN, eventually } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { seriousViolations, shot, signIn, startUiHarness, type UiHarness } from './browser-harness';
 
@@ -52,8 +52,9 @@ describe('admin UI: safe, accessible and usable on a phone', () => {
   async function open(page: Page, path: string): Promise<void> {
     await page.goto(path);
     await page.locator('main h1').waitFor();
-    await page.waitForFunction(() => !document.querySelector('main .state[role=status]') && !document.body.innerText.includes('…\n'));
-    await page.$$eval('details', (all) => all.forEach((d) => ((d as HTMLDetailsElement).open = true)));
+    // (Strings, not functions: the tests compile without the DOM's types.)
+    await page.waitForFunction("!document.querySelector('main .state[role=status]')");
+    await page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
   }
 
   it('renders payloads, event names, headers and response bodies containing markup as text on every page', async () => {
@@ -72,7 +73,7 @@ describe('admin UI: safe, accessible and usable on a phone', () => {
       // (JSON escapes the quotes inside, so the check stops before them.)
       if (p.name === 'event') expect(await page.getByLabel('Event payload').innerText()).toContain('<script>window.__xss = ');
       if (p.name === 'delivery') expect(await page.getByLabel('Response body of attempt 1').innerText()).toContain(SCRIPT);
-      expect(await page.evaluate(() => (window as { __xss?: string }).__xss)).toBeUndefined();
+      expect(await page.evaluate('window.__xss')).toBeUndefined();
       expect(await page.locator('main img, main script').count()).toBe(0);
       expect(await page.locator('a[href^="javascript:" i]').count()).toBe(0);
     }
@@ -87,7 +88,7 @@ describe('admin UI: safe, accessible and usable on a phone', () => {
     await page.getByRole('button', { name: 'Sign and send' }).click();
     await page.getByRole('button', { name: 'What it received' }).first().click();
     await page.getByLabel('Body the subscriber received').getByText('javascript:window.__xss=').waitFor();
-    expect(await page.evaluate(() => (window as { __xss?: string }).__xss)).toBeUndefined();
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
     expect(await page.locator('main img, a[href^="javascript:" i]').count()).toBe(0);
     expect(dialogs).toEqual([]);
     await shot(page, 'xss-sandbox');
@@ -108,16 +109,34 @@ describe('admin UI: safe, accessible and usable on a phone', () => {
     await page.context().close();
   });
 
+  it('works from the keyboard: sign in, skip to the content, move between pages', async () => {
+    const page = await ui.page();
+    await page.goto('/admin');
+    await page.getByLabel('Admin token').waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate('document.activeElement.id')).toBe('main');
+    await page.getByRole('link', { name: 'Dead letters' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Dead letters' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/admin/dead-letters');
+    await page.context().close();
+  });
+
   it('is usable at 375 px: every page fits, tables included, and the navigation stays reachable', async () => {
     const page = await ui.page({ width: 375, height: 740 });
     await signIn(page);
     const overflow: Record<string, unknown> = {};
     for (const p of pages) {
       await open(page, p.path);
-      const widths = await page.evaluate(() => ({
-        page: document.documentElement.scrollWidth,
-        tables: [...document.querySelectorAll('.table-wrap')].map((t) => t.scrollWidth - t.clientWidth),
-      }));
+      const widths = await page.evaluate<{ page: number; tables: number[] }>(
+        "({ page: document.documentElement.scrollWidth, tables: [...document.querySelectorAll('.table-wrap')].map((t) => t.scrollWidth - t.clientWidth) })",
+      );
       if (widths.page > 375 || widths.tables.some((w) => w > 0)) overflow[p.name] = widths;
       await shot(page, `narrow-${p.name}`);
     }

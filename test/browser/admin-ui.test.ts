@@ -29,12 +29,12 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('That token is not the admin token.').waitFor();
     await signIn(page);
-    expect(await page.evaluate(() => sessionStorage.getItem('hookyard.adminToken'))).toBeTruthy();
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate("sessionStorage.getItem('hookyard.adminToken')")).toBeTruthy();
+    expect(await page.evaluate('localStorage.length')).toBe(0);
     // Sign-out forgets the token; signing in again brings the pages back.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('hookyard.adminToken'))).toBeNull();
+    expect(await page.evaluate("sessionStorage.getItem('hookyard.adminToken')")).toBeNull();
     await signIn(page);
     await shot(page, '1-signed-in');
   });
