@@ -55,3 +55,8 @@ export function useApi<T>(path: string | null, options: { pollMs?: number; poll?
   const reload = useCallback(() => setTick((n) => n + 1), []);
   return { data, error, loading, reload };
 }
+
+/** An event with its deliveries, refreshed until it is processed and no delivery is pending. */
+export function useEvent<T extends { status: string; deliveries: { status: string }[] }>(id: string, pollMs = 1500): Loaded<T> {
+  return useApi<T>(`/events/${encodeURIComponent(id)}`, { poll: (x) => x.status !== 'processed' || x.deliveries.some((d) => d.status === 'pending'), pollMs });
+}

@@ -32,3 +32,11 @@ export function Json({ value, label }: { value: unknown; label: string }) {
     </pre>
   );
 }
+
+/** A short outcome message, announced to screen readers. */
+export const Notice = ({ text }: { text: string | null }) =>
+  text ? (
+    <p class="notice" role="status">
+      {text}
+    </p>
+  ) : null;

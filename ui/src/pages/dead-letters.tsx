@@ -4,7 +4,7 @@ import { DeliveryFilters, filtersFrom, type Filters } from '../components/delive
 import { DeliveryTable } from '../components/delivery-table';
 import { Pager, useCursor } from '../components/pager';
 import { ReplayJobProgress, type ReplayJob } from '../components/replay-job';
-import { Empty, ErrorBox, Loading } from '../components/states';
+import { Empty, ErrorBox, Loading, Notice } from '../components/states';
 import { isoFromLocal } from '../format';
 import { navigate, useLocation } from '../router';
 import type { Delivery, Subscriber } from '../types';
@@ -85,11 +85,7 @@ export function DeadLetters() {
           Replay all that match
         </button>
       </div>
-      {note && (
-        <p class="notice" role="status">
-          {note}
-        </p>
-      )}
+      <Notice text={note} />
       <ErrorBox error={error} />
       {jobId && <ReplayJobProgress key={jobId} id={jobId} onDone={list.reload} />}
       <ErrorBox error={list.error} retry={list.reload} />

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { Link } from '../components/link';
-import { ErrorBox, Json, Loading, StatusBadge } from '../components/states';
+import { ErrorBox, Json, Loading, Notice, StatusBadge } from '../components/states';
 import { ms, pretty, safeHref, when } from '../format';
 import { to } from '../router';
 import { subscriberName } from '../components/subscriber-select';
@@ -146,11 +146,7 @@ export function DeliveryDetail({ id }: { id: string }) {
           Cancel delivery
         </button>
       </div>
-      {note && (
-        <p class="notice" role="status">
-          {note}
-        </p>
-      )}
+      <Notice text={note} />
       <ErrorBox error={error} />
       <ErrorBox error={d.error} />
       <h2>Attempts</h2>

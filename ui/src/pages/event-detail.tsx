@@ -2,13 +2,10 @@ import { EventDeliveries } from '../components/event-deliveries';
 import { ErrorBox, Json, Loading, StatusBadge } from '../components/states';
 import { when } from '../format';
 import type { EventDetail as Detail, Subscriber } from '../types';
-import { useApi } from '../use-api';
+import { useApi, useEvent } from '../use-api';
 
 export function EventDetail({ id }: { id: string }) {
-  const e = useApi<Detail>(`/events/${encodeURIComponent(id)}`, {
-    poll: (x) => x.status !== 'processed' || x.deliveries.some((d) => d.status === 'pending'),
-    pollMs: 1500,
-  });
+  const e = useEvent<Detail>(id, 1500);
   const subs = useApi<{ data: Subscriber[] }>('/subscribers');
   if (e.error && !e.data) return <ErrorBox error={e.error} retry={e.reload} />;
   if (!e.data) return <Loading what="Loading the event" />;

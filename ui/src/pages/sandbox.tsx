@@ -5,7 +5,7 @@ import { Link } from '../components/link';
 import { ErrorBox, Json, Loading } from '../components/states';
 import { to } from '../router';
 import type { EventDetail, Subscriber } from '../types';
-import { useApi } from '../use-api';
+import { useApi, useEvent } from '../use-api';
 
 interface SendResult {
   status: number;
@@ -14,10 +14,7 @@ interface SendResult {
 }
 
 function Watch({ eventId }: { eventId: string }) {
-  const e = useApi<EventDetail>(`/events/${encodeURIComponent(eventId)}`, {
-    poll: (x) => x.status !== 'processed' || x.deliveries.some((d) => d.status === 'pending'),
-    pollMs: 1000,
-  });
+  const e = useEvent<EventDetail>(eventId, 1000);
   const subs = useApi<{ data: Subscriber[] }>('/subscribers');
   if (e.error && !e.data) return <ErrorBox error={e.error} retry={e.reload} />;
   if (!e.data) return <Loading what="Waiting for the event" />;

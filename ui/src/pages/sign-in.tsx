@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
+import { Notice } from '../components/states';
 import { clearToken, setToken } from '../session';
 
 export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: () => void }) {
@@ -28,11 +29,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
   return (
     <main id="main" class="signin">
       <h1>hookyard admin</h1>
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Notice text={notice} />
       <form onSubmit={submit}>
         <label for="token">Admin token</label>
         <input id="token" name="token" type="password" autoComplete="current-password" required value={token} onInput={(e) => setValue(e.currentTarget.value)} aria-describedby="token-help" />

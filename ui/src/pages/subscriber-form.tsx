@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { CopyButton } from '../components/copy-button';
 import { Link } from '../components/link';
-import { ErrorBox, Loading } from '../components/states';
+import { ErrorBox, Loading, Notice } from '../components/states';
 import { navigate } from '../router';
 import type { Subscriber } from '../types';
 import { useApi } from '../use-api';
@@ -125,11 +125,7 @@ export function SubscriberForm({ id }: { id: string | null }) {
   return (
     <form class="form" onSubmit={submit} noValidate>
       {other && <ErrorBox error={error} />}
-      {saved && (
-        <p class="notice" role="status">
-          Saved.
-        </p>
-      )}
+      <Notice text={saved ? 'Saved.' : null} />
       <div class="field">
         <label for="name">Name</label>
         <input id="name" value={form.name} onInput={set('name')} aria-invalid={!!error?.forField('name')} aria-describedby={described('name')} />

@@ -3,7 +3,7 @@ import { api, query, type ApiError } from '../api';
 import { CopyButton } from '../components/copy-button';
 import { HealthBadge } from '../components/health-badge';
 import { Link } from '../components/link';
-import { Empty, ErrorBox, Loading } from '../components/states';
+import { Empty, ErrorBox, Loading, Notice } from '../components/states';
 import { to } from '../router';
 import type { Subscriber } from '../types';
 import { useApi } from '../use-api';
@@ -52,11 +52,7 @@ export function Subscribers() {
           New subscriber
         </Link>
       </div>
-      {message && (
-        <p class="notice" role="status">
-          {message}
-        </p>
-      )}
+      <Notice text={message} />
       <ErrorBox error={error} />
       {secret && (
         <div class="secret" role="region" aria-label="New secret">
