@@ -31,7 +31,9 @@ const v1: SignatureVersion = {
   headerNames: 'X-Agent-Signature',
   sign: ({ body, secret }) => ({ 'x-agent-signature': signV1(body, secret) }),
   present: (headers) => Boolean(headers['x-agent-signature']),
-  matches: (headers, body, secret) => verifyV1(body, headers['x-agent-signature'] ?? '', [secret]),
+  // During a rotation X-Agent-Signature-Previous carries the old secret's signature.
+  matches: (headers, body, secret) =>
+    [headers['x-agent-signature'], headers['x-agent-signature-previous']].some((header) => header !== undefined && verifyV1(body, header, [secret])),
   signedAt: () => null,
 };
 

@@ -34,7 +34,7 @@ describe('webhookctl against the running app', () => {
       .map((line) => JSON.parse(line));
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({}, { temporalUiUrl: 'http://127.0.0.1:8233' });
     const api = await h.app.listen({ port: 0, host: '127.0.0.1' });
     env = { WEBHOOKCTL_API: api, WEBHOOKCTL_TOKEN: ADMIN_TOKEN };
   });
@@ -118,6 +118,39 @@ describe('webhookctl against the running app', () => {
     expect(stopped.stderr).toMatch(`removed subscriber ${subscriberId}`);
     expect((await h.admin('GET', '/subscribers')).json.data.filter((s: { id: string }) => s.id === subscriberId)).toEqual([]);
     expect((await h.admin('GET', `/subscribers/${subscriberId}`)).status).toBe(404);
+  });
+
+  it('manages a subscriber and inspects its events and deliveries', async () => {
+    const { rx, url } = await receive(['--port', '0']);
+    const subscriberId = await addSubscriber(url, 'audit.*');
+    const rotated = await json(['subscribers', 'rotate', subscriberId, '--grace', '60']);
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(SUB_SECRET);
+    const shown = await cli(['subscribers', 'show', subscriberId]);
+    expect(shown.stdout).toMatch(new RegExp(`^id +${subscriberId}\n(.*\n)*events +audit\.\*\n(.*\n)*secret +whsec_...…\n`));
+
+    const test = await json(['subscribers', 'test', subscriberId, '--event', 'audit.test']);
+    await rx.waitFor(/audit\.test/);
+    // The receiver holds the old secret, which still signs during the grace period.
+    expect(deliveriesOf(rx)[0].verdicts).toEqual([expect.objectContaining({ version: 'v1', ok: true }), expect.objectContaining({ version: 'v2', ok: true })]);
+    const delivery = await eventually(async () => {
+      const d = await json(['deliveries', 'show', test.delivery_id]);
+      return d.status === 'succeeded' && d;
+    });
+    expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'success', response_code: 200 })]);
+    const timeline = await cli(['deliveries', 'show', test.delivery_id]);
+    expect(timeline.stdout).toMatch(/^status +succeeded$/m);
+    expect(timeline.stdout).toMatch(new RegExp(`^temporal +http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/${encodeURIComponent(delivery.workflow_id)}$`, 'm'));
+    expect(timeline.stdout).toMatch(/^# +AT +OUTCOME +CODE +TOOK/m);
+    expect(timeline.stdout).toMatch(/^1 +\S+ +success +200 +\d+ ms/m);
+
+    const events = await json(['events', 'ls', '--event', 'audit.test']);
+    expect(events.data).toEqual([expect.objectContaining({ id: test.event_id, event: 'audit.test' })]);
+    const event = await cli(['events', 'show', test.event_id]);
+    expect(event.stdout).toMatch(new RegExp(`^type +audit\.test$(.*\n)*payload:\n\{\n  "test": true\n\}(.*\n)*${test.delivery_id} +${subscriberId} +succeeded +1 +200`, 'm'));
+
+    expect(await cli(['subscribers', 'rm', subscriberId])).toMatchObject({ code: 0, stdout: `deleted subscriber ${subscriberId}\n` });
+    expect((await json(['subscribers', 'ls'])).data.map((s: { id: string }) => s.id)).not.toContain(subscriberId);
   });
 
   it('exits non-zero with one line for a refused token, an unreachable API and an unknown delivery', async () => {
