@@ -7,13 +7,14 @@ import { benchIngest } from './ingest';
 import { machine, startStack } from './lib/stack';
 import { medianRows, table } from './lib/stats';
 import { benchRetryTiming } from './retry-timing';
+import { benchStats } from './stats';
 
-// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss. Each writes
+// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss stats. Each writes
 // its figures to bench/results/<name>-<time>.json and prints a table; with --runs N each
 // benchmark but rss runs N times and the medians are printed and saved too. Fast path and
 // workflow-per-delivery run in the same invocation, so their ratio is measured under the same load.
 
-const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss'];
+const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss', 'stats'];
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const runs = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 1) : 1;
@@ -113,6 +114,7 @@ async function main() {
   if (run.includes('rss')) {
     save('rss', await withStack({ ...modes[0].env, WEBHOOK_RETRY_SCHEDULE: '1h' }, (s) => benchPendingRss(s, modes[0].label, 10_000, 720_000)));
   }
+  if (run.includes('stats')) await repeated('stats', ['window'], () => withStack({}, (s) => benchStats(s)));
 }
 
 main().then(

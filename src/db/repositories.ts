@@ -1,9 +1,11 @@
 import type { Db } from './database';
 import { createDeliveryRepository } from './delivery-repository';
+import { createEventCatalogRepository } from './event-catalog-repository';
 import { createEventRepository } from './event-repository';
 import { createReplayJobRepository } from './replay-job-repository';
 import { createSourceRepository } from './source-repository';
 import { createStatsRepository } from './stats-repository';
+import { createSubscriberHealthRepository } from './subscriber-health-repository';
 import { createSubscriberRepository } from './subscriber-repository';
 
 export function createRepositories(db: Db) {
@@ -14,6 +16,8 @@ export function createRepositories(db: Db) {
     sources: createSourceRepository(db),
     replayJobs: createReplayJobRepository(db),
     stats: createStatsRepository(db),
+    health: createSubscriberHealthRepository(db),
+    eventCatalog: createEventCatalogRepository(db),
   };
 }
 

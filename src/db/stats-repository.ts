@@ -29,8 +29,8 @@ export interface AttemptStats {
   latency: Percentiles;
   /** Attempts by attempt number: 1 is the first try, 2 the first retry, and so on. */
   retries: (AttemptCounts & { attempt: number })[];
-  byEvent: (AttemptCounts & { event: string; p95: number | null })[];
-  bySubscriber: (AttemptCounts & { subscriberId: string; p95: number | null })[];
+  byEvent: (AttemptCounts & { event: string })[];
+  bySubscriber: (AttemptCounts & { subscriberId: string })[];
   /** Buckets that saw attempts, oldest first; `at` is the bucket's start. */
   series: (AttemptCounts & Percentiles & { at: Date })[];
 }
@@ -55,7 +55,6 @@ function where(w: StatsWindow): SQL {
 
 const COUNTS = sql`count(*) as total, count(*) filter (where outcome = 'success') as succeeded`;
 const PERCENTILES = sql`percentile_cont(array[0.5, 0.95, 0.99]) within group (order by duration_ms) as pct`;
-const P95 = sql`percentile_cont(0.95) within group (order by duration_ms) as p95`;
 const percentiles = (v: unknown): Percentiles => {
   const [p50, p95, p99] = Array.isArray(v) ? v : [null, null, null];
   return { p50: ms(p50), p95: ms(p95), p99: ms(p99) };
@@ -72,29 +71,42 @@ export function createStatsRepository(db: Db) {
 
     /**
      * Success rate, latency percentiles, retries by attempt number, per event type, per
-     * subscriber, and a time series in buckets of `bucketSeconds`: five aggregate queries over
-     * one window of webhook_logs, run side by side.
+     * subscriber, and a time series in buckets of `bucketSeconds`. Two scans of the window, run
+     * side by side: the totals and the series with their exact percentiles (one sort), and the
+     * three breakdowns as hash aggregates of one pass (grouping sets).
      */
     async attemptStats(w: StatsWindow, bucketSeconds: number): Promise<AttemptStats> {
       const filter = where(w);
-      const bucket = sql`date_bin(${`${bucketSeconds} seconds`}::interval, created_at, timestamptz '1970-01-01T00:00:00Z')`;
-      const [totals, retries, byEvent, bySubscriber, series] = await Promise.all([
-        query(sql`select ${COUNTS}, ${PERCENTILES} from webhook_logs where ${filter}`),
-        query(sql`select attempts as attempt, ${COUNTS} from webhook_logs where ${filter} group by attempts order by attempts`),
-        query(sql`select event, ${COUNTS}, ${P95} from webhook_logs where ${filter} group by event
-          order by count(*) - count(*) filter (where outcome = 'success') desc, count(*) desc, event limit ${BREAKDOWN_LIMIT}`),
-        query(sql`select subscriber_id, ${COUNTS}, ${P95} from webhook_logs where ${filter} group by subscriber_id
-          order by count(*) - count(*) filter (where outcome = 'success') desc, count(*) desc, subscriber_id limit ${BREAKDOWN_LIMIT}`),
-        query(sql`select ${bucket} as at, ${COUNTS}, ${PERCENTILES} from webhook_logs where ${filter} group by 1 order by 1`),
+      // A literal, not a parameter: the grouping set and the select list must be the same expression.
+      const bucket = sql.raw(`date_bin('${Math.trunc(bucketSeconds)} seconds'::interval, created_at, timestamptz '1970-01-01T00:00:00Z')`);
+      const [timeline, breakdowns] = await Promise.all([
+        query(sql`select ${bucket} as at, grouping(${bucket}) as whole, ${COUNTS}, ${PERCENTILES}
+          from webhook_logs where ${filter} group by grouping sets ((), (${bucket}))`),
+        query(sql`select attempts, event, subscriber_id, grouping(attempts) as by_attempt, grouping(event) as by_event, ${COUNTS}
+          from webhook_logs where ${filter} group by grouping sets ((attempts), (event), (subscriber_id))`),
       ]);
-      const total = totals[0] ?? {};
+      const total = timeline.find((r) => n(r.whole) === 1) ?? {};
+      const mostFailing = <T extends AttemptCounts>(rows: T[], key: (r: T) => string) =>
+        rows.sort((x, y) => y.failed - x.failed || y.total - x.total || key(x).localeCompare(key(y))).slice(0, BREAKDOWN_LIMIT);
       return {
         totals: counts(total),
         latency: percentiles(total.pct),
-        retries: retries.map((r) => ({ attempt: n(r.attempt), ...counts(r) })),
-        byEvent: byEvent.map((r) => ({ event: String(r.event), ...counts(r), p95: ms(r.p95) })),
-        bySubscriber: bySubscriber.map((r) => ({ subscriberId: String(r.subscriber_id), ...counts(r), p95: ms(r.p95) })),
-        series: series.map((r) => ({ at: new Date(r.at as string), ...counts(r), ...percentiles(r.pct) })),
+        retries: breakdowns
+          .filter((r) => n(r.by_attempt) === 0)
+          .map((r) => ({ attempt: n(r.attempts), ...counts(r) }))
+          .sort((x, y) => x.attempt - y.attempt),
+        byEvent: mostFailing(
+          breakdowns.filter((r) => n(r.by_attempt) === 1 && n(r.by_event) === 0).map((r) => ({ event: String(r.event), ...counts(r) })),
+          (r) => r.event,
+        ),
+        bySubscriber: mostFailing(
+          breakdowns.filter((r) => n(r.by_attempt) === 1 && n(r.by_event) === 1).map((r) => ({ subscriberId: String(r.subscriber_id), ...counts(r) })),
+          (r) => r.subscriberId,
+        ),
+        series: timeline
+          .filter((r) => n(r.whole) === 0)
+          .map((r) => ({ at: new Date(r.at as string), ...counts(r), ...percentiles(r.pct) }))
+          .sort((x, y) => +x.at - +y.at),
       };
     },
   };

@@ -78,6 +78,25 @@ export default async function adminEventRoutes(fastify: FastifyInstance, { repos
     });
   });
 
+  app.get(
+    '/event-types',
+    {
+      schema: {
+        tags,
+        summary: 'The event types seen: count, last seen, and the newest payload of each',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      },
+    },
+    async (request) => ({
+      data: (await repos.eventCatalog.list(request.query.limit)).map((t) => ({
+        event: t.type,
+        count: t.count,
+        last_seen_at: t.lastSeenAt,
+        sample: { event_id: t.sample.id, payload: t.sample.payload },
+      })),
+    }),
+  );
+
   app.get('/events/:id', { schema: { tags, summary: 'Get an event with its deliveries', params: z.object({ id: z.string() }) } }, async (request) => {
     const event = await repos.events.get(request.params.id);
     if (!event) throw notFound(`event ${request.params.id}`);

@@ -77,8 +77,8 @@ export default async function adminStatsRoutes(fastify: FastifyInstance, { repos
         totals: withRate(s.totals),
         latency_ms: s.latency,
         retries: s.retries.map(withRate),
-        by_event: s.byEvent.map(({ p95, ...c }) => ({ ...withRate(c), p95_ms: p95 })),
-        by_subscriber: s.bySubscriber.map(({ subscriberId, p95, ...c }) => ({ subscriber_id: subscriberId, ...withRate(c), p95_ms: p95 })),
+        by_event: s.byEvent.map(withRate),
+        by_subscriber: s.bySubscriber.map(({ subscriberId, ...c }) => ({ subscriber_id: subscriberId, ...withRate(c) })),
         series,
         queue_depth: queueDepth,
       };

@@ -68,7 +68,11 @@ const listQuery = z.object({ active: z.enum(['true', 'false']).optional(), event
 const deactivateBody = z.object({ reason: z.string().max(500).optional() });
 const rotateBody = z.object({ secret: z.string().min(16).max(512).optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() });
 const testBody = z.object({ event: z.string().min(1).max(200).default('webhook.test'), data: z.record(z.string(), z.unknown()).optional() });
+const healthQuery = z.object({ hours: z.coerce.number().int().min(1).max(720).default(24).describe('The window of the recent success rate') });
 const tags = ['subscribers'];
+const HOUR_MS = 3_600_000;
+/** The window of the health summary in the subscriber list. */
+const SUMMARY_HOURS = 24;
 
 export default async function adminSubscriberRoutes(fastify: FastifyInstance, opts: SubscriberRouteOptions) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
@@ -95,13 +99,55 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
   app.get('/subscribers', { schema: { tags, summary: 'List subscribers', querystring: listQuery } }, async (request) => {
     const q = request.query;
     const rows = await repos.subscribers.list({ active: q.active === undefined ? undefined : q.active === 'true', event: q.event });
-    return { data: rows.map((s) => presentSubscriber(s)) };
+    const recent = await repos.health.recentCounts(
+      rows.map((s) => s.id),
+      new Date(Date.now() - SUMMARY_HOURS * HOUR_MS),
+    );
+    return {
+      data: rows.map((s) => {
+        const c = recent.get(s.id) ?? { attempts: 0, succeeded: 0 };
+        return { ...presentSubscriber(s), health: { hours: SUMMARY_HOURS, attempts: c.attempts, success_rate: successRate(c) } };
+      }),
+    };
   });
 
   app.get('/subscribers/:id', { schema: { tags, summary: 'Get a subscriber (secret masked)', params: idParams } }, async (request) => {
     const s = await findSubscriber(repos, request.params.id);
     return presentSubscriber(s);
   });
+
+  app.get(
+    '/subscribers/:id/health',
+    {
+      schema: {
+        tags,
+        summary: "The endpoint's health: recent success rate, last failure, failures in a row, and why it was disabled",
+        params: idParams,
+        querystring: healthQuery,
+      },
+    },
+    async (request) => {
+      const s = await findSubscriber(repos, request.params.id);
+      const to = new Date();
+      const from = new Date(to.getTime() - request.query.hours * HOUR_MS);
+      const h = await repos.health.health(s.id, from);
+      const failure = h.lastFailure;
+      return {
+        subscriber_id: s.id,
+        active: s.active,
+        disabled_reason: s.disabledReason,
+        window: { hours: request.query.hours, from, to },
+        attempts: h.attempts,
+        succeeded: h.succeeded,
+        failed: h.attempts - h.succeeded,
+        success_rate: successRate(h),
+        consecutive_failures: h.consecutiveFailures,
+        last_success_at: h.lastSuccessAt,
+        last_failure_at: failure?.at ?? null,
+        last_failure: failure ? { at: failure.at, outcome: failure.outcome, response_code: failure.responseCode, error: failure.error } : null,
+      };
+    },
+  );
 
   const patch = body.partial().omit({ secret: true });
   app.patch('/subscribers/:id', { schema: { tags, summary: 'Update a subscriber', params: idParams, body: patch } }, async (request) => {
@@ -156,6 +202,8 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
     return reply.code(202).send(sent);
   });
 }
+
+const successRate = (c: { attempts: number; succeeded: number }) => (c.attempts > 0 ? Math.round((c.succeeded / c.attempts) * 10_000) / 10_000 : null);
 
 export async function findSubscriber(repos: Repositories, id: string): Promise<Subscriber> {
   const s = z.uuid().safeParse(id).success ? await repos.subscribers.get(id) : undefined;

@@ -51,7 +51,7 @@ describe('admin API: stats', () => {
       [b, 3],
       [a, 0],
     ]);
-    expect(s.by_event.find((e: { event: string }) => e.event === 'order.paid')).toMatchObject({ total: 4, succeeded: 1, success_rate: 0.25, p95_ms: 1000 });
+    expect(s.by_event.find((e: { event: string }) => e.event === 'order.paid')).toMatchObject({ total: 4, succeeded: 1, failed: 3, success_rate: 0.25 });
     expect(s.series.map((x: { at: string; total: number; failed: number }) => [x.at, x.total, x.failed])).toEqual([
       ['2026-01-01T00:00:00.000Z', 10, 0],
       ['2026-01-01T01:00:00.000Z', 4, 3],
