@@ -2,8 +2,8 @@ import { Option, type Command } from 'commander';
 import { DELIVERY_STATUS_CHOICES } from '../statuses';
 import { globalOptions } from '../global-options';
 import { adminClient, withExamples } from '../help';
-import { integer, pointInTime } from '../input';
-import { formatFields, formatTable, printJson, printList, type Column } from '../output';
+import { formatFields, formatTable, printJson, type Column } from '../output';
+import { addPageOptions, pageQuery, printPage, type Page, type PageOptions } from '../paged-list';
 
 export interface DeliveryView {
   id: string;
@@ -32,11 +32,6 @@ interface AttemptView {
   created_at: string;
 }
 
-export interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
-}
-
 export const deliveryColumns: Column<DeliveryView>[] = [
   { header: 'id', value: (d) => d.id },
   { header: 'status', value: (d) => d.status },
@@ -57,15 +52,11 @@ const attemptColumns: Column<AttemptView>[] = [
   { header: 'error', value: (a) => a.error },
 ];
 
-interface ListOptions {
+interface ListOptions extends PageOptions {
   subscriber?: string;
   eventId?: string;
   event?: string;
   status?: string;
-  since?: Date;
-  until?: Date;
-  limit: number;
-  cursor?: string;
 }
 
 export function registerDeliveries(program: Command): void {
@@ -73,33 +64,26 @@ export function registerDeliveries(program: Command): void {
   withExamples(group, 'webhookctl deliveries ls --status dead', 'webhookctl deliveries show <id>');
 
   withExamples(
-    group
-      .command('ls')
-      .alias('list')
-      .description('list deliveries, newest first, with the API\'s filters')
-      .option('--subscriber <id>', 'one subscriber')
-      .option('--event-id <id>', 'one event')
-      .option('--event <type>', 'one event type')
-      .addOption(new Option('--status <status>', 'one status').choices(DELIVERY_STATUS_CHOICES))
-      .option('--since <time>', 'created at or after: ISO date, Unix seconds, or a duration ago (2h)', pointInTime)
-      .option('--until <time>', 'created before: ISO date, Unix seconds, or a duration ago', pointInTime)
-      .option('--limit <n>', 'rows per page', integer(1, 500), 50)
-      .option('--cursor <cursor>', 'the next_cursor of a previous page')
-      .action(async (options: ListOptions, cmd: Command) => {
-        const page = await adminClient(cmd).get<Page<DeliveryView>>('/deliveries', {
-          subscriber_id: options.subscriber,
-          event_id: options.eventId,
-          event: options.event,
-          status: options.status,
-          from: options.since?.toISOString(),
-          to: options.until?.toISOString(),
-          limit: options.limit,
-          cursor: options.cursor,
-        });
-        const format = globalOptions(cmd).output;
-        printList(format, page.data, deliveryColumns, page);
-        if (format === 'table' && page.next_cursor) process.stdout.write(`more: --cursor ${page.next_cursor}\n`);
-      }),
+    addPageOptions(
+      group
+        .command('ls')
+        .alias('list')
+        .description("list deliveries, newest first, with the API's filters")
+        .option('--subscriber <id>', 'one subscriber')
+        .option('--event-id <id>', 'one event')
+        .option('--event <type>', 'one event type')
+        .addOption(new Option('--status <status>', 'one status').choices(DELIVERY_STATUS_CHOICES)),
+      'created',
+    ).action(async (options: ListOptions, cmd: Command) => {
+      const page = await adminClient(cmd).get<Page<DeliveryView>>('/deliveries', {
+        subscriber_id: options.subscriber,
+        event_id: options.eventId,
+        event: options.event,
+        status: options.status,
+        ...pageQuery(options),
+      });
+      printPage(cmd, page, deliveryColumns);
+    }),
     'webhookctl deliveries ls --subscriber <id> --status dead --since 2h',
     'webhookctl deliveries ls --event order.created --output json',
   );

@@ -5,7 +5,8 @@ import { globalOptions } from '../global-options';
 import { adminClient, withExamples } from '../help';
 import { durationMs, jsonValue } from '../input';
 import { printJson } from '../output';
-import type { DeliveryView, Page } from './deliveries';
+import type { Page } from '../paged-list';
+import type { DeliveryView } from './deliveries';
 
 const FINAL = new Set(['succeeded', 'failed', 'dead', 'cancelled']);
 const POLL_MS = 500;

@@ -2,9 +2,8 @@ import { Option, type Command } from 'commander';
 import { EVENT_STATUS_CHOICES } from '../statuses';
 import { globalOptions } from '../global-options';
 import { adminClient, withExamples } from '../help';
-import { integer, pointInTime } from '../input';
-import { formatFields, formatTable, printJson, printList, type Column } from '../output';
-import type { Page } from './deliveries';
+import { formatFields, formatTable, printJson, type Column } from '../output';
+import { addPageOptions, pageQuery, printPage, type Page, type PageOptions } from '../paged-list';
 
 interface EventView {
   id: string;
@@ -33,31 +32,24 @@ export function registerEvents(program: Command): void {
   withExamples(group, 'webhookctl events ls --event order.created', 'webhookctl events show <id>');
 
   withExamples(
-    group
-      .command('ls')
-      .alias('list')
-      .description('list events, newest first (without payloads)')
-      .option('--event <type>', 'one event type')
-      .option('--source <name>', 'one source (api, default, or a named source)')
-      .addOption(new Option('--status <status>', 'one status').choices(EVENT_STATUS_CHOICES))
-      .option('--since <time>', 'received at or after: ISO date, Unix seconds, or a duration ago (2h)', pointInTime)
-      .option('--until <time>', 'received before', pointInTime)
-      .option('--limit <n>', 'rows per page', integer(1, 500), 50)
-      .option('--cursor <cursor>', 'the next_cursor of a previous page')
-      .action(async (options: { event?: string; source?: string; status?: string; since?: Date; until?: Date; limit: number; cursor?: string }, cmd: Command) => {
-        const page = await adminClient(cmd).get<Page<EventView>>('/events', {
-          event: options.event,
-          source: options.source,
-          status: options.status,
-          from: options.since?.toISOString(),
-          to: options.until?.toISOString(),
-          limit: options.limit,
-          cursor: options.cursor,
-        });
-        const format = globalOptions(cmd).output;
-        printList(format, page.data, columns, page);
-        if (format === 'table' && page.next_cursor) process.stdout.write(`more: --cursor ${page.next_cursor}\n`);
-      }),
+    addPageOptions(
+      group
+        .command('ls')
+        .alias('list')
+        .description('list events, newest first (without payloads)')
+        .option('--event <type>', 'one event type')
+        .option('--source <name>', 'one source (api, default, or a named source)')
+        .addOption(new Option('--status <status>', 'one status').choices(EVENT_STATUS_CHOICES)),
+      'received',
+    ).action(async (options: PageOptions & { event?: string; source?: string; status?: string }, cmd: Command) => {
+      const page = await adminClient(cmd).get<Page<EventView>>('/events', {
+        event: options.event,
+        source: options.source,
+        status: options.status,
+        ...pageQuery(options),
+      });
+      printPage(cmd, page, columns);
+    }),
     'webhookctl events ls --source api --since 1h --output json',
   );
 
