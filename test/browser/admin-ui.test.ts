@@ -109,6 +109,14 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     state.deadWorkflowId = dead.workflow_id;
     flaky.respond(() => ({ status: 200, body: 'back' }));
 
+    // The subscriber list and the subscriber's page show the endpoint failing.
+    await page.getByRole('link', { name: 'Subscribers' }).click();
+    await page.getByRole('row', { name: /Flaky receiver/ }).getByText('failing 0.0%').waitFor();
+    await page.getByRole('row', { name: /Loopback receiver/ }).getByText('healthy 100.0%').waitFor();
+    await page.getByRole('link', { name: 'Flaky receiver' }).click();
+    await page.getByRole('region', { name: 'Health' }).getByText('0.0% of 7 attempts').waitFor();
+    await shot(page, '6a-subscriber-failing');
+
     await page.getByRole('link', { name: 'Dead letters' }).click();
     await page.getByLabel('Subscriber').selectOption(sub.json.id);
     await page.getByRole('button', { name: 'Apply filters' }).click();
@@ -128,7 +136,14 @@ describe('admin UI: an operator runs the platform from a browser', () => {
 
   it('7. draws the dashboard charts from the stats', async () => {
     await page.getByRole('link', { name: 'Dashboard' }).click();
-    await page.locator('figure.chart canvas').first().waitFor();
+    // On a timeout, say what the page shows instead (an error box, for example).
+    await page
+      .locator('figure.chart canvas')
+      .first()
+      .waitFor()
+      .catch(async (err: Error) => {
+        throw new Error(`${err.message}\nthe page shows: ${await page.locator('main').innerText()}`);
+      });
     expect(await page.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator('.tile', { hasText: 'Success rate' }).innerText()).toMatch(/\d+\.\d%/);
     await page.getByRole('cell', { name: 'Flaky receiver' }).waitFor();

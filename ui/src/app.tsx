@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { whenUnauthorized } from './api';
+import { EventTypeList } from './components/event-types';
 import { Link } from './components/link';
 import { match, useLocation } from './router';
 import { clearToken, getToken } from './session';
@@ -108,6 +109,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         <h1>{title}</h1>
         {view}
+        <EventTypeList />
       </main>
     </>
   );

@@ -1,43 +1,45 @@
 // GET /admin/api/stats, read into the shape the dashboard draws. The one place that knows the
 // response's field names.
 
-export interface Stats {
-  successRate: number | null;
+interface Counts {
   total: number;
   succeeded: number;
   failed: number;
-  latency: { p50: number | null; p95: number | null; p99: number | null };
+  success_rate: number | null;
+}
+
+/** The response of GET /admin/api/stats. */
+export interface StatsResponse {
+  totals: Counts;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  retries: (Counts & { attempt: number })[];
+  by_event: (Counts & { event: string })[];
+  by_subscriber: (Counts & { subscriber_id: string })[];
+  series: { at: string; succeeded: number; failed: number; p50: number | null; p95: number | null; p99: number | null }[];
+  queue_depth: number;
+}
+
+export interface Stats {
+  successRate: number | null;
+  total: number;
+  latency: StatsResponse['latency_ms'];
   retries: { attempt: number; count: number }[];
   series: { at: number; succeeded: number; failed: number; p50: number | null; p95: number | null; p99: number | null }[];
   bySubscriber: { id: string; total: number; failed: number; successRate: number | null }[];
   byEvent: { event: string; total: number; failed: number; successRate: number | null }[];
-  queueDepth: number | null;
+  queueDepth: number;
 }
 
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
-const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
-
-export function readStats(raw: any): Stats {
-  const totals = raw?.totals ?? raw ?? {};
-  const latency = raw?.latency_ms ?? raw?.latency ?? {};
-  const rate = (x: any) => num(x?.success_rate) ?? (num(x?.total) ? (num(x?.succeeded) ?? 0) / num(x?.total)! : null);
+export function readStats(raw: StatsResponse): Stats {
   return {
-    successRate: rate(totals),
-    total: num(totals.total) ?? num(totals.attempts) ?? 0,
-    succeeded: num(totals.succeeded) ?? 0,
-    failed: num(totals.failed) ?? 0,
-    latency: { p50: num(latency.p50), p95: num(latency.p95), p99: num(latency.p99) },
-    retries: arr(raw?.retries ?? raw?.retry_distribution).map((r) => ({ attempt: num(r.attempt) ?? 0, count: num(r.count) ?? 0 })),
-    series: arr(raw?.series ?? raw?.time_series).map((b) => ({
-      at: Math.floor(new Date(b.at ?? b.bucket ?? b.start).getTime() / 1000),
-      succeeded: num(b.succeeded) ?? 0,
-      failed: num(b.failed) ?? 0,
-      p50: num(b.p50 ?? b.latency_ms?.p50),
-      p95: num(b.p95 ?? b.latency_ms?.p95),
-      p99: num(b.p99 ?? b.latency_ms?.p99),
-    })),
-    bySubscriber: arr(raw?.by_subscriber ?? raw?.subscribers).map((s) => ({ id: String(s.subscriber_id ?? s.id), total: num(s.total) ?? 0, failed: num(s.failed) ?? 0, successRate: rate(s) })),
-    byEvent: arr(raw?.by_event ?? raw?.by_event_type ?? raw?.events).map((e) => ({ event: String(e.event ?? e.type), total: num(e.total) ?? 0, failed: num(e.failed) ?? 0, successRate: rate(e) })),
-    queueDepth: num(raw?.queue_depth ?? raw?.pending),
+    successRate: raw.totals.success_rate,
+    total: raw.totals.total,
+    latency: raw.latency_ms,
+    retries: raw.retries.map((r) => ({ attempt: r.attempt, count: r.total })),
+    // uPlot's time axis is in seconds.
+    series: raw.series.map((b) => ({ ...b, at: Math.floor(new Date(b.at).getTime() / 1000) })),
+    bySubscriber: raw.by_subscriber.map((s) => ({ id: s.subscriber_id, total: s.total, failed: s.failed, successRate: s.success_rate })),
+    byEvent: raw.by_event.map((e) => ({ event: e.event, total: e.total, failed: e.failed, successRate: e.success_rate })),
+    queueDepth: raw.queue_depth,
   };
 }

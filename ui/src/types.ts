@@ -13,6 +13,8 @@ export interface Subscriber {
   disabled_reason: string | null;
   secret: string;
   created_at: string;
+  /** In the list: the last 24 hours' attempts. */
+  health?: { hours: number; attempts: number; success_rate: number | null };
 }
 
 export interface Delivery {

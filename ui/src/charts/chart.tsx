@@ -12,10 +12,12 @@ export interface ChartProps {
   bars?: boolean;
   height?: number;
   yLabel?: string;
+  /** The legend's name for the x value. */
+  xLabel?: string;
 }
 
 /** A uPlot chart that follows its container's width. */
-export function Chart({ label, data, series, time = true, bars = false, height = 220, yLabel }: ChartProps) {
+export function Chart({ label, data, series, time = true, bars = false, height = 220, yLabel, xLabel = time ? 'Time' : 'Value' }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -26,9 +28,10 @@ export function Chart({ label, data, series, time = true, bars = false, height =
       {
         width: width(),
         height,
-        scales: { x: { time } },
+        // Counts and latencies: the y axis starts at zero.
+        scales: { x: { time }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [{ stroke: '#333' }, { stroke: '#333', label: yLabel, size: 60 }],
-        series: [{}, ...series.map((s) => ({ ...s, ...(barPaths ? { paths: barPaths, fill: s.stroke } : {}) }))],
+        series: [{ label: xLabel }, ...series.map((s) => ({ ...s, ...(barPaths ? { paths: barPaths, fill: s.stroke, points: { show: false } } : {}) }))],
         legend: { show: true },
       },
       data,
@@ -40,7 +43,7 @@ export function Chart({ label, data, series, time = true, bars = false, height =
       ro.disconnect();
       plot.destroy();
     };
-  }, [data, series, time, bars, height, yLabel]);
+  }, [data, series, time, bars, height, yLabel, xLabel]);
   return (
     <figure class="chart">
       <figcaption>{label}</figcaption>

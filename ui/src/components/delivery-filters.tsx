@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { SubscriberSelect } from './subscriber-select';
+import { EVENT_TYPES_LIST } from './event-types';
 
 export interface Filters {
   subscriber_id: string;
@@ -35,7 +36,7 @@ export function DeliveryFilters({ value, statuses, onApply, idPrefix }: { value:
       </div>
       <div class="field">
         <label for={id('event')}>Event type</label>
-        <input id={id('event')} value={f.event} onInput={(e) => setF({ ...f, event: e.currentTarget.value })} placeholder="order.created" />
+        <input id={id('event')} list={EVENT_TYPES_LIST} value={f.event} onInput={(e) => setF({ ...f, event: e.currentTarget.value })} placeholder="order.created" />
       </div>
       {statuses.length > 0 && (
         <div class="field">

@@ -6,14 +6,14 @@ import { Link } from '../components/link';
 import { subscriberName } from '../components/subscriber-select';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { ms, percent } from '../format';
-import { readStats } from '../stats';
+import { readStats, type StatsResponse } from '../stats';
 import type { Subscriber } from '../types';
 import { useApi } from '../use-api';
 
 const WINDOWS = [
   { key: '1h', label: 'Last hour', ms: 3600_000, bucket: '1m' },
   { key: '24h', label: 'Last 24 hours', ms: 86_400_000, bucket: '1h' },
-  { key: '7d', label: 'Last 7 days', ms: 7 * 86_400_000, bucket: '1d' },
+  { key: '7d', label: 'Last 7 days', ms: 7 * 86_400_000, bucket: '6h' },
 ] as const;
 
 const OK = '#1a7f37';
@@ -34,7 +34,7 @@ export function Dashboard() {
   // The window ends now; it moves on at each refresh.
   const [now, setNow] = useState(() => Date.now());
   const path = `/stats${query({ from: new Date(now - w.ms).toISOString(), to: new Date(now).toISOString(), bucket: w.bucket })}`;
-  const raw = useApi<unknown>(path);
+  const raw = useApi<StatsResponse>(path);
   const subs = useApi<{ data: Subscriber[] }>('/subscribers');
   const s = useMemo(() => (raw.data ? readStats(raw.data) : null), [raw.data]);
 
@@ -57,9 +57,10 @@ export function Dashboard() {
         ? {
             data: [s.series.map((b) => b.at), s.series.map((b) => b.p50), s.series.map((b) => b.p95), s.series.map((b) => b.p99)] as uPlot.AlignedData,
             series: [
-              { label: 'p50 ms', stroke: '#1565c0', width: 2 },
-              { label: 'p95 ms', stroke: '#6a1b9a', width: 2 },
-              { label: 'p99 ms', stroke: '#b45309', width: 2 },
+              // Points as well as lines: buckets without attempts leave gaps.
+              { label: 'p50 ms', stroke: '#1565c0', width: 2, points: { show: true, size: 6 } },
+              { label: 'p95 ms', stroke: '#6a1b9a', width: 2, points: { show: true, size: 6 } },
+              { label: 'p99 ms', stroke: '#b45309', width: 2, points: { show: true, size: 6 } },
             ],
           }
         : null,
@@ -99,13 +100,13 @@ export function Dashboard() {
             <Tile label="Latency p50" value={ms(s.latency.p50)} />
             <Tile label="Latency p95" value={ms(s.latency.p95)} />
             <Tile label="Latency p99" value={ms(s.latency.p99)} />
-            <Tile label="Queue depth" value={s.queueDepth === null ? '—' : String(s.queueDepth)} />
+            <Tile label="Queue depth" value={String(s.queueDepth)} />
           </div>
           {s.total === 0 && <Empty>No attempt in this window yet. Send one from the Sandbox.</Empty>}
           <div class="charts">
             {outcome && s.series.length > 0 && <Chart label="Succeeded and failed attempts over time" data={outcome.data} series={outcome.series} yLabel="attempts" />}
             {latency && hasLatencySeries && <Chart label="Attempt latency percentiles over time (ms)" data={latency.data} series={latency.series} yLabel="ms" />}
-            {retries && s.retries.length > 0 && <Chart label="Attempts by attempt number (retries)" data={retries.data} series={retries.series} time={false} bars yLabel="attempts" />}
+            {retries && s.retries.length > 0 && <Chart label="Attempts by attempt number (retries)" data={retries.data} series={retries.series} time={false} bars yLabel="attempts" xLabel="Attempt number" />}
           </div>
           <h2>Subscribers that fail most</h2>
           {failing.length === 0 ? (

@@ -7,6 +7,7 @@ import { when } from '../format';
 import { navigate, to, useLocation } from '../router';
 import { EVENT_STATUSES, type EventRow } from '../types';
 import { useApi } from '../use-api';
+import { EVENT_TYPES_LIST } from '../components/event-types';
 
 export function Events() {
   const loc = useLocation();
@@ -30,7 +31,7 @@ export function Events() {
       >
         <div class="field">
           <label for="evt-type">Event type</label>
-          <input id="evt-type" value={draft.event} onInput={(e) => setDraft({ ...draft, event: e.currentTarget.value })} placeholder="order.created" />
+          <input id="evt-type" list={EVENT_TYPES_LIST} value={draft.event} onInput={(e) => setDraft({ ...draft, event: e.currentTarget.value })} placeholder="order.created" />
         </div>
         <div class="field">
           <label for="evt-status">Status</label>

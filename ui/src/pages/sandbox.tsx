@@ -6,6 +6,7 @@ import { ErrorBox, Json, Loading } from '../components/states';
 import { to } from '../router';
 import type { EventDetail, Subscriber } from '../types';
 import { useApi, useEvent } from '../use-api';
+import { EVENT_TYPES_LIST, useEventTypes } from '../components/event-types';
 
 interface SendResult {
   status: number;
@@ -36,6 +37,8 @@ export function Sandbox() {
   const [dataError, setDataError] = useState<string | null>(null);
   const [result, setResult] = useState<SendResult | null>(null);
   const [busy, setBusy] = useState(false);
+  const types = useEventTypes();
+  const known = types.data?.data.find((t) => t.event === event.trim());
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -67,7 +70,12 @@ export function Sandbox() {
       <form class="form" onSubmit={submit} noValidate>
         <div class="field">
           <label for="sb-event">Event type</label>
-          <input id="sb-event" required value={event} onInput={(e) => setEvent(e.currentTarget.value)} aria-describedby={error?.forField('event') ? 'sb-event-error' : undefined} />
+          <input id="sb-event" list={EVENT_TYPES_LIST} required value={event} onInput={(e) => setEvent(e.currentTarget.value)} aria-describedby={error?.forField('event') ? 'sb-event-error' : undefined} />
+          {known && (
+            <button type="button" class="link" onClick={() => setData(JSON.stringify(known.sample.payload ?? {}, null, 2))}>
+              Use the last {known.event} payload as data
+            </button>
+          )}
           {error?.forField('event') && (
             <span class="field-error" id="sb-event-error">
               {error.forField('event')}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { CopyButton } from '../components/copy-button';
+import { HealthPanel } from '../components/health-badge';
 import { Link } from '../components/link';
 import { ErrorBox, Loading, Notice } from '../components/states';
 import { navigate } from '../router';
@@ -201,9 +202,13 @@ export function SubscriberForm({ id }: { id: string | null }) {
         )}
       </div>
       {id && (
-        <p>
-          <Link href={`/deliveries?subscriber_id=${encodeURIComponent(id)}`}>This subscriber's deliveries</Link>
-        </p>
+        <section aria-label="Health">
+          <h2>Health</h2>
+          <HealthPanel id={id} />
+          <p>
+            <Link href={`/deliveries?subscriber_id=${encodeURIComponent(id)}`}>This subscriber's deliveries</Link>
+          </p>
+        </section>
       )}
     </form>
   );
