@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ADMIN_TOKEN, INBOUND_SECRET, eventually, startHarness, type Harness } from '../helpers/harness';
 import { runCli, startCli, type RunningCli } from './cli-process';
 
@@ -67,6 +70,28 @@ describe('webhookctl against the running app', () => {
     });
     expect(list.data).toHaveLength(1);
     expect(list.data[0]).toMatchObject({ event: 'order.created', subscriber_id: subscriberId, attempts: 1, last_response_code: 200 });
+  });
+
+  it('send --format signs like the provider, and receive answers, records and counts as told', async () => {
+    const record = path.join(mkdtempSync(path.join(tmpdir(), 'webhookctl-record-')), 'deliveries.jsonl');
+    const { rx, url } = await receive(['--port', '0', '--fail-first', '1', '--retry-after', '1', '--latency', '50ms', '--record', record]);
+    await addSubscriber(url, 'push');
+    const source = await h.admin('POST', '/sources', { name: 'gh', verifier: 'github', secrets: ['github-webhook-secret-0123'] });
+    expect(source.status).toBe(201);
+
+    const sent = await cli(['send', 'push', '--format', 'github', '--source', 'gh', '--secret', 'github-webhook-secret-0123', '--data', '{"ref":"refs/heads/main"}', '--output', 'json']);
+    expect(sent.code).toBe(0);
+    expect(JSON.parse(sent.stdout)).toMatchObject({ status: 200, body: { status: 'received', event: 'push' } });
+    const wrong = await cli(['send', 'push', '--format', 'github', '--source', 'gh', '--secret', 'not-the-github-secret', '--data', '{}']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^webhookctl: the gateway refused the event: 401 invalid_signature: X-Hub-Signature-256 does not match the body/);
+
+    await rx.waitFor(/"n":2/);
+    const lines = readFileSync(record, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((d) => d.status)).toEqual([503, 200]);
+    expect(lines.map((d) => d.headers['x-webhook-attempt'])).toEqual(['1', '2']);
+    expect(JSON.parse(lines[1].body)).toMatchObject({ event: 'push', data: { ref: 'refs/heads/main' } });
+    expect(deliveriesOf(rx)[1].counts).toEqual({ received: 2, verified: 2, failed: 0, rejected: 1 });
   });
 
   it('replays a dead letter once the receiver is healthy, with progress up to 100 %', async () => {
