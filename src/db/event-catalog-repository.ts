@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './database';
+import { rowsOf } from './raw-rows';
 
 export interface EventTypeEntry {
   type: string;
@@ -9,8 +10,6 @@ export interface EventTypeEntry {
   sample: { id: string; payload: unknown };
 }
 
-type Row = Record<string, unknown>;
-const rowsOf = (result: unknown) => (result as { rows: Row[] }).rows;
 
 /** The event types seen in webhook_events: counts, last seen, and the newest payload of each. */
 export function createEventCatalogRepository(db: Db) {

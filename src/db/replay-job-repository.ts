@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './database';
+import { rowsOf } from './raw-rows';
 import { newestFirstWindow, pastPosition, type ListPosition } from './newest-first';
 import { deliveries, replayJobs, type ReplayJobCursor, type ReplayJobFilter, type ReplayJobStatus } from './schema';
 
@@ -90,8 +91,7 @@ export function createReplayJobRepository(db: Db) {
           limit 1
         )
         returning id`);
-      // node-postgres and PGlite both answer with `rows`.
-      const id = (result as unknown as { rows: { id: string }[] }).rows[0]?.id;
+      const id = rowsOf(result)[0]?.id as string | undefined;
       return id ? this.get(id) : undefined;
     },
 

@@ -1,5 +1,6 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './database';
+import { rowsOf, type RawRow } from './raw-rows';
 import { deliveries } from './schema';
 
 export interface StatsWindow {
@@ -38,12 +39,9 @@ export interface AttemptStats {
 /** How many groups the per-event and per-subscriber breakdowns return, the most failing first. */
 export const BREAKDOWN_LIMIT = 100;
 
-// node-postgres and PGlite both answer `execute` with `rows`; numbers may come back as strings.
-type Row = Record<string, unknown>;
-const rowsOf = (result: unknown) => (result as { rows: Row[] }).rows;
 const n = (v: unknown) => Number(v ?? 0);
 const ms = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
-const counts = (r: Row): AttemptCounts => ({ total: n(r.total), succeeded: n(r.succeeded), failed: n(r.total) - n(r.succeeded) });
+const counts = (r: RawRow): AttemptCounts => ({ total: n(r.total), succeeded: n(r.succeeded), failed: n(r.total) - n(r.succeeded) });
 
 /** The window's rows; every filter is a leading column of an index on webhook_logs. */
 function where(w: StatsWindow): SQL {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './database';
+import { rowsOf } from './raw-rows';
 import type { AttemptOutcome } from './schema';
 
 export interface AttemptFailure {
@@ -22,8 +23,6 @@ export interface SubscriberHealth {
 /** Counting stops here: past it, the exact number of failures in a row no longer matters. */
 export const CONSECUTIVE_CAP = 10_000;
 
-type Row = Record<string, unknown>;
-const rowsOf = (result: unknown) => (result as { rows: Row[] }).rows;
 const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
 
 /** An endpoint's health from its attempts in webhook_logs; each query walks `webhook_logs_subscriber_idx`. */

@@ -54,9 +54,12 @@ export function toJobFilter(f: ReplayFilterInput): ReplayJobFilter {
   return { subscriberId: f.subscriber_id, event: f.event, status: f.status, from: f.from?.toISOString(), to: f.to?.toISOString() };
 }
 
-/** Creates a replay job over what the filter matches now; the runner replays it in the background. */
+/**
+ * Creates a replay job over what the filter matches now (or over the listed ids, each of which it
+ * will process); the runner replays it in the background.
+ */
 export async function startReplayJob(repos: Repositories, filter: ReplayJobFilter): Promise<ReplayJob> {
-  const total = await repos.replayJobs.countMatching(filter);
+  const total = 'ids' in filter ? filter.ids.length : await repos.replayJobs.countMatching(filter);
   return repos.replayJobs.create(filter, total);
 }
 

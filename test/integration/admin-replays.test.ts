@@ -63,11 +63,14 @@ describe('admin API: replay jobs', () => {
     const { ids } = await deadLetters(2);
     const created = await h.admin('POST', '/replays', { ids: [...ids, 'no-such-delivery'] });
     expect(created.status).toBe(202);
+    expect(created.json).toMatchObject({ total: 3, filter: { ids: [...ids, 'no-such-delivery'] } });
     const done = await eventually(async () => {
       const job = (await h.admin('GET', `/replays/${created.json.id}`)).json;
       return job.status === 'completed' && job;
     });
-    expect(done).toMatchObject({ total: 2, processed: 3, replayed: 2, skipped: 1 });
+    expect(done).toMatchObject({ total: 3, processed: 3, replayed: 2, skipped: 1 });
+    // A dry run counts only what can be replayed.
+    expect((await h.admin('POST', '/replays', { ids: [...ids, 'no-such-delivery'], dry_run: true })).json).toEqual({ matched: 2 });
   });
 
   it('turns a dead-letter replay by subscriber and time range into a job', async () => {
