@@ -11,13 +11,13 @@ export interface ReplayRouteOptions {
   repos: Repositories;
 }
 
-/** A replay job as the API shows it. */
-export function presentReplayJob(job: ReplayJob) {
+/** A replay job as the API shows it; a list shows how many ids a job names, not each one (up to 10,000). */
+export function presentReplayJob(job: ReplayJob, withIds = true) {
   const f = job.filter;
   return {
     id: job.id,
     status: job.status,
-    filter: 'ids' in f ? { ids: f.ids } : { subscriber_id: f.subscriberId ?? null, event: f.event ?? null, status: f.status, from: f.from ?? null, to: f.to ?? null },
+    filter: 'ids' in f ? { ...(withIds ? { ids: f.ids } : {}), ids_count: f.ids.length } : { subscriber_id: f.subscriberId ?? null, event: f.event ?? null, status: f.status, from: f.from ?? null, to: f.to ?? null },
     total: job.total,
     processed: job.processed,
     replayed: job.replayed,
@@ -91,7 +91,7 @@ export default async function adminReplayRoutes(fastify: FastifyInstance, { repo
   app.get('/replays', { schema: { tags, summary: 'List replay jobs, newest first', querystring: listQuery } }, async (request) => {
     const q = request.query;
     const rows = await repos.replayJobs.list({ cursor: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit + 1 });
-    return toPage(rows, q.limit, (j) => ({ at: j.createdAt, id: j.id }), presentReplayJob);
+    return toPage(rows, q.limit, (j) => ({ at: j.createdAt, id: j.id }), (j) => presentReplayJob(j, false));
   });
 
   app.get('/replays/:id', { schema: { tags, summary: "A replay job's progress", params: idParams } }, async (request) =>

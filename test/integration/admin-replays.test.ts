@@ -63,7 +63,10 @@ describe('admin API: replay jobs', () => {
     const { ids } = await deadLetters(2);
     const created = await h.admin('POST', '/replays', { ids: [...ids, 'no-such-delivery'] });
     expect(created.status).toBe(202);
-    expect(created.json).toMatchObject({ total: 3, filter: { ids: [...ids, 'no-such-delivery'] } });
+    expect(created.json).toMatchObject({ total: 3, filter: { ids: [...ids, 'no-such-delivery'], ids_count: 3 } });
+    const listed = (await h.admin('GET', '/replays?limit=1')).json.data[0];
+    expect(listed).toMatchObject({ id: created.json.id, filter: { ids_count: 3 } });
+    expect(listed.filter).not.toHaveProperty('ids');
     const done = await eventually(async () => {
       const job = (await h.admin('GET', `/replays/${created.json.id}`)).json;
       return job.status === 'completed' && job;
