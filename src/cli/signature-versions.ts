@@ -45,7 +45,8 @@ const v2: SignatureVersion = {
     'webhook-timestamp': String(timestampSeconds),
     'webhook-signature': signV2(id, timestampSeconds, body, secret),
   }),
-  present: (headers) => Boolean(headers['webhook-signature']),
+  // The header may also carry other schemes' entries (`v1a,` for ed25519).
+  present: (headers) => (headers['webhook-signature'] ?? '').split(/\s+/).some((s) => s.startsWith('v1,')),
   matches(headers, body, secret) {
     const id = headers['webhook-id'];
     const timestamp = Number(headers['webhook-timestamp']);

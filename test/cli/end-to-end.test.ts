@@ -109,6 +109,7 @@ describe('webhookctl against the running app', () => {
 
     const dry = await cli(['replay', '--subscriber', subscriberId, '--since', since, '--dry-run']);
     expect(dry).toMatchObject({ code: 0, stdout: '1 delivery would be replayed\n' });
+    expect(await json(['replay', dead.id, '--dry-run'])).toEqual({ matched: 1, dry_run: true });
     const refused = await cli(['replay', '--subscriber', subscriberId, '--since', since]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe('webhookctl: replaying 1 delivery needs confirmation: pass --yes (stdin is not a terminal)\n');
