@@ -121,17 +121,17 @@ export function verifySignature(version: SignatureVersion, headers: HeaderMap, b
 
 /** What the body may have been before a receiver's framework reformatted it. */
 function originalBodies(body: string): { how: string; text: string }[] {
-  const candidates: { how: string; text: string }[] = [];
+  // The smallest changes first, so the message names the one that happened.
+  const candidates = [
+    { how: 'with its line endings as LF (CRLF was introduced)', text: body.replace(/\r\n/g, '\n') },
+    { how: 'without surrounding whitespace (some was added)', text: body.trim() },
+    { how: 'with a trailing newline (it was stripped)', text: `${body}\n` },
+  ];
   try {
     candidates.push({ how: 'when re-serialized as compact JSON (it was parsed and re-formatted)', text: JSON.stringify(JSON.parse(body)) });
   } catch {
     // Not JSON: only the whitespace candidates apply.
   }
-  candidates.push(
-    { how: 'with its line endings as LF (CRLF was introduced)', text: body.replace(/\r\n/g, '\n') },
-    { how: 'without surrounding whitespace (some was added)', text: body.trim() },
-    { how: 'with a trailing newline (it was stripped)', text: `${body}\n` },
-  );
   return candidates.filter((c) => c.text !== body);
 }
 

@@ -36,6 +36,8 @@ describe('webhookctl sign and verify', () => {
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(/^webhookctl: v1: body changed after signing: it verifies only when re-serialized as compact JSON.*; v2: body changed after signing/);
+    const padded = await runCli(['verify', '--secret', SECRET, ...headerArgs(headers), '--body', `${BODY}\r\n`]);
+    expect(padded.stderr).toMatch(/^webhookctl: v1: body changed after signing: it verifies only without surrounding whitespace/);
   });
 
   it('says the body changed when its length differs from the Content-Length that came with it', async () => {
