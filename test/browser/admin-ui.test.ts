@@ -61,6 +61,39 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.getByRole('cell', { name: 'Loopback receiver' }).waitFor();
   });
 
+  it('2b. edits, deactivates and activates the subscriber, rotates its secret and sends it a test', async () => {
+    const row = () => page.getByRole('row', { name: /Loopback receiver/ });
+    await row().getByRole('button', { name: 'Deactivate' }).click();
+    await row().getByText('disabled: deactivated by an admin').waitFor();
+    await page.getByLabel('Active').selectOption('false');
+    await row().waitFor();
+    await page.getByLabel('Active').selectOption('true');
+    await page.getByText('No subscriber matches.').waitFor();
+    await page.getByLabel('Active').selectOption('');
+    await row().getByRole('button', { name: 'Activate' }).click();
+    await row().getByRole('button', { name: 'Deactivate' }).waitFor();
+
+    const before = (await ui.h.admin('GET', `/subscribers/${state.subscriberId}`)).json.secret;
+    await row().getByRole('button', { name: 'Rotate secret' }).click();
+    const shown = await page.getByRole('region', { name: 'New secret' }).locator('code').textContent();
+    expect(shown).toMatch(/^whsec_/);
+    expect(shown!.slice(0, 9)).not.toBe(before.slice(0, 9));
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByRole('region', { name: 'New secret' }).count()).toBe(0);
+
+    await row().getByRole('button', { name: 'Send test' }).click();
+    await page.getByText('Test event sent to Loopback receiver').waitFor();
+    await ok.waitFor(1);
+
+    await page.getByRole('link', { name: 'Loopback receiver' }).click();
+    await page.getByLabel('Description').fill('Receives the sandbox events');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    expect((await ui.h.admin('GET', `/subscribers/${state.subscriberId}`)).json.description).toBe('Receives the sandbox events');
+    await shot(page, '2b-subscriber-edited');
+    await page.getByRole('link', { name: 'Subscribers' }).click();
+  });
+
   it('3. sends a signed event from the sandbox through the inbound gateway', async () => {
     await page.getByRole('link', { name: 'Sandbox' }).click();
     await page.getByLabel('Event type').fill('sandbox.order');
@@ -75,7 +108,7 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.locator('.card .badge', { hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'What it received' }).click();
     await page.getByLabel('Body the subscriber received').getByText('"order": 42').waitFor();
-    expect(JSON.parse(ok.requests[0]!.body)).toMatchObject({ data: { order: 42 } });
+    expect(ok.requests.some((r) => JSON.parse(r.body).data?.order === 42)).toBe(true);
     await shot(page, '4-delivery-succeeded');
   });
 
