@@ -36,6 +36,9 @@ export interface AttemptStats {
   series: (AttemptCounts & Percentiles & { at: Date })[];
 }
 
+/** Sort memory for the stats' percentiles, for that transaction only. */
+const SORT_MEMORY = '64MB';
+
 /** How many groups the per-event and per-subscriber breakdowns return, the most failing first. */
 export const BREAKDOWN_LIMIT = 100;
 
@@ -60,7 +63,12 @@ const percentiles = (v: unknown): Percentiles => {
 
 /** Counts read at scrape time for the metrics, and the admin API's stats over webhook_logs. */
 export function createStatsRepository(db: Db) {
-  const query = async (q: SQL) => rowsOf(await db.execute(q));
+  // The percentile sort of a day's attempts needs more than the default 4 MB to stay in memory.
+  const roomyQuery = (q: SQL) =>
+    db.transaction(async (tx) => {
+      await tx.execute(sql.raw(`set local work_mem = '${SORT_MEMORY}'`));
+      return rowsOf(await tx.execute(q));
+    });
   return {
     /** Deliveries waiting for an attempt or a retry: the queue depth. */
     async countPendingDeliveries(): Promise<number> {
@@ -78,10 +86,10 @@ export function createStatsRepository(db: Db) {
       // A literal, not a parameter: the grouping set and the select list must be the same expression.
       const bucket = sql.raw(`date_bin('${Math.trunc(bucketSeconds)} seconds'::interval, created_at, timestamptz '1970-01-01T00:00:00Z')`);
       const [timeline, breakdowns] = await Promise.all([
-        query(sql`select ${bucket} as at, grouping(${bucket}) as whole, ${COUNTS}, ${PERCENTILES}
+        roomyQuery(sql`select ${bucket} as at, grouping(${bucket}) as whole, ${COUNTS}, ${PERCENTILES}
           from webhook_logs where ${filter} group by grouping sets ((), (${bucket}))`),
-        query(sql`select attempts, event, subscriber_id, grouping(attempts) as by_attempt, grouping(event) as by_event, ${COUNTS}
-          from webhook_logs where ${filter} group by grouping sets ((attempts), (event), (subscriber_id))`),
+        db.execute(sql`select attempts, event, subscriber_id, grouping(attempts) as by_attempt, grouping(event) as by_event, ${COUNTS}
+          from webhook_logs where ${filter} group by grouping sets ((attempts), (event), (subscriber_id))`).then(rowsOf),
       ]);
       const total = timeline.find((r) => n(r.whole) === 1) ?? {};
       const mostFailing = <T extends AttemptCounts>(rows: T[], key: (r: T) => string) =>
