@@ -28,6 +28,8 @@ describe('webhookctl against the running app', () => {
     return JSON.parse(res.stdout);
   };
   const addSubscriber = async (url: string, events: string) => (await json(['subscribers', 'add', '--url', url, '--events', events, '--secret', SUB_SECRET])).id as string;
+  /** Waits (in-process, to spare the machine a CLI start per poll) until the filtered delivery list is not empty. */
+  const untilDelivery = (query: string) => eventually(async () => (await h.admin('GET', `/deliveries?${query}`)).json.data[0], 30_000, 200);
   /** The JSON lines a `receive --output json` printed. */
   const deliveriesOf = (rx: RunningCli) =>
     rx
@@ -64,10 +66,8 @@ describe('webhookctl against the running app', () => {
     ]);
     expect(delivery.counts).toEqual({ received: 1, verified: 1, failed: 0, rejected: 0 });
 
-    const list = await eventually(async () => {
-      const page = await json(['deliveries', 'ls', '--subscriber', subscriberId]);
-      return page.data[0]?.status === 'succeeded' && page;
-    });
+    await untilDelivery(`subscriber_id=${subscriberId}&status=succeeded`);
+    const list = await json(['deliveries', 'ls', '--subscriber', subscriberId]);
     expect(list.data).toHaveLength(1);
     expect(list.data[0]).toMatchObject({ event: 'order.created', subscriber_id: subscriberId, attempts: 1, last_response_code: 200 });
   });
@@ -100,7 +100,8 @@ describe('webhookctl against the running app', () => {
     const since = new Date(Date.now() - 1000).toISOString();
 
     expect((await cli(['send', 'invoice.failed', '--data', '{"id":2}', '--secret', INBOUND_SECRET])).code).toBe(0);
-    const dead = await eventually(async () => (await json(['deliveries', 'ls', '--subscriber', subscriberId, '--status', 'dead'])).data[0], 30_000, 300);
+    await untilDelivery(`subscriber_id=${subscriberId}&status=dead`);
+    const [dead] = (await json(['deliveries', 'ls', '--subscriber', subscriberId, '--status', 'dead'])).data;
     expect(dead.attempts).toBe(7);
     expect(deliveriesOf(sick.rx).every((d) => d.status === 500)).toBe(true);
 
@@ -121,7 +122,8 @@ describe('webhookctl against the running app', () => {
 
     await healthy.rx.waitFor(/"verdicts"/);
     expect(deliveriesOf(healthy.rx)[0]).toMatchObject({ status: 200, counts: { received: 1, verified: 1 } });
-    const replayed = await eventually(async () => (await json(['deliveries', 'ls', '--subscriber', subscriberId, '--status', 'succeeded'])).data[0]);
+    await untilDelivery(`subscriber_id=${subscriberId}&status=succeeded`);
+    const [replayed] = (await json(['deliveries', 'ls', '--subscriber', subscriberId, '--status', 'succeeded'])).data;
     expect(replayed.replay_of).toBe(dead.id);
   });
 
@@ -159,10 +161,8 @@ describe('webhookctl against the running app', () => {
     await rx.waitFor(/audit\.test/);
     // The receiver holds the old secret, which still signs during the grace period.
     expect(deliveriesOf(rx)[0].verdicts).toEqual([expect.objectContaining({ version: 'v1', ok: true }), expect.objectContaining({ version: 'v2', ok: true })]);
-    const delivery = await eventually(async () => {
-      const d = await json(['deliveries', 'show', test.delivery_id]);
-      return d.status === 'succeeded' && d;
-    });
+    await untilDelivery(`event_id=${test.event_id}&status=succeeded`);
+    const delivery = await json(['deliveries', 'show', test.delivery_id]);
     expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'success', response_code: 200 })]);
     const timeline = await cli(['deliveries', 'show', test.delivery_id]);
     expect(timeline.stdout).toMatch(/^status +succeeded$/m);
