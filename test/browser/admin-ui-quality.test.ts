@@ -52,8 +52,9 @@ describe('admin UI: safe, accessible and usable on a phone', () => {
   async function open(page: Page, path: string): Promise<void> {
     await page.goto(path);
     await page.locator('main h1').waitFor();
-    // (Strings, not functions: the tests compile without the DOM's types.)
-    await page.waitForFunction("!document.querySelector('main .state[role=status]')");
+    // A locator, not waitForFunction: the page's CSP forbids the eval that a string predicate needs.
+    await page.locator('main .state[role=status]').first().waitFor({ state: 'detached' });
+    // (A string, not a function: the tests compile without the DOM's types.)
     await page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
   }
 
