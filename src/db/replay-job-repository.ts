@@ -120,10 +120,12 @@ export function createReplayJobRepository(db: Db) {
     },
 
     /**
-     * Records a batch and renews the lease, only while `owner` holds a running job. Undefined
-     * means the job was cancelled or another process took it over: stop working on it.
+     * Records a batch and renews the lease, only while `owner` holds the job. A job cancelled
+     * meanwhile still counts the batch that was in flight, and stays cancelled. Undefined means
+     * another process took the job over; a status other than running means stop.
      */
     async advance(id: string, owner: string, progress: ReplayProgress, leaseMs: number): Promise<ReplayJob | undefined> {
+      const running = sql`${replayJobs.status} = 'running'`;
       const [row] = await db
         .update(replayJobs)
         .set({
@@ -134,10 +136,15 @@ export function createReplayJobRepository(db: Db) {
           error: null,
           updatedAt: sql`now()`,
           ...(progress.done
-            ? { status: 'completed' as const, completedAt: sql`now()`, leaseOwner: null, leaseExpiresAt: null }
+            ? {
+                status: sql`case when ${running} then 'completed' else ${replayJobs.status} end`,
+                completedAt: sql`coalesce(${replayJobs.completedAt}, now())`,
+                leaseOwner: null,
+                leaseExpiresAt: null,
+              }
             : { leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'` }),
         })
-        .where(and(eq(replayJobs.id, id), eq(replayJobs.leaseOwner, owner), eq(replayJobs.status, 'running')))
+        .where(and(eq(replayJobs.id, id), eq(replayJobs.leaseOwner, owner), inArray(replayJobs.status, ['running', 'cancelled'])))
         .returning();
       return row;
     },
@@ -154,7 +161,8 @@ export function createReplayJobRepository(db: Db) {
     async cancel(id: string): Promise<ReplayJob | undefined> {
       const [row] = await db
         .update(replayJobs)
-        .set({ status: 'cancelled', completedAt: sql`now()`, updatedAt: sql`now()`, leaseOwner: null, leaseExpiresAt: null })
+        // The lease stays, so that the holder can still record the batch it has in flight.
+        .set({ status: 'cancelled', completedAt: sql`now()`, updatedAt: sql`now()` })
         .where(and(eq(replayJobs.id, id), eq(replayJobs.status, 'running')))
         .returning();
       return row;

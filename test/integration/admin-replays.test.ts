@@ -97,6 +97,37 @@ describe('admin API: replay jobs', () => {
     expect(again.status).toBe(409);
   });
 
+  it('counts the batch in flight when a job is cancelled, and starts no other', async () => {
+    const event = 'replay.cancel';
+    await deadLetters(5, { event });
+    // Held by this test's runner, so the app's own runner leaves it alone.
+    const [job] = await db()
+      .insert(replayJobs)
+      .values({ filter: { status: 'dead', event }, total: 5, leaseOwner: 'tester', leaseExpiresAt: new Date(Date.now() + 60_000) })
+      .returning();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batches: string[][] = [];
+    const runner = createReplayRunner({
+      jobs: h.runtime.repos.replayJobs,
+      replay: async (ids) => {
+        batches.push(ids);
+        await gate;
+        return h.runtime.control.replay(ids);
+      },
+      logger: h.runtime.app!.log as never,
+      owner: 'tester',
+      batchSize: 2,
+    });
+    const running = runner.runOnce();
+    await eventually(async () => batches.length === 1);
+    expect((await h.admin('POST', `/replays/${job!.id}/cancel`)).json.status).toBe('cancelled');
+    release();
+    await running;
+    expect(batches).toHaveLength(1);
+    expect((await h.admin('GET', `/replays/${job!.id}`)).json).toMatchObject({ status: 'cancelled', processed: 2, replayed: 2 });
+  });
+
   it('refuses a bad body with 400 that names the field, and answers 404 for an unknown job', async () => {
     const neither = await h.admin('POST', '/replays', {});
     expect(neither.status).toBe(400);
