@@ -42,7 +42,7 @@ describe('admin UI: safe, accessible and usable on a phone', () => {
       { path: '/admin/dead-letters', name: 'dead-letters' },
       { path: '/admin/sandbox', name: 'sandbox' },
     ];
-  }, 120_000);
+  }, 300_000); // A first run may install Chromium.
   afterAll(async () => {
     await ui?.stop();
     await hostile?.close();

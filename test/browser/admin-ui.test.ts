@@ -16,7 +16,7 @@ describe('admin UI: an operator runs the platform from a browser', () => {
   beforeAll(async () => {
     [ui, ok, flaky] = await Promise.all([startUiHarness(), startReceiver(), startReceiver(() => ({ status: 500, body: 'down for the test' }))]);
     page = await ui.page();
-  }, 120_000);
+  }, 300_000); // A first run may install Chromium.
   afterAll(async () => {
     await ui?.stop();
     await ok?.close();

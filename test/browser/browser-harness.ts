@@ -14,11 +14,14 @@ const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve(__dirname, '../.runtime/screenshots');
 export const TEMPORAL_UI = 'http://127.0.0.1:8233';
 
-/** Installs Debian's Chromium when it is missing (the tests' one system dependency). */
+/**
+ * Installs Debian's Chromium when it is missing (the tests' one system dependency). Both browser
+ * test files may get here at once: a lock lets one install while the other waits.
+ */
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const install = `test -x ${CHROMIUM} || { apt-get update -qq && apt-get install -y -qq chromium; }`;
+  execFileSync('flock', ['/tmp/hookyard-chromium.lock', 'sh', '-c', install], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
 export interface UiHarness {
