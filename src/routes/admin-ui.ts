@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, notFound } from '../errors';
+import { HttpError } from '../errors';
 
 export interface AdminUiOptions {
   /** The folder that `npm run ui:build` writes: index.html and assets/. */
@@ -44,7 +44,7 @@ export default async function adminUiRoutes(app: FastifyInstance, opts: AdminUiO
   const page = async (url: string) => {
     const pathname = url.split('?')[0] ?? '';
     // The admin API's unknown routes and missing files keep their 404; only page paths get the app.
-    if (pathname.startsWith('/admin/api/') || /\.[a-z0-9]+$/i.test(pathname)) throw notFound(`no route for GET ${pathname}`);
+    if (pathname.startsWith('/admin/api/') || /\.[a-z0-9]+$/i.test(pathname)) throw new HttpError(404, 'not_found', `no route for GET ${pathname}`);
     try {
       return await readFile(path.join(opts.root, 'index.html'), 'utf8');
     } catch {
