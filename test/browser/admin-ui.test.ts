@@ -167,6 +167,28 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await shot(page, '6b-replay-succeeded');
   });
 
+  it('6c. retries a pending delivery now, then cancels it, from its page', async () => {
+    const slow = await startReceiver(() => ({ status: 503, body: 'busy', delayMs: 1_500 }));
+    try {
+      await ui.h.admin('POST', '/subscribers', { url: slow.url, events: ['slow.*'], name: 'Slow receiver' });
+      const sent = await ui.h.admin('POST', '/sandbox/send', { event: 'slow.thing', data: {} });
+      const pending = await eventually(async () => {
+        const e = await ui.h.admin('GET', `/events/${sent.json.response.event_id}`);
+        return e.json.deliveries?.find((d: { status: string; attempts: number }) => d.status === 'pending' && d.attempts >= 1);
+      }, 30_000);
+      await page.goto(`/admin/deliveries/${pending.id}`);
+      await page.getByRole('button', { name: 'Retry now' }).click();
+      await page.getByText('Retry requested').waitFor();
+      await page.getByRole('button', { name: 'Cancel delivery' }).click();
+      await page.getByText('Cancel requested.').waitFor();
+      // The page refreshes itself until the delivery settles.
+      await page.locator('.summary .badge', { hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
+      await shot(page, '6c-delivery-cancelled');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('7. draws the dashboard charts from the stats', async () => {
     await page.getByRole('link', { name: 'Dashboard' }).click();
     // On a timeout, say what the page shows instead (an error box, for example).
