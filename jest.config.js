@@ -6,8 +6,8 @@ module.exports = {
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
-  // ESM-only receiver libraries are compiled to CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(@octokit|standardwebhooks|@stablelib|cookie)/)'],
+  // ESM-only libraries (receivers' and @fastify/static's content-disposition) are compiled to CommonJS for jest.
+  transformIgnorePatterns: ['/node_modules/(?!(@octokit|standardwebhooks|@stablelib|cookie|content-disposition)/)'],
   moduleNameMapper: { '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js' },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',

@@ -9,13 +9,14 @@ import { benchPrune } from './prune';
 import { machine, startStack } from './lib/stack';
 import { medianRows, table } from './lib/stats';
 import { benchRetryTiming } from './retry-timing';
+import { benchStats } from './stats';
 
-// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss fanout-rss prune. Each writes
+// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss fanout-rss prune stats. Each writes
 // its figures to bench/results/<name>-<time>.json and prints a table; with --runs N each
 // benchmark but rss runs N times and the medians are printed and saved too. Fast path and
 // workflow-per-delivery run in the same invocation, so their ratio is measured under the same load.
 
-const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss', 'fanout-rss', 'prune'];
+const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss', 'fanout-rss', 'prune', 'stats'];
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const runs = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 1) : 1;
@@ -134,6 +135,7 @@ async function main() {
       return rows;
     });
   }
+  if (run.includes('stats')) await repeated('stats', ['window'], () => withStack({}, (s) => benchStats(s)));
 }
 
 main().then(

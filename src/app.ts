@@ -18,10 +18,16 @@ import type { DeliveryControl } from './deliveries/delivery-control';
 import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
 import adminRetentionRoutes from './routes/admin-retention';
+import { registerAdminOpenApi } from './routes/admin-openapi';
+import adminReplayRoutes from './routes/admin-replays';
+import adminSandboxRoutes from './routes/admin-sandbox';
 import adminSourceRoutes from './routes/admin-sources';
+import adminStatsRoutes from './routes/admin-stats';
 import adminSubscriberRoutes from './routes/admin-subscribers';
+import adminUiRoutes, { ADMIN_UI_DIR } from './routes/admin-ui';
 import inboundRoutes from './routes/inbound';
 import metricsRoutes from './routes/metrics';
+import { zodValidatorCompiler } from './routes/validation';
 import type { TransformRegistry } from './transforms/registry';
 
 export interface AppDeps {
@@ -103,25 +109,38 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (admin) => {
-      requireAdminToken(admin, deps.adminToken);
-      await admin.register(adminSubscriberRoutes, {
-        repos: deps.repos,
-        transforms: deps.transforms,
-        secretGraceMs: config.WEBHOOK_SECRET_GRACE,
-        control: deps.control,
-        defaultSignatureVersion: config.WEBHOOK_SIGNATURE_VERSIONS,
+      // The routes' zod schemas validate the requests and make the OpenAPI document.
+      admin.setValidatorCompiler(zodValidatorCompiler);
+      await registerAdminOpenApi(admin);
+      await admin.register(async (secured) => {
+        requireAdminToken(secured, deps.adminToken);
+        await secured.register(adminSubscriberRoutes, {
+          repos: deps.repos,
+          transforms: deps.transforms,
+          secretGraceMs: config.WEBHOOK_SECRET_GRACE,
+          control: deps.control,
+          defaultSignatureVersion: config.WEBHOOK_SIGNATURE_VERSIONS,
+        });
+        await secured.register(adminDeliveryRoutes, {
+          repos: deps.repos,
+          control: deps.control,
+          temporalUiUrl: deps.temporalUiUrl,
+          namespace: config.TEMPORAL_NAMESPACE,
+        });
+        await secured.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
+        await secured.register(adminSourceRoutes, { repos: deps.repos, asnTable });
+        await secured.register(adminRetentionRoutes, { retention: deps.repos.retention });
+        await secured.register(adminReplayRoutes, { repos: deps.repos });
+        await secured.register(adminStatsRoutes, { repos: deps.repos, now: deps.clock });
+        await secured.register(adminSandboxRoutes, {
+          inboundPath: config.WEBHOOK_INBOUND_ENABLED ? config.WEBHOOK_INBOUND_PATH : null,
+          secret: deps.inboundSecrets[0],
+          now: deps.clock,
+        });
       });
-      await admin.register(adminDeliveryRoutes, {
-        repos: deps.repos,
-        control: deps.control,
-        temporalUiUrl: deps.temporalUiUrl,
-        namespace: config.TEMPORAL_NAMESPACE,
-      });
-      await admin.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
-      await admin.register(adminSourceRoutes, { repos: deps.repos, asnTable });
-      await admin.register(adminRetentionRoutes, { retention: deps.repos.retention });
     },
     { prefix: '/admin/api' },
   );
+  await app.register(adminUiRoutes, { root: ADMIN_UI_DIR });
   return app;
 }

@@ -15,6 +15,7 @@ import { createOrphanDeliveryReconciler, type OrphanDeliveryReconciler } from '.
 import { createDispatcher, type Dispatcher } from './events/dispatcher';
 import { createUnstartedEventSweeper, type UnstartedEventSweeper } from './events/unstarted-event-sweeper';
 import { loadAsnTable } from './inbound/asn-table';
+import { attachReplayRunner } from './replays/replay-runner';
 import { createIpWhitelist } from './inbound/ip-whitelist';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
@@ -171,6 +172,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           worker: worker ? worker.worker.getState() === 'RUNNING' : true,
         }),
       });
+      attachReplayRunner(app, { jobs: repos.replayJobs, replay: (ids) => control.replay(ids), logger });
       if (config.WEBHOOK_SWEEP_INTERVAL > 0) {
         sweeper = createUnstartedEventSweeper({ events: repos.events, dispatcher, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
         sweeper.start();

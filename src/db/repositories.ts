@@ -1,8 +1,12 @@
 import type { Db } from './database';
 import { createDeliveryRepository } from './delivery-repository';
+import { createEventCatalogRepository } from './event-catalog-repository';
 import { createEventRepository } from './event-repository';
 import { createRetentionRepository } from '../retention/retention-repository';
+import { createReplayJobRepository } from './replay-job-repository';
 import { createSourceRepository } from './source-repository';
+import { createStatsRepository } from './stats-repository';
+import { createSubscriberHealthRepository } from './subscriber-health-repository';
 import { createSubscriberRepository } from './subscriber-repository';
 
 export function createRepositories(db: Db) {
@@ -12,6 +16,10 @@ export function createRepositories(db: Db) {
     deliveries: createDeliveryRepository(db),
     sources: createSourceRepository(db),
     retention: createRetentionRepository(db),
+    replayJobs: createReplayJobRepository(db),
+    stats: createStatsRepository(db),
+    health: createSubscriberHealthRepository(db),
+    eventCatalog: createEventCatalogRepository(db),
   };
 }
 

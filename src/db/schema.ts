@@ -144,7 +144,10 @@ export const logs = pgTable(
   (t) => [
     uniqueIndex('webhook_logs_delivery_attempt_idx').on(t.deliveryId, t.attempts),
     index('webhook_logs_subscriber_idx').on(t.subscriberId, t.createdAt),
-    index('webhook_logs_created_idx').on(t.createdAt),
+    // By time, and covering what GET /admin/api/stats reads, so that a window is an index-only scan.
+    index('webhook_logs_created_idx').on(t.createdAt, t.outcome, t.durationMs, t.attempts, t.subscriberId, t.event),
+    // The stats' filter by event type over a window.
+    index('webhook_logs_event_idx').on(t.event, t.createdAt),
     // The pruner's scan: response bodies not yet removed, oldest first.
     index('webhook_logs_response_kept_idx').on(t.createdAt).where(sql`${t.responseBody} is not null`),
   ],
@@ -164,4 +167,40 @@ export const sources = pgTable('webhook_sources', {
   updatedAt: updatedAt(),
 });
 
-export const schema = { subscribers, events, deliveries, logs, sources };
+export const REPLAY_JOB_STATUSES = ['running', 'completed', 'cancelled', 'failed'] as const;
+export type ReplayJobStatus = (typeof REPLAY_JOB_STATUSES)[number];
+
+/** What a bulk replay covers: the listed deliveries, or every delivery a filter matches. */
+export type ReplayJobFilter =
+  | { ids: string[] }
+  | { subscriberId?: string; event?: string; status: DeliveryStatus; from?: string; to?: string };
+
+/** Where a replay job has got to: the last delivery it handled (filter) or how many ids it handled. */
+export type ReplayJobCursor = { at: string; id: string } | { offset: number };
+
+/** Bulk replays run in the background by the api processes (src/replays/), resumable from `cursor`. */
+export const replayJobs = pgTable(
+  'webhook_replay_jobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    filter: jsonb('filter').$type<ReplayJobFilter>().notNull(),
+    status: text('status').$type<ReplayJobStatus>().notNull().default('running'),
+    total: integer('total').notNull(),
+    processed: integer('processed').notNull().default(0),
+    replayed: integer('replayed').notNull().default(0),
+    skipped: integer('skipped').notNull().default(0),
+    cursor: jsonb('cursor').$type<ReplayJobCursor>(),
+    error: text('error'),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, precision: 3 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    index('webhook_replay_jobs_created_idx').on(t.createdAt, t.id),
+    index('webhook_replay_jobs_running_idx').on(t.createdAt).where(sql`${t.status} = 'running'`),
+  ],
+);
+
+export const schema = { subscribers, events, deliveries, logs, sources, replayJobs };

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { DeliverySummary } from '../db/delivery-repository';
 import type { Repositories } from '../db/repositories';
@@ -7,7 +8,8 @@ import type { DeliveryControl } from '../deliveries/delivery-control';
 import { notFound } from '../errors';
 import { workflowUrl } from '../temporal/client';
 import { decodeCursor, toPage } from './cursor';
-import { instant, parseWith } from './validation';
+import { instant } from './validation';
+import { presentReplayJob, startReplayJob } from './admin-replays';
 
 export interface DeliveryRouteOptions {
   repos: Repositories;
@@ -31,8 +33,12 @@ const replayBody = z.union([
   z.object({ ids: z.array(z.string().min(1)).min(1).max(1000) }),
   z.object({ subscriber_id: z.uuid(), from: instant, to: instant }),
 ]);
+const idParams = z.object({ id: z.string() });
+const cancelBody = z.object({ reason: z.string().max(500).optional() });
+const tags = ['deliveries'];
 
-export default async function adminDeliveryRoutes(app: FastifyInstance, opts: DeliveryRouteOptions) {
+export default async function adminDeliveryRoutes(fastify: FastifyInstance, opts: DeliveryRouteOptions) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { repos, control } = opts;
   const present = (d: DeliverySummary) => ({
     id: d.id,
@@ -52,8 +58,7 @@ export default async function adminDeliveryRoutes(app: FastifyInstance, opts: De
     completed_at: d.completedAt,
   });
 
-  async function page(query: unknown, forced: Partial<{ status: (typeof DELIVERY_STATUSES)[number] }> = {}) {
-    const q = parseWith(listQuery, query, 'query');
+  async function page(q: z.output<typeof listQuery>, forced: Partial<{ status: (typeof DELIVERY_STATUSES)[number] }> = {}) {
     const rows = await repos.deliveries.list({
       status: forced.status ?? q.status,
       subscriberId: q.subscriber_id,
@@ -67,9 +72,9 @@ export default async function adminDeliveryRoutes(app: FastifyInstance, opts: De
     return toPage(rows, q.limit, (d) => ({ at: d.createdAt, id: d.id }), present);
   }
 
-  app.get('/deliveries', async (request) => page(request.query));
+  app.get('/deliveries', { schema: { tags, summary: 'List deliveries, newest first', querystring: listQuery } }, async (request) => page(request.query));
 
-  app.get<{ Params: { id: string } }>('/deliveries/:id', async (request) => {
+  app.get('/deliveries/:id', { schema: { tags, summary: 'Get a delivery with its attempts and live status', params: idParams } }, async (request) => {
     const delivery = await repos.deliveries.get(request.params.id);
     if (!delivery) throw notFound(`delivery ${request.params.id}`);
     const [attempts, live] = await Promise.all([repos.deliveries.logsFor(delivery.id), control.liveStatus(delivery)]);
@@ -92,22 +97,34 @@ export default async function adminDeliveryRoutes(app: FastifyInstance, opts: De
     };
   });
 
-  app.post<{ Params: { id: string } }>('/deliveries/:id/retry', async (request, reply) => {
+  app.post('/deliveries/:id/retry', { schema: { tags, summary: 'Retry a pending delivery now', params: idParams } }, async (request, reply) => {
     await control.retryNow(request.params.id);
     return reply.code(202).send({ status: 'retrying', delivery_id: request.params.id });
   });
 
-  app.post<{ Params: { id: string } }>('/deliveries/:id/cancel', async (request, reply) => {
-    const body = parseWith(z.object({ reason: z.string().max(500).optional() }), request.body);
-    await control.cancel(request.params.id, body.reason);
+  app.post('/deliveries/:id/cancel', { schema: { tags, summary: 'Cancel a pending delivery', params: idParams, body: cancelBody } }, async (request, reply) => {
+    await control.cancel(request.params.id, request.body.reason);
     return reply.code(202).send({ status: 'cancelling', delivery_id: request.params.id });
   });
 
-  app.get('/dead-letters', async (request) => page(request.query, { status: 'dead' }));
+  app.get('/dead-letters', { schema: { tags: ['dead letters'], summary: 'List dead deliveries, newest first', querystring: listQuery } }, async (request) =>
+    page(request.query, { status: 'dead' }),
+  );
 
-  app.post('/dead-letters/replay', async (request, reply) => {
-    const body = parseWith(replayBody, request.body);
-    const result = 'ids' in body ? await control.replay(body.ids) : await control.replayRange(body.subscriber_id, body.from, body.to);
-    return reply.code(202).send(result);
-  });
+  app.post(
+    '/dead-letters/replay',
+    {
+      schema: {
+        tags: ['dead letters'],
+        summary: "Replay dead deliveries: {ids} at once, or a subscriber's over a time range as a background job (202 with the job)",
+        body: replayBody,
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      if ('ids' in body) return reply.code(202).send(await control.replay(body.ids));
+      const job = await startReplayJob(repos, { subscriberId: body.subscriber_id, status: 'dead', from: body.from.toISOString(), to: body.to.toISOString() });
+      return reply.code(202).send(presentReplayJob(job));
+    },
+  );
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventSummary } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
@@ -7,7 +8,7 @@ import { agentIdProblem, externalEventTypeProblem } from '../domain/event-type';
 import { notFound } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
 import { decodeCursor, toPage } from './cursor';
-import { instant, parseWith } from './validation';
+import { instant } from './validation';
 
 export interface EventRouteOptions {
   repos: Repositories;
@@ -58,9 +59,12 @@ const present = (e: EventSummary) => ({
   payload_expired: e.payloadExpiredAt !== null,
 });
 
-export default async function adminEventRoutes(app: FastifyInstance, { repos, dispatcher }: EventRouteOptions) {
-  app.get('/events', async (request) => {
-    const q = parseWith(listQuery, request.query, 'query');
+const tags = ['events'];
+
+export default async function adminEventRoutes(fastify: FastifyInstance, { repos, dispatcher }: EventRouteOptions) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  app.get('/events', { schema: { tags, summary: 'List events, newest first', querystring: listQuery } }, async (request) => {
+    const q = request.query;
     const rows = await repos.events.list({
       type: q.event,
       source: q.source,
@@ -73,8 +77,8 @@ export default async function adminEventRoutes(app: FastifyInstance, { repos, di
     return toPage(rows, q.limit, (e) => ({ at: e.receivedAt, id: e.id }), present);
   });
 
-  app.post('/events', async (request, reply) => {
-    const input = parseWith(dispatchBody, request.body);
+  app.post('/events', { schema: { tags, summary: 'Dispatch an event to its subscribers', body: dispatchBody } }, async (request, reply) => {
+    const input = request.body;
     const result = await dispatcher.dispatch({
       source: 'api',
       type: input.event,
@@ -89,10 +93,29 @@ export default async function adminEventRoutes(app: FastifyInstance, { repos, di
     });
   });
 
+  app.get(
+    '/event-types',
+    {
+      schema: {
+        tags,
+        summary: 'The event types seen: count, last seen, and the newest payload of each',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      },
+    },
+    async (request) => ({
+      data: (await repos.eventCatalog.list(request.query.limit)).map((t) => ({
+        event: t.type,
+        count: t.count,
+        last_seen_at: t.lastSeenAt,
+        sample: { event_id: t.sample.id, payload: t.sample.payload },
+      })),
+    }),
+  );
+
   // The event with one page of its deliveries (oldest first, without bodies): a fan-out to
   // thousands of subscribers is read a page at a time.
-  app.get<{ Params: { id: string } }>('/events/:id', async (request) => {
-    const q = parseWith(detailQuery, request.query, 'query');
+  app.get('/events/:id', { schema: { tags, summary: 'Get an event with one page of its deliveries', params: z.object({ id: z.string() }), querystring: detailQuery } }, async (request) => {
+    const q = request.query;
     const event = await repos.events.get(request.params.id);
     if (!event) throw notFound(`event ${request.params.id}`);
     const rows = await repos.deliveries.listForEvent(event.id, {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Repositories } from '../db/repositories';
 import type { SourceVerifier } from '../db/schema';
@@ -12,7 +13,7 @@ import type { AsnTable } from '../inbound/asn-table';
 import { DEFAULT_SOURCE } from '../inbound/inbound-source';
 import { createIpWhitelist } from '../inbound/ip-whitelist';
 import { VERIFIER_NAMES } from '../inbound/verifiers';
-import { parseWith } from './validation';
+import { fieldError } from './validation';
 
 export interface SourceRouteOptions {
   repos: Repositories;
@@ -68,9 +69,13 @@ export function presentSource(s: Source, revealSecrets = false) {
 }
 
 /** Named inbound sources (SPEC S3): `/admin/api/sources`. */
-export default async function adminSourceRoutes(app: FastifyInstance, { repos, asnTable }: SourceRouteOptions) {
-  app.post('/sources', async (request, reply) => {
-    const input = parseWith(createBody, request.body);
+const nameParams = z.object({ name: z.string() });
+const tags = ['sources'];
+
+export default async function adminSourceRoutes(fastify: FastifyInstance, { repos, asnTable }: SourceRouteOptions) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  app.post('/sources', { schema: { tags, summary: 'Create a named inbound source; the answer shows its secrets once', body: createBody } }, async (request, reply) => {
+    const input = request.body;
     const secrets = input.secrets ?? generatedSecrets(input.verifier);
     const verifyToken = input.verify_token ?? null;
     checkSource({ verifier: input.verifier, secrets, verifyToken, ipWhitelist: input.ip_whitelist ?? [] }, asnTable);
@@ -87,13 +92,13 @@ export default async function adminSourceRoutes(app: FastifyInstance, { repos, a
     return reply.code(201).send(presentSource(created, true));
   });
 
-  app.get('/sources', async () => ({ data: (await repos.sources.list()).map((s) => presentSource(s)) }));
+  app.get('/sources', { schema: { tags, summary: 'List inbound sources (secrets masked)' } }, async () => ({ data: (await repos.sources.list()).map((s) => presentSource(s)) }));
 
-  app.get<{ Params: { name: string } }>('/sources/:name', async (request) => presentSource(await findSource(repos, request.params.name)));
+  app.get('/sources/:name', { schema: { tags, summary: 'Get an inbound source (secrets masked)', params: nameParams } }, async (request) => presentSource(await findSource(repos, request.params.name)));
 
-  app.patch<{ Params: { name: string } }>('/sources/:name', async (request) => {
+  app.patch('/sources/:name', { schema: { tags, summary: 'Update an inbound source', params: nameParams, body: updateBody } }, async (request) => {
     const current = await findSource(repos, request.params.name);
-    const input = parseWith(updateBody, request.body);
+    const input = request.body;
     const next = {
       verifier: input.verifier ?? current.verifier,
       secrets: input.secrets ?? current.secrets,
@@ -110,7 +115,7 @@ export default async function adminSourceRoutes(app: FastifyInstance, { repos, a
     return presentSource(updated);
   });
 
-  app.delete<{ Params: { name: string } }>('/sources/:name', async (request, reply) => {
+  app.delete('/sources/:name', { schema: { tags, summary: 'Delete an inbound source', params: nameParams } }, async (request, reply) => {
     if (!(await repos.sources.remove(request.params.name))) throw notFound(`source ${request.params.name}`);
     return reply.code(204).send();
   });
@@ -125,7 +130,7 @@ async function findSource(repos: Repositories, name: string): Promise<Source> {
 /** A secret for the schemes whose secret we may choose; Meta and Stripe issue their own. */
 function generatedSecrets(verifier: SourceVerifier): string[] {
   if (verifier === 'meta' || verifier === 'stripe') {
-    throw invalid('secrets', verifier === 'meta' ? 'must hold the Meta app secret' : "must hold the Stripe endpoint's signing secret (whsec_...)");
+    throw fieldError('secrets', verifier === 'meta' ? 'must hold the Meta app secret' : "must hold the Stripe endpoint's signing secret (whsec_...)");
   }
   return [verifier === 'standard-webhooks' ? `whsec_${randomBytes(32).toString('base64')}` : randomBytes(32).toString('hex')];
 }
@@ -135,18 +140,14 @@ function checkSource(s: { verifier: SourceVerifier; secrets: string[]; verifyTok
   if (s.verifier === 'standard-webhooks') {
     s.secrets.forEach((value, i) => {
       if (!/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(value) || standardWebhooksKey(value).length < 16) {
-        throw invalid(`secrets.${i}`, 'must be whsec_ followed by the base64 of at least 16 bytes');
+        throw fieldError(`secrets.${i}`, 'must be whsec_ followed by the base64 of at least 16 bytes');
       }
     });
   }
-  if (s.verifier === 'meta' && !s.verifyToken) throw invalid('verify_token', 'is required for a meta source: Meta sends it in the GET hub.challenge handshake');
+  if (s.verifier === 'meta' && !s.verifyToken) throw fieldError('verify_token', 'is required for a meta source: Meta sends it in the GET hub.challenge handshake');
   try {
     createIpWhitelist(s.ipWhitelist, asnTable);
   } catch (err) {
-    throw invalid('ip_whitelist', (err as Error).message);
+    throw fieldError('ip_whitelist', (err as Error).message);
   }
-}
-
-function invalid(field: string, message: string): HttpError {
-  return new HttpError(400, 'validation_failed', `${field}: ${message}`, [{ field, message }]);
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Repositories } from '../db/repositories';
 import type { Subscriber } from '../db/subscriber-repository';
@@ -10,7 +11,6 @@ import { generateSigningKey, isSigningKey, publicKeyOf, SIGNATURE_VERSIONS, sign
 import { notFound } from '../errors';
 import type { TransformRegistry } from '../transforms/registry';
 import type { DeliveryControl } from '../deliveries/delivery-control';
-import { parseWith } from './validation';
 
 export interface SubscriberRouteOptions {
   repos: Repositories;
@@ -116,12 +116,34 @@ export function presentSubscriber(s: Subscriber, reveal: 'all' | 'secret' | 'non
   };
 }
 
-export default async function adminSubscriberRoutes(app: FastifyInstance, opts: SubscriberRouteOptions) {
+const idParams = z.object({ id: z.string() });
+const listQuery = z.object({ active: z.enum(['true', 'false']).optional(), event: z.string().optional() });
+const deactivateBody = z.object({ reason: z.string().max(500).optional() });
+const rotateBody = z.object({ secret: signingSecret.optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() });
+const rotateKeyBody = z.object({ signing_key: signingKey.optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() });
+const testBody = z.object({
+  event: z
+    .string()
+    .default('webhook.test')
+    .superRefine((value, ctx) => {
+      const problem = eventTypeProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+const healthQuery = z.object({ hours: z.coerce.number().int().min(1).max(720).default(24).describe('The window of the recent success rate') });
+const tags = ['subscribers'];
+const HOUR_MS = 3_600_000;
+/** The window of the health summary in the subscriber list. */
+const SUMMARY_HOURS = 24;
+
+export default async function adminSubscriberRoutes(fastify: FastifyInstance, opts: SubscriberRouteOptions) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { repos } = opts;
   const body = subscriberBody(opts.transforms);
 
-  app.post('/subscribers', async (request, reply) => {
-    const input = parseWith(body, request.body);
+  app.post('/subscribers', { schema: { tags, summary: 'Create a subscriber; the answer shows its secret once', body } }, async (request, reply) => {
+    const input = request.body;
     const created = await repos.subscribers.create({
       url: input.url,
       events: input.events,
@@ -138,25 +160,63 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
     return reply.code(201).send(presentSubscriber(created, 'all'));
   });
 
-  app.get('/subscribers', async (request) => {
-    const q = parseWith(
-      z.object({ active: z.enum(['true', 'false']).optional(), event: z.string().optional() }),
-      request.query,
-      'query',
-    );
+  app.get('/subscribers', { schema: { tags, summary: 'List subscribers', querystring: listQuery } }, async (request) => {
+    const q = request.query;
     const rows = await repos.subscribers.list({ active: q.active === undefined ? undefined : q.active === 'true', event: q.event });
-    return { data: rows.map((s) => presentSubscriber(s)) };
+    const recent = await repos.health.recentCounts(
+      rows.map((s) => s.id),
+      new Date(Date.now() - SUMMARY_HOURS * HOUR_MS),
+    );
+    return {
+      data: rows.map((s) => {
+        const c = recent.get(s.id) ?? { attempts: 0, succeeded: 0 };
+        return { ...presentSubscriber(s), health: { hours: SUMMARY_HOURS, attempts: c.attempts, success_rate: successRate(c) } };
+      }),
+    };
   });
 
-  app.get<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
+  app.get('/subscribers/:id', { schema: { tags, summary: 'Get a subscriber (secret masked)', params: idParams } }, async (request) => {
     const s = await findSubscriber(repos, request.params.id);
     return presentSubscriber(s);
   });
 
+  app.get(
+    '/subscribers/:id/health',
+    {
+      schema: {
+        tags,
+        summary: "The endpoint's health: recent success rate, last failure, failures in a row, and why it was disabled",
+        params: idParams,
+        querystring: healthQuery,
+      },
+    },
+    async (request) => {
+      const s = await findSubscriber(repos, request.params.id);
+      const to = new Date();
+      const from = new Date(to.getTime() - request.query.hours * HOUR_MS);
+      const h = await repos.health.health(s.id, from);
+      const failure = h.lastFailure;
+      return {
+        subscriber_id: s.id,
+        active: s.active,
+        disabled_reason: s.disabledReason,
+        window: { hours: request.query.hours, from, to },
+        attempts: h.attempts,
+        succeeded: h.succeeded,
+        failed: h.attempts - h.succeeded,
+        success_rate: successRate(h),
+        consecutive_failures: h.consecutiveFailures,
+        last_success_at: h.lastSuccessAt,
+        last_failure_at: failure?.at ?? null,
+        last_failure: failure ? { at: failure.at, outcome: failure.outcome, response_code: failure.responseCode, error: failure.error } : null,
+      };
+    },
+  );
+
   const patch = body.partial().omit({ secret: true, signing_key: true });
-  app.patch<{ Params: { id: string } }>('/subscribers/:id', async (request) => {
+  app.patch('/subscribers/:id', { schema: { tags, summary: 'Update a subscriber', params: idParams, body: patch } }, async (request) => {
     const current = await findSubscriber(repos, request.params.id);
-    const input = parseWith(patch, request.body);
+    const input = request.body;
     const updated = await repos.subscribers.update(request.params.id, {
       ...(input.url !== undefined ? { url: input.url } : {}),
       ...(input.events !== undefined ? { events: input.events } : {}),
@@ -173,59 +233,41 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
     return presentSubscriber(updated!);
   });
 
-  app.delete<{ Params: { id: string } }>('/subscribers/:id', async (request, reply) => {
+  app.delete('/subscribers/:id', { schema: { tags, summary: 'Delete a subscriber', params: idParams } }, async (request, reply) => {
     await findSubscriber(repos, request.params.id);
     await repos.subscribers.remove(request.params.id);
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { id: string } }>('/subscribers/:id/activate', async (request) => {
+  app.post('/subscribers/:id/activate', { schema: { tags, summary: 'Activate a subscriber', params: idParams } }, async (request) => {
     await findSubscriber(repos, request.params.id);
     return presentSubscriber((await repos.subscribers.setActive(request.params.id, true))!);
   });
 
-  app.post<{ Params: { id: string } }>('/subscribers/:id/deactivate', async (request) => {
+  app.post('/subscribers/:id/deactivate', { schema: { tags, summary: 'Deactivate a subscriber', params: idParams, body: deactivateBody } }, async (request) => {
     await findSubscriber(repos, request.params.id);
-    const input = parseWith(z.object({ reason: z.string().max(500).optional() }), request.body);
-    return presentSubscriber((await repos.subscribers.setActive(request.params.id, false, input.reason ?? 'deactivated by an admin'))!);
+    return presentSubscriber((await repos.subscribers.setActive(request.params.id, false, request.body.reason ?? 'deactivated by an admin'))!);
   });
 
-  app.post<{ Params: { id: string } }>('/subscribers/:id/rotate-secret', async (request) => {
+  app.post('/subscribers/:id/rotate-secret', { schema: { tags, summary: 'Rotate the secret; the answer shows the new one once', params: idParams, body: rotateBody } }, async (request) => {
     await findSubscriber(repos, request.params.id);
-    const input = parseWith(
-      z.object({ secret: signingSecret.optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() }),
-      request.body,
-    );
+    const input = request.body;
     const graceMs = input.grace_seconds !== undefined ? input.grace_seconds * 1000 : opts.secretGraceMs;
     const rotated = await repos.subscribers.rotateSecret(request.params.id, input.secret ?? generateSecret(), graceMs);
     return presentSubscriber(rotated!, 'secret');
   });
 
-  app.post<{ Params: { id: string } }>('/subscribers/:id/rotate-signing-key', async (request) => {
+  app.post('/subscribers/:id/rotate-signing-key', { schema: { tags, summary: 'Rotate the v1a signing key; the answer shows the new one once', params: idParams, body: rotateKeyBody } }, async (request) => {
     await findSubscriber(repos, request.params.id);
-    const input = parseWith(
-      z.object({ signing_key: signingKey.optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() }),
-      request.body ?? {},
-    );
+    const input = request.body;
     const graceMs = input.grace_seconds !== undefined ? input.grace_seconds * 1000 : opts.secretGraceMs;
     const rotated = await repos.subscribers.rotateSigningKey(request.params.id, input.signing_key ?? generateSigningKey(), graceMs);
     return presentSubscriber(rotated!, 'secret');
   });
 
-  app.post<{ Params: { id: string } }>('/subscribers/:id/test', async (request, reply) => {
+  app.post('/subscribers/:id/test', { schema: { tags, summary: 'Send a signed test event to this subscriber only', params: idParams, body: testBody } }, async (request, reply) => {
     await findSubscriber(repos, request.params.id);
-    const input = parseWith(
-      z.object({
-        event: z
-          .string()
-          .default('webhook.test')
-          .superRefine((value, ctx) => {
-            const problem = eventTypeProblem(value);
-            if (problem) ctx.addIssue({ code: 'custom', message: problem });
-          }),
-        data: z.record(z.string(), z.unknown()).optional() }),
-      request.body,
-    );
+    const input = request.body;
     const sent = await opts.control.sendTest(request.params.id, {
       type: input.event,
       externalId: `test-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
@@ -234,6 +276,8 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
     return reply.code(202).send(sent);
   });
 }
+
+const successRate = (c: { attempts: number; succeeded: number }) => (c.attempts > 0 ? Math.round((c.succeeded / c.attempts) * 10_000) / 10_000 : null);
 
 export async function findSubscriber(repos: Repositories, id: string): Promise<Subscriber> {
   const s = z.uuid().safeParse(id).success ? await repos.subscribers.get(id) : undefined;

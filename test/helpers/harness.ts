@@ -23,7 +23,7 @@ export interface Harness {
 }
 
 /** The app and a worker on a task queue of their own, against the shared Temporal and a fresh database. */
-export async function startHarness(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, options: { worker?: boolean; temporalUiUrl?: string } = {}): Promise<Harness> {
   const rt = readTestRuntime();
   const database = await freshDatabase();
   const config = parseConfig({
@@ -41,6 +41,7 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
     database,
     logger: createLogger(config.LOG_LEVEL),
     temporalAddress: rt.temporalAddress,
+    temporalUiUrl: options.temporalUiUrl,
     api: true,
     worker: options.worker ?? true,
     workflowBundlePath: rt.workflowBundlePath,

@@ -1,0 +1,62 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api, type ApiError } from './api';
+
+export interface Loaded<T> {
+  data: T | null;
+  error: ApiError | null;
+  loading: boolean;
+  reload: () => void;
+}
+
+/**
+ * GETs `path` (null: nothing to load) and reloads it every `pollMs` while `poll(data)` says
+ * there is pending work; the last good data stays on screen while a refresh runs.
+ */
+export function useApi<T>(path: string | null, options: { pollMs?: number; poll?: (data: T) => boolean } = {}): Loaded<T> {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(path !== null);
+  const [tick, setTick] = useState(0);
+  const pollRef = useRef(options.poll);
+  pollRef.current = options.poll;
+  const lastPath = useRef<string | null>(null);
+
+  useEffect(() => {
+    if (path === null) return;
+    let live = true;
+    if (lastPath.current !== path) {
+      setData(null);
+      lastPath.current = path;
+    }
+    setLoading(true);
+    api<T>('GET', path)
+      .then((d) => {
+        if (!live) return;
+        setData(d);
+        setError(null);
+      })
+      .catch((e: ApiError) => live && setError(e))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [path, tick]);
+
+  const pollMs = options.pollMs ?? 2000;
+  const pending = data !== null && pollRef.current ? pollRef.current(data) : false;
+  useEffect(() => {
+    if (!pending) return;
+    const t = setInterval(() => {
+      if (!document.hidden) setTick((n) => n + 1);
+    }, pollMs);
+    return () => clearInterval(t);
+  }, [pending, pollMs]);
+
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { data, error, loading, reload };
+}
+
+/** An event with its deliveries, refreshed until it is processed and no delivery is pending. */
+export function useEvent<T extends { status: string; deliveries: { status: string }[] }>(id: string, pollMs = 1500): Loaded<T> {
+  return useApi<T>(`/events/${encodeURIComponent(id)}`, { poll: (x) => x.status !== 'processed' || x.deliveries.some((d) => d.status === 'pending'), pollMs });
+}
