@@ -73,7 +73,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const stats = createStatsRepository(database.db);
   const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   await ensureRetentionSchedule(client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
+  // Links from workflow details to the admin UI (/admin/deliveries/<id>, /admin/events/<id>).
+  const adminUrl = `${config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`}/admin`;
   const dispatcher = createDispatcher({
+    adminUrl,
     repos,
     client,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -87,6 +90,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   // Internal events raised by the worker (dead letters) take the same path, acknowledged on start.
   const internalEvents = createDispatcher({
+    adminUrl,
     repos,
     client,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -102,8 +106,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     processMetrics: options.processMetrics,
     logger,
   });
-  // Links from workflow details to the admin UI; none until the UI is served (nothing points at a missing page).
-  const adminUrl = null as string | null;
   const starter = createDeliveryStarter({
     repos,
     engine: temporalDeliveryEngine(client, config.TEMPORAL_TASK_QUEUE),

@@ -42,6 +42,8 @@ export interface DispatcherOptions {
   localFanOut?: boolean;
   /** The fan-out activity's heartbeat timeout (HTTP timeout plus database deadline, with room). */
   fanOutHeartbeatMs?: number;
+  /** The admin UI's base URL, linked from the event workflow's details. */
+  adminUrl?: string | null;
   /**
    * `commit` mode: at most this many events accepted by this process may wait for their
    * workflow start; past it the gateway sheds load with 503 + Retry-After before writing.
@@ -74,6 +76,7 @@ export function createDispatcher({
   storeTimeoutMs = EVENT_STORE_TIMEOUT_MS,
   localFanOut = false,
   fanOutHeartbeatMs,
+  adminUrl = null,
   maxStartBacklog = 20_000,
 }: DispatcherOptions) {
   // Group commit: concurrent requests share their insert and their "started" mark.
@@ -105,7 +108,7 @@ export function createDispatcher({
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           staticSummary: truncateBytes(oneLine(`${event.type} from ${event.source}`), SUMMARY_MAX_BYTES),
         typedSearchAttributes: searchAttributes ? eventSearchAttributes(event.type, event.id) : undefined,
-          staticDetails: eventDetails(event),
+          staticDetails: eventDetails(event, adminUrl),
         }),
       );
       return true;
@@ -223,7 +226,8 @@ export function createDispatcher({
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
 /** Sender-chosen values (type, source, key) each stay in one code span, within Temporal's size limits. */
-function eventDetails(event: StartableEvent): string {
+function eventDetails(event: StartableEvent, adminUrl: string | null): string {
   const code = (text: string) => markdownCode(truncateBytes(text, SUMMARY_MAX_BYTES));
-  return truncateBytes(`**Event** ${code(event.id)}\n- type: ${code(event.type)}\n- source: ${code(event.source)} · key ${code(event.externalId)}`, DETAILS_MAX_BYTES);
+  const link = adminUrl ? `\n- [open in the admin UI](${adminUrl}/events/${encodeURIComponent(event.id)})` : '';
+  return truncateBytes(`**Event** ${code(event.id)}\n- type: ${code(event.type)}\n- source: ${code(event.source)} · key ${code(event.externalId)}${link}`, DETAILS_MAX_BYTES);
 }
