@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from './metrics/metrics';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
 import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-sdk-metrics';
 import { connectClient } from './temporal/client';
+import { temporalConnectionOptions } from './temporal/connection-options';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
 import { startWorker, type RunningWorker, type WorkerDeps } from './worker';
 
@@ -63,7 +64,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const repos = createRepositories(database.db);
   const transforms = createTransformRegistry();
   const stats = createStatsRepository(database.db);
-  const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
+  const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, connection: temporalConnectionOptions(config) });
   const dispatcher = createDispatcher({
     repos,
     client,

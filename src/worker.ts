@@ -9,6 +9,7 @@ import type { Metrics } from './metrics/metrics';
 import { sdkPrometheusExporter, type SdkMetricsEndpoint } from './metrics/temporal-sdk-metrics';
 import { createAddressPolicy } from './net/address-policy';
 import { createOutboundClient, type OutboundClient } from './net/outbound-client';
+import { temporalConnectionOptions } from './temporal/connection-options';
 import type { TransformRegistry } from './transforms/registry';
 
 export interface WorkerDeps {
@@ -78,7 +79,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     createAddressPolicy(config.WEBHOOK_ALLOW_PRIVATE_TARGETS, config.WEBHOOK_PRIVATE_TARGET_ALLOWLIST),
     Math.max(config.WEBHOOK_CONCURRENCY, config.WEBHOOK_FANOUT_CONCURRENCY, 8),
   );
-  const connection = await NativeConnection.connect({ address: deps.temporalAddress });
+  const connection = await NativeConnection.connect({ ...temporalConnectionOptions(config), address: deps.temporalAddress });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
