@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import postgres from 'postgres';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../src/temporal/client';
@@ -86,7 +88,8 @@ export async function startProductionStack(options: {
   };
 
   try {
-    // The first api migrates the database; the others wait for it.
+    // As the Kubernetes migration Job does: `npm run migrate` before any api starts.
+    migrate(env);
     await startApi();
     for (let i = 1; i < options.apis; i++) await startApi();
     await Promise.all(Array.from({ length: options.workers }, () => startWorker()));
@@ -119,6 +122,11 @@ export async function startProductionStack(options: {
       await client.connection.close();
     },
   };
+}
+
+function migrate(env: Record<string, string>): void {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/migrate.ts'], { cwd: path.resolve(__dirname, '../..'), env, encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`npm run migrate failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
 }
 
 /** A counter's total in a Prometheus text page, summed over its label sets. */
