@@ -1,4 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,6 +93,23 @@ export function setupSchemas(bin: string, pg: PostgresServer): void {
     sqlTool(bin, pg, database, ['setup-schema', '-v', '0.0']);
     sqlTool(bin, pg, database, ['update-schema', '--schema-name', schema]);
   }
+}
+
+/**
+ * A free port below 32768: the server stores membership ports in a PostgreSQL smallint
+ * (cluster_membership.rpc_port), so an ephemeral port from the OS makes it exit at start.
+ */
+async function freeMembershipPort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port below 32768');
 }
 
 interface Ports {
@@ -248,13 +266,13 @@ export async function startRealTemporalServer(options: RealTemporalServerOptions
     const ports: Ports = {
       frontend: await freePort(),
       frontendHttp: await freePort(),
-      frontendMembership: await freePort(),
+      frontendMembership: await freeMembershipPort(),
       history: await freePort(),
-      historyMembership: await freePort(),
+      historyMembership: await freeMembershipPort(),
       matching: await freePort(),
-      matchingMembership: await freePort(),
+      matchingMembership: await freeMembershipPort(),
       worker: await freePort(),
-      workerMembership: await freePort(),
+      workerMembership: await freeMembershipPort(),
     };
     const dynamicConfigFile = path.join(dir, 'dynamic-config.yaml');
     writeFileSync(dynamicConfigFile, DYNAMIC_CONFIG);

@@ -67,8 +67,15 @@ describe('a real Temporal server with mTLS', () => {
     expect(JSON.parse(req!.body)).toMatchObject({ event, data: { over: 'mTLS' } });
     // The event workflow ran on the TLS server: the test's own TLS client reads its history.
     const workflowId = sent.json.workflow_id as string;
-    const described = await eventually(() => stack!.client.workflow.getHandle(workflowId).describe(), 30_000, 500);
-    expect(described.status.name).toBe('COMPLETED');
+    const status = await eventually(
+      async () => {
+        const { status } = await stack!.client.workflow.getHandle(workflowId).describe();
+        return status.name === 'RUNNING' ? null : status.name;
+      },
+      30_000,
+      250,
+    );
+    expect(status).toBe('COMPLETED');
     recordResult('tls', { passed: true, detail: `api + worker over mTLS (CA, client cert, server name ${SERVER_NAME}); server started in ${temporal!.startSeconds.toFixed(1)} s` });
   }, 120_000);
 
