@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -47,6 +47,51 @@ const configMap = () => find('ConfigMap', 'hookyard-config');
 const podSpecs = () =>
   manifests.filter((m) => m.kind === 'Deployment' || m.kind === 'Job').map((m) => ({ name: m.metadata.name, kind: m.kind, spec: m.spec.template.spec, labels: m.spec.template.metadata.labels }));
 
+// The Kubernetes schemas leave unknown fields open, so a misspelt `readinesProbe` would pass
+// them and be dropped by the API server. The models' type declarations list every field: walk
+// each manifest along them and report any key the API does not have.
+const modelsRoot = path.join(root, 'node_modules');
+const DECLARATIONS: Record<string, string> = {
+  'v1/ConfigMap': 'kubernetes-models/v1/ConfigMap.d.ts',
+  'v1/Service': 'kubernetes-models/v1/Service.d.ts',
+  'apps/v1/Deployment': 'kubernetes-models/apps/v1/Deployment.d.ts',
+  'batch/v1/Job': 'kubernetes-models/batch/v1/Job.d.ts',
+  'policy/v1/PodDisruptionBudget': 'kubernetes-models/policy/v1/PodDisruptionBudget.d.ts',
+  'keda.sh/v1alpha1/ScaledObject': '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject.d.ts',
+};
+const fieldCache = new Map<string, Map<string, string | null> | null>();
+
+/** The fields of the first interface in a declaration file, each with the file of its object type (or null). */
+function declaredFields(file: string): Map<string, string | null> | null {
+  if (fieldCache.has(file)) return fieldCache.get(file)!;
+  const text = readFileSync(file, 'utf8');
+  const imports = new Map([...text.matchAll(/import \{ (\w+) \} from "([^"]+)";/g)].map((m) => [m[1]!, m[2]!]));
+  const body = /export interface \w+(?: extends [\w, ]+)? \{\n([\s\S]*?)\n\}/.exec(text)?.[1];
+  let fields: Map<string, string | null> | null = null;
+  if (body) {
+    fields = new Map();
+    for (const m of body.matchAll(/^ {4}"([^"]+)"\??: (.*)$/gm)) {
+      const ref = [...imports.keys()].find((name) => new RegExp(`^(Array<)?${name}>?;$`).test(m[2]!));
+      const from = ref ? imports.get(ref)! : null;
+      const resolved = from ? (from.startsWith('.') ? path.resolve(path.dirname(file), from) : path.join(modelsRoot, from)) + '.d.ts' : null;
+      fields.set(m[1]!, resolved && existsSync(resolved) ? resolved : null);
+    }
+  }
+  fieldCache.set(file, fields);
+  return fields;
+}
+
+function unknownKeys(value: unknown, file: string, at: string): string[] {
+  const fields = declaredFields(file);
+  if (!fields || value === null || typeof value !== 'object') return [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => unknownKeys(item, file, `${at}[${i}]`));
+  return Object.entries(value).flatMap(([key, child]) => {
+    if (!fields.has(key)) return [`${at}.${key}`];
+    const ref = fields.get(key);
+    return ref ? unknownKeys(child, ref, `${at}.${key}`) : [];
+  });
+}
+
 describe('deploy/k8s manifests', () => {
   it('the kustomization lists every manifest in the folder', () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
@@ -57,6 +102,24 @@ describe('deploy/k8s manifests', () => {
     const Model = MODELS[`${manifest.apiVersion}/${manifest.kind}`];
     expect(Model).toBeDefined();
     expect(() => new Model!(manifest).validate()).not.toThrow();
+  });
+
+  it.each(manifests.map((m) => [`${m.kind} ${m.metadata.name}`, m] as const))('%s uses only fields the Kubernetes API has', (_label, manifest) => {
+    const declaration = path.join(modelsRoot, DECLARATIONS[`${manifest.apiVersion}/${manifest.kind}`]!);
+    const { file: _file, ...object } = manifest;
+    expect(unknownKeys(object, declaration, manifest.kind)).toEqual([]);
+  });
+
+  it('the field check catches a misspelt probe and a misplaced key', () => {
+    const api = structuredClone(find('Deployment', 'hookyard-api'));
+    const { file: _file, ...object } = api;
+    object.spec.template.spec.containers[0].readinesProbe = {};
+    object.spec.template.spec.containers[0].resources.requests = { cpu: '1' };
+    object.spec.template.spec.containers[0].livenessProbe.httpGet = { path: '/', port: 'http', periodSeconds: 5 };
+    expect(unknownKeys(object, path.join(modelsRoot, DECLARATIONS['apps/v1/Deployment']!), 'Deployment')).toEqual([
+      'Deployment.spec.template.spec.containers[0].livenessProbe.httpGet.periodSeconds',
+      'Deployment.spec.template.spec.containers[0].readinesProbe',
+    ]);
   });
 
   it('the schema check catches a wrong type and a missing required field', () => {
