@@ -146,13 +146,21 @@ export async function benchScaleout(onStack: (stack: ScaleoutStack | null) => vo
         console.log(`\n# ${server}, ${mode.label}, ${processes} api + ${processes} worker process(es)`);
         const stack = await startScaleoutStack({ server, apis: processes, workers: processes, env: mode.env });
         onStack(stack);
+        // One configuration that times out (an overloaded server) is a row saying so, not the end of the run.
+        const attempt = async (rows: Record<string, unknown>[], keys: Record<string, unknown>, work: () => Promise<Record<string, unknown>[]>) => {
+          try {
+            rows.push(...(await work()));
+          } catch (err) {
+            console.error(`${server}, ${mode.label}, ${processes} process(es): ${(err as Error).message}`);
+            rows.push({ ...keys, error: (err as Error).message.slice(0, 120) });
+          }
+        };
         try {
           // Ingest acknowledges on workflow start (the default), so it measures the server's start rate.
-          if (mode.label === 'fast path') results.ingest.push(await benchScaleoutIngest(stack));
+          if (mode.label === 'fast path') await attempt(results.ingest, { server, apis: processes }, async () => [await benchScaleoutIngest(stack)]);
           const shape = SHAPES[mode.label as keyof typeof SHAPES];
-          const row = await benchDeliveryShape(stack, shape, mode.label);
-          results.delivery.push({ server, workers: processes, ...row });
-          if (processes === 1) results.cost.push(...(await benchActions(stack, mode.label)));
+          await attempt(results.delivery, { server, workers: processes, mode: mode.label }, async () => [{ server, workers: processes, ...(await benchDeliveryShape(stack, shape, mode.label)) }]);
+          if (processes === 1) await attempt(results.cost, { server, mode: mode.label }, () => benchActions(stack, mode.label));
         } finally {
           onStack(null);
           await stack.stop();
