@@ -10,17 +10,21 @@ import { machine, startStack } from './lib/stack';
 import { medianRows, table } from './lib/stats';
 import { benchRetryTiming } from './retry-timing';
 import { benchStats } from './stats';
+import { benchScaleout } from './scaleout';
 
-// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss fanout-rss prune stats. Each writes
+// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss fanout-rss prune stats (and, only
+// when named, scaleout). Each writes
 // its figures to bench/results/<name>-<time>.json and prints a table; with --runs N each
 // benchmark but rss runs N times and the medians are printed and saved too. Fast path and
 // workflow-per-delivery run in the same invocation, so their ratio is measured under the same load.
 
 const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss', 'fanout-rss', 'prune', 'stats'];
+// Only when named: `scaleout` needs the Temporal server built from source (bench/scaleout.ts).
+const optIn = ['scaleout'];
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const runs = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 1) : 1;
-const chosen = args.filter((a) => all.includes(a));
+const chosen = args.filter((a) => all.includes(a) || optIn.includes(a));
 const run = chosen.length ? chosen : all;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = path.resolve(__dirname, 'results');
@@ -124,6 +128,7 @@ async function main() {
     });
   }
   if (run.includes('fanout-rss')) save('fanout-rss', await withStack(modes[0].env, (s) => benchFanOutRss(s, modes[0].config)));
+  if (run.includes('scaleout')) save('scaleout', await benchScaleout((s) => (current = s)));
   if (run.includes('rss')) {
     save('rss', await withStack({ ...modes[0].env, WEBHOOK_RETRY_SCHEDULE: '1h' }, (s) => benchPendingRss(s, modes[0].label, 10_000, 720_000)));
   }

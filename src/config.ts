@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration';
 import { secretProblem } from './domain/secret-mask';
@@ -54,6 +55,22 @@ const byteSize = z
     return Number(m[1]) * factor;
   });
 
+/** A path to a readable PEM file holding `label` (CERTIFICATE, PRIVATE KEY); checked at boot, read again at connect. */
+const pemFile = (label: string) =>
+  z
+    .string()
+    .superRefine((file, ctx) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+        return;
+      }
+      if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) ctx.addIssue({ code: 'custom', message: `is not a PEM file with a ${label}: ${file}` });
+    })
+    .optional();
+
 export const DEFAULT_RETRY_SCHEDULE = '1s,5s,30s,2m,10m,30m';
 
 export const configSchema = z
@@ -78,6 +95,24 @@ export const configSchema = z
     /** Searched for the `temporal` CLI when TEMPORAL_CLI_PATH is unset. */
     PATH: z.string().default(''),
     TEMPORAL_SEARCH_ATTRIBUTES: bool(true),
+
+    // Connecting to a Temporal cluster that needs TLS or an API key (Temporal Cloud). Mapped to
+    // SDK options in src/temporal/connection-options.ts; the cross-checks are below.
+    /** Force TLS on (system roots) or off; unset: on when any TLS setting or an API key is given. */
+    TEMPORAL_TLS: z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1' || v === 'yes')
+      .optional(),
+    /** mTLS client certificate (PEM), with TEMPORAL_TLS_KEY. */
+    TEMPORAL_TLS_CERT: pemFile('CERTIFICATE'),
+    /** mTLS client private key (PEM), with TEMPORAL_TLS_CERT. */
+    TEMPORAL_TLS_KEY: pemFile('PRIVATE KEY'),
+    /** CA bundle (PEM) that signed the server's certificate; unset: the system roots. */
+    TEMPORAL_TLS_CA: pemFile('CERTIFICATE'),
+    /** The name to check the server's certificate against (and send as SNI), when it differs from the address's host. */
+    TEMPORAL_TLS_SERVER_NAME: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name').optional(),
+    /** Sent as `Authorization: Bearer <key>` (Temporal Cloud API keys); implies TLS. Never logged. */
+    TEMPORAL_API_KEY: z.string().regex(/^\S+$/, 'must not be empty or contain whitespace').optional(),
     /** Workflows a worker keeps in memory between tasks (the rest replay from history). */
     TEMPORAL_MAX_CACHED_WORKFLOWS: int(500, 0),
     /** Workflow-task pollers per worker; half poll the shared queue, where every new event workflow starts. */
@@ -187,6 +222,7 @@ export const configSchema = z
         });
       }
     }
+    temporalConnectionIssues(c).forEach((issue) => ctx.addIssue({ code: 'custom', ...issue }));
     if (c.WEBHOOK_MAX_RETRIES !== undefined && c.WEBHOOK_MAX_RETRIES > c.WEBHOOK_RETRY_SCHEDULE.length) {
       ctx.addIssue({
         code: 'custom',
@@ -195,6 +231,31 @@ export const configSchema = z
       });
     }
   });
+
+/** The Temporal connection settings that only make sense together. */
+function temporalConnectionIssues(c: {
+  TEMPORAL_ADDRESS?: string;
+  TEMPORAL_TLS?: boolean;
+  TEMPORAL_TLS_CERT?: string;
+  TEMPORAL_TLS_KEY?: string;
+  TEMPORAL_TLS_CA?: string;
+  TEMPORAL_TLS_SERVER_NAME?: string;
+  TEMPORAL_API_KEY?: string;
+}): { path: string[]; message: string }[] {
+  const issues: { path: string[]; message: string }[] = [];
+  if (c.TEMPORAL_TLS_CERT && !c.TEMPORAL_TLS_KEY) issues.push({ path: ['TEMPORAL_TLS_KEY'], message: 'is required with TEMPORAL_TLS_CERT (the client certificate\'s private key)' });
+  if (c.TEMPORAL_TLS_KEY && !c.TEMPORAL_TLS_CERT) issues.push({ path: ['TEMPORAL_TLS_CERT'], message: 'is required with TEMPORAL_TLS_KEY (the client certificate)' });
+  const tlsSettings = ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_NAME'] as const;
+  if (c.TEMPORAL_TLS === false) {
+    for (const name of tlsSettings) if (c[name]) issues.push({ path: [name], message: 'is set but TEMPORAL_TLS=false' });
+    if (c.TEMPORAL_API_KEY) issues.push({ path: ['TEMPORAL_API_KEY'], message: 'needs TLS: TEMPORAL_TLS=false would send the key in clear text' });
+  }
+  const anyTemporalAuth = c.TEMPORAL_TLS !== undefined || tlsSettings.some((name) => c[name]) || c.TEMPORAL_API_KEY;
+  if (anyTemporalAuth && !c.TEMPORAL_ADDRESS) {
+    issues.push({ path: ['TEMPORAL_ADDRESS'], message: 'is required with the TEMPORAL_TLS_* and TEMPORAL_API_KEY settings (the embedded dev server has neither)' });
+  }
+  return issues;
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

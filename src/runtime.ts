@@ -23,6 +23,7 @@ import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-
 import { connectClient } from './temporal/client';
 import { temporalDeliveryEngine } from './temporal/delivery-workflow-engine';
 import { ensureRetentionSchedule } from './retention/retention-schedule';
+import { temporalConnectionOptions } from './temporal/connection-options';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
 import { startWorker, type RunningWorker, type WorkerDeps } from './worker';
 
@@ -71,7 +72,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const repos = createRepositories(database.db);
   const transforms = createTransformRegistry();
   const stats = createStatsRepository(database.db);
-  const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
+  const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, connection: temporalConnectionOptions(config) });
   await ensureRetentionSchedule(client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
   // Links from workflow details to the admin UI (/admin/deliveries/<id>, /admin/events/<id>).
   const adminUrl = `${config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`}/admin`;

@@ -16,6 +16,7 @@ import type { Metrics } from './metrics/metrics';
 import { sdkPrometheusExporter, type SdkMetricsEndpoint } from './metrics/temporal-sdk-metrics';
 import { createAddressPolicy } from './net/address-policy';
 import { createOutboundClient, type OutboundClient } from './net/outbound-client';
+import { temporalConnectionOptions } from './temporal/connection-options';
 import type { TransformRegistry } from './transforms/registry';
 
 export interface WorkerDeps {
@@ -99,7 +100,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
     adminUrl: deps.adminUrl,
   });
-  const connection = await NativeConnection.connect({ address: deps.temporalAddress });
+  const connection = await NativeConnection.connect({ ...temporalConnectionOptions(config), address: deps.temporalAddress });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

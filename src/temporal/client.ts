@@ -1,8 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
+import type { TemporalConnectionOptions } from './connection-options';
 
 export interface TemporalTarget {
   address: string;
   namespace: string;
+  /** TLS and API key, from `temporalConnectionOptions(config)`; none for a plaintext server. */
+  connection?: TemporalConnectionOptions;
 }
 
 /** Connects a client, retrying for `waitMs` while the server comes up. */
@@ -10,7 +13,7 @@ export async function connectClient(target: TemporalTarget, waitMs = 30_000): Pr
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      const connection = await Connection.connect({ address: target.address, connectTimeout: 5_000 });
+      const connection = await Connection.connect({ ...target.connection, address: target.address, connectTimeout: 5_000 });
       // A listening port is not a ready namespace.
       await connection.workflowService.describeNamespace({ namespace: target.namespace });
       return new Client({ connection, namespace: target.namespace });
