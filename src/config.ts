@@ -139,6 +139,11 @@ export const configSchema = z
     /** How often the api re-starts events recorded without a workflow (a crash between the two); 0 turns it off. */
     WEBHOOK_SWEEP_INTERVAL: duration('30s').pipe(z.number().refine((v) => v === 0 || v >= 1000, 'must be 0 (off) or at least 1s')),
 
+    /** Plugin modules (paths from the working directory, or package names), loaded once at boot by the api and the worker (docs/plugins.md). */
+    WEBHOOK_PLUGINS: list,
+    /** How long a plugin's beforeDispatch or afterDelivery hook may take before it is logged, counted and ignored. */
+    WEBHOOK_HOOK_TIMEOUT: duration('5s').pipe(z.number().min(1, 'must be more than 0')),
+
     /** A worker-only process serves /metrics on this port (HOST is the address); 0 turns it off. */
     WORKER_METRICS_PORT: int(9464).pipe(z.number().max(65535)),
     /** Merge the Temporal SDK's worker metrics (temporal_*) into the process's /metrics. */

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { within } from './deadline';
 import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError } from './deliveries/delivery-errors';
+import { TransformFailedError, UnknownTransformError } from './transforms/registry';
 import { EventStoreUnavailableError, StartBacklogFullError, WorkflowStartFailedError } from './events/event-errors';
 
 /** Thrown when a request must be answered with a documented error code: `{error, message, details?}`. */
@@ -62,6 +63,8 @@ export function toHttpError(err: unknown): HttpError | null {
   if (err instanceof DeliveryNotFoundError) return notFound(err.what);
   if (err instanceof DeliveryNotPendingError) return new HttpError(409, 'not_pending', err.message);
   if (err instanceof DeliveryNotRunningError) return new HttpError(409, 'not_running', err.message);
+  if (err instanceof UnknownTransformError) return new HttpError(400, 'unknown_transform', err.message, { known: err.known });
+  if (err instanceof TransformFailedError) return new HttpError(422, 'transform_failed', err.message);
   return null;
 }
 

@@ -22,6 +22,8 @@ import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-
 import { connectClient } from './temporal/client';
 import { temporalDeliveryEngine } from './temporal/delivery-workflow-engine';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
+import { createHookRunner, type HookRunner } from './extensions/hook-runner';
+import { loadPlugins } from './extensions/plugin-loader';
 import { startWorker, type RunningWorker, type WorkerDeps } from './worker';
 
 export interface RuntimeOptions {
@@ -40,6 +42,8 @@ export interface RuntimeOptions {
    * points set it; tests that build several runtimes in one process leave it off.
    */
   processMetrics?: boolean;
+  /** Where WEBHOOK_PLUGINS paths are resolved from; the working directory by default. */
+  pluginBaseDir?: string;
 }
 
 export interface Runtime {
@@ -50,6 +54,8 @@ export interface Runtime {
   dispatcher: Dispatcher;
   control: DeliveryControl;
   transforms: TransformRegistry;
+  /** The plugins' hooks (WEBHOOK_PLUGINS). */
+  hooks: HookRunner;
   /** One registry for the process: the api's /metrics shows the worker's counts when both run here. */
   metrics: Metrics;
   /** The worker's own /metrics server (a worker-only process with processMetrics), or null. */
@@ -68,6 +74,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, database, logger } = options;
   const repos = createRepositories(database.db);
   const transforms = createTransformRegistry();
+  // Before anything connects: a plugin that cannot load stops start-up with its name.
+  const plugins = await loadPlugins(config.WEBHOOK_PLUGINS, { transforms, logger, baseDir: options.pluginBaseDir ?? process.cwd() });
+  if (plugins.names.length > 0) logger.info({ plugins: plugins.names }, 'plugins loaded');
   const stats = createStatsRepository(database.db);
   const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const dispatcher = createDispatcher({
@@ -98,6 +107,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     startBacklog: () => dispatcher.startBacklog(),
     processMetrics: options.processMetrics,
     logger,
+  });
+  const hooks = createHookRunner({
+    beforeDispatch: plugins.beforeDispatch,
+    afterDelivery: plugins.afterDelivery,
+    timeoutMs: config.WEBHOOK_HOOK_TIMEOUT,
+    logger,
+    onFailure: (failure) => metrics.hookFailed(failure),
   });
   // Links from workflow details to the admin UI; none until the UI is served (nothing points at a missing page).
   const adminUrl = null as string | null;
@@ -132,6 +148,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         workerOptions: options.workerOptions,
         metrics,
         sdkMetrics,
+        hooks,
       });
       if (worker.sdkMetrics) metrics.addAppendix(scrapeSdkMetrics(worker.sdkMetrics.url));
       if (options.processMetrics && !options.api && config.WORKER_METRICS_PORT > 0) {
@@ -194,6 +211,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     dispatcher,
     control,
     transforms,
+    hooks,
     metrics,
     metricsServer,
     sweeper,

@@ -12,6 +12,7 @@ import type { Config } from './config';
 import { retryDelays } from './config';
 import { ACTIVITY_DB_CALL_TIMEOUT_MS, boundedRepositories } from './db/bounded-repositories';
 import type { Repositories } from './db/repositories';
+import type { HookRunner } from './extensions/hook-runner';
 import type { Metrics } from './metrics/metrics';
 import { sdkPrometheusExporter, type SdkMetricsEndpoint } from './metrics/temporal-sdk-metrics';
 import { createAddressPolicy } from './net/address-policy';
@@ -35,6 +36,8 @@ export interface WorkerDeps {
   workerOptions?: Partial<WorkerOptions>;
   /** The process's metrics; the delivery activities count attempts and outcomes on it. */
   metrics?: Metrics;
+  /** The plugins' hooks (WEBHOOK_PLUGINS). */
+  hooks?: HookRunner;
   /** Export the SDK's own worker metrics here (only the first worker of a process decides). */
   sdkMetrics?: SdkMetricsEndpoint | null;
 }
@@ -108,7 +111,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       repos,
       http,
       admission: createAdmission(config.WEBHOOK_CONCURRENCY),
-      recorder: createAttemptRecorder(repos, deps.metrics),
+      recorder: createAttemptRecorder(repos, deps.metrics, deps.hooks),
+      hooks: deps.hooks,
       starter,
       events: deps.events,
       transforms: deps.transforms,

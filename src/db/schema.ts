@@ -43,7 +43,8 @@ export const subscribers = pgTable(
   ],
 );
 
-export const EVENT_STATUSES = ['received', 'dispatched', 'processed'] as const;
+/** `vetoed`: a plugin's beforeDispatch refused it (veto_reason says why); no delivery started. */
+export const EVENT_STATUSES = ['received', 'dispatched', 'processed', 'vetoed'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export const events = pgTable(
@@ -60,6 +61,7 @@ export const events = pgTable(
     workflowId: text('workflow_id').notNull(),
     workflowStartedAt: timestamp('workflow_started_at', { withTimezone: true, precision: 3 }),
     status: text('status').$type<EventStatus>().notNull().default('received'),
+    vetoReason: text('veto_reason'),
   },
   (t) => [
     uniqueIndex('webhook_events_source_external_id_idx').on(t.source, t.externalId),

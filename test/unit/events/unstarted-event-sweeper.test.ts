@@ -18,6 +18,7 @@ function eventRow(overrides: Partial<EventRow> = {}): EventRow {
     workflowId: `event/${id}`,
     workflowStartedAt: null,
     status: 'received',
+    vetoReason: null,
     ...overrides,
   };
 }
