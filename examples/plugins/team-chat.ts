@@ -39,6 +39,6 @@ export function register(api: PluginApi): void {
     if (outcome.status === 'succeeded') return;
     failures.push({ deliveryId: delivery.id, eventType: delivery.eventType, status: outcome.status, error: outcome.error });
     if (failures.length > MAX_FAILURES) failures.shift();
-    api.logger.warn({ deliveryId: delivery.id, status: outcome.status }, 'a delivery did not succeed');
+    api.logger.info({ deliveryId: delivery.id, status: outcome.status }, 'a delivery did not succeed');
   });
 }
