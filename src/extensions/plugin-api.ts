@@ -1,6 +1,5 @@
-// Everything a plugin author needs, from this one module:
-//   import type { HookyardPlugin } from 'hookyard/src/extensions/plugin-api';
-// docs/plugins.md explains each part with a complete example.
+// Everything a plugin author needs, from this one module (import it with `import type`; the
+// example in examples/plugins/ uses a relative path). docs/plugins.md explains each part.
 
 import type { Transform, TransformEvent } from '../transforms/registry';
 
