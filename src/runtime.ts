@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app';
@@ -19,8 +18,7 @@ import { createIpWhitelist } from './inbound/ip-whitelist';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
 import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-sdk-metrics';
-import { connectClient } from './temporal/client';
-import { temporalDeliveryEngine } from './temporal/delivery-workflow-engine';
+import { connectTemporalDriver, type TemporalDriver } from './temporal/temporal-driver';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
 import { createHookRunner, type HookRunner } from './extensions/hook-runner';
 import { loadPlugins } from './extensions/plugin-loader';
@@ -49,7 +47,10 @@ export interface RuntimeOptions {
 export interface Runtime {
   app: FastifyInstance | null;
   worker: RunningWorker | null;
-  client: Client;
+  /** The queue driver: everything the app asks of the delivery engine goes through it. */
+  driver: TemporalDriver;
+  /** The driver's Temporal client, for tests that inspect workflows. */
+  client: TemporalDriver['client'];
   repos: Repositories;
   dispatcher: Dispatcher;
   control: DeliveryControl;
@@ -78,30 +79,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const plugins = await loadPlugins(config.WEBHOOK_PLUGINS, { transforms, logger, baseDir: options.pluginBaseDir ?? process.cwd() });
   if (plugins.names.length > 0) logger.info({ plugins: plugins.names }, 'plugins loaded');
   const stats = createStatsRepository(database.db);
-  const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
-  const dispatcher = createDispatcher({
-    repos,
-    client,
+  const driver = await connectTemporalDriver({
+    address: options.temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+    localFanOut: config.WEBHOOK_LOCAL_FANOUT,
+    fanOutHeartbeatMs: fanOutHeartbeatMs(config),
+  });
+  const client = driver.client;
+  const dispatcher = createDispatcher({
+    repos,
+    driver,
     logger,
     ackAfter: config.WEBHOOK_ACK_AFTER,
     maxStartBacklog: config.WEBHOOK_START_BACKLOG,
     startConcurrency: config.WEBHOOK_START_CONCURRENCY,
-    localFanOut: config.WEBHOOK_LOCAL_FANOUT,
-    fanOutHeartbeatMs: fanOutHeartbeatMs(config),
   });
   // Internal events raised by the worker (dead letters) take the same path, acknowledged on start.
-  const internalEvents = createDispatcher({
-    repos,
-    client,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
-    logger,
-    ackAfter: 'start',
-    localFanOut: config.WEBHOOK_LOCAL_FANOUT,
-    fanOutHeartbeatMs: fanOutHeartbeatMs(config),
-  });
+  const internalEvents = createDispatcher({ repos, driver, logger, ackAfter: 'start' });
   const metrics = createMetrics({
     queueDepth: () => stats.countPendingDeliveries(),
     startBacklog: () => dispatcher.startBacklog(),
@@ -119,13 +115,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const adminUrl = null as string | null;
   const starter = createDeliveryStarter({
     repos,
-    engine: temporalDeliveryEngine(client, config.TEMPORAL_TASK_QUEUE),
+    engine: driver,
     retryDelaysMs: retryDelays(config),
     attemptTimeoutMs: attemptTimeoutMs(config.WEBHOOK_TIMEOUT * 1000),
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
     adminUrl,
   });
-  const control = createDeliveryControl({ repos, client, starter, dispatcher, logger });
+  const control = createDeliveryControl({ repos, driver, starter, dispatcher, logger });
 
   let worker: RunningWorker | null = null;
   let app: FastifyInstance | null = null;
@@ -141,7 +137,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         transforms,
         logger,
         temporalAddress: options.temporalAddress,
-        client,
+        driver,
         events: internalEvents,
         adminUrl,
         workflowBundlePath: options.workflowBundlePath,
@@ -179,10 +175,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             .execute(sql`select 1`)
             .then(() => true)
             .catch(() => false),
-          temporal: await client.workflowService
-            .getSystemInfo({})
-            .then(() => true)
-            .catch(() => false),
+          temporal: await driver.healthy(),
           worker: worker ? worker.worker.getState() === 'RUNNING' : true,
         }),
       });
@@ -199,13 +192,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await app?.close();
     await metricsServer?.close();
     await worker?.stop();
-    await client.connection.close();
+    await driver.close();
     throw err;
   }
 
   return {
     app,
     worker,
+    driver,
     client,
     repos,
     dispatcher,
@@ -225,7 +219,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await Promise.race([dispatcher.drained(), new Promise((r) => setTimeout(r, 10_000))]);
       await metricsServer?.close();
       await worker?.stop();
-      await client.connection.close();
+      await driver.close();
     },
   };
 }
