@@ -14,7 +14,9 @@ import { createMetrics, type Metrics } from './metrics/metrics';
 import { requireAdminToken } from './plugins/admin-auth';
 import { countInboundAnswers } from './plugins/inbound-metrics';
 import type { DeliveryControl } from './deliveries/delivery-control';
+import type { QueueDriver } from './engine/queue-driver';
 import adminDeliveryRoutes from './routes/admin-deliveries';
+import adminEngineRoutes from './routes/admin-engine';
 import adminEventRoutes from './routes/admin-events';
 import adminSourceRoutes from './routes/admin-sources';
 import adminSubscriberRoutes from './routes/admin-subscribers';
@@ -28,6 +30,8 @@ export interface AppDeps {
   repos: Repositories;
   dispatcher: Dispatcher;
   control: DeliveryControl;
+  /** The queue driver, for what is in flight (GET /admin/api/in-flight); the route is absent without one. */
+  driver?: Pick<QueueDriver, 'name' | 'listInFlight'>;
   temporalUiUrl: string | null;
   transforms: TransformRegistry;
   whitelist: IpWhitelist;
@@ -114,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await admin.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
       await admin.register(adminSourceRoutes, { repos: deps.repos, asnTable });
       await admin.register(adminTransformRoutes, { transforms: deps.transforms });
+      if (deps.driver) await admin.register(adminEngineRoutes, { driver: deps.driver });
     },
     { prefix: '/admin/api' },
   );

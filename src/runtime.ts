@@ -162,6 +162,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         repos,
         dispatcher,
         control,
+        driver,
         temporalUiUrl: options.temporalUiUrl ?? null,
         transforms,
         logger,

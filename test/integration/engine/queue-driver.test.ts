@@ -10,7 +10,7 @@ import { startReceiver, type Receiver } from '../../helpers/receiver';
 
 const drivers: [string, (h: Harness) => QueueDriver][] = [['temporal', (h) => h.runtime.driver]];
 
-describe.each(drivers)('the %s queue driver', (_name, driverOf) => {
+describe.each(drivers)('the %s queue driver', (name, driverOf) => {
   let h: Harness;
   let driver: QueueDriver;
   let receiver: Receiver;
@@ -47,6 +47,8 @@ describe.each(drivers)('the %s queue driver', (_name, driverOf) => {
       return all.find((w) => w.workflowId === row.workflowId);
     });
     expect(inFlight).toMatchObject({ kind: 'delivery', startedAt: expect.any(Date) });
+    const listed = await h.admin('GET', '/in-flight?limit=1000');
+    expect(listed.json).toMatchObject({ driver: name, data: expect.arrayContaining([{ workflow_id: row.workflowId, kind: 'delivery', started_at: expect.any(String) }]) });
     await expect(driver.liveStatus(row.workflowId)).resolves.toMatchObject({ deliveryId: row.id, status: 'pending', nextAttemptAt: expect.any(Number) });
 
     const before = receiver.requests.length;
