@@ -76,9 +76,12 @@ export function createDeliveryActivities(deps: ActivityDeps) {
       if (input.status === 'dead' || input.status === 'cancelled') {
         deps.metrics?.deliveryFinished({ eventType: delivery.eventType, status: input.status });
         // Only the call that ended it: a retried activity does not tell the hooks twice.
-        if (finished) await deps.hooks?.afterDelivery(
+        if (finished) {
+          await deps.hooks?.afterDelivery(
             { id: finished.id, eventId: finished.eventId, eventType: finished.eventType, subscriberId: finished.subscriberId, attempts: finished.attempts },
-            { status: input.status, statusCode: finished.lastResponseCode, error: input.reason });
+            { status: input.status, statusCode: finished.lastResponseCode, error: input.reason },
+          );
+        }
       }
       if (!input.announce || delivery.status !== 'dead') return { deadLetterEvent: null };
       const { event } = await deps.events.dispatch({
