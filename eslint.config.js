@@ -20,6 +20,8 @@ const WORKFLOW_BUNDLE = [
   'src/temporal/search-attributes.ts',
 ];
 
+const TEMPORAL_CLIENT = { name: '@temporalio/client', message: 'Only the Temporal queue driver (src/temporal/) uses the Temporal client; go through QueueDriver.' };
+
 module.exports = tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'drizzle/**', 'test/.runtime/**', '.data/**', 'coverage/**', 'src/ui/static/**'] },
   ...tseslint.configs.recommended,
@@ -38,10 +40,19 @@ module.exports = tseslint.config(
     },
   },
   {
+    // The queue-driver boundary (src/engine/queue-driver.ts): only the Temporal driver talks to Temporal's client.
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts'],
+    ignores: ['src/temporal/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [TEMPORAL_CLIENT] }] },
+  },
+  {
     // Workflows must be deterministic: no Node builtins (samples-typescript does the same).
     files: WORKFLOW_BUNDLE,
     rules: {
-      'no-restricted-imports': ['error', { paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows run in a deterministic sandbox: no Node builtins.' })) }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [...nodeBuiltins.map((name) => ({ name, message: 'Workflows run in a deterministic sandbox: no Node builtins.' })), TEMPORAL_CLIENT] },
+      ],
     },
   },
   {

@@ -5,6 +5,7 @@ import { redactHeaders } from '../src/domain/header-redaction';
 import { storableJson, storableText } from '../src/domain/storable-text';
 import { signatureHeaders, signingKeysAt } from '../src/domain/signature';
 import { TargetRefusedError } from '../src/net/outbound-client';
+import { deliveryEnvelope } from '../src/transforms/registry';
 import type { AttemptResult } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 
@@ -34,10 +35,8 @@ function prepare(deps: AttemptDeps, row: DeliveryForAttempt, attempt: number, at
   let body = delivery.requestBody;
   if (body === null) {
     const timestamp = Math.floor((event.occurredAt ?? event.receivedAt).getTime() / 1000);
-    const envelope = { event: event.type, timestamp, data: event.payload };
-    const transformed = deps.transforms.apply(subscriber.transform, { id: event.id, type: event.type, timestamp, agentId: event.agentId }, envelope);
-    body = JSON.stringify(transformed);
-    if (typeof body !== 'string') throw new Error(`transform "${subscriber.transform}" returned something that is not JSON`);
+    const about = { id: event.id, type: event.type, timestamp, agentId: event.agentId };
+    body = deps.transforms.render(subscriber.transform, about, deliveryEnvelope(about, event.payload));
   }
   const headers: Record<string, string> = {
     ...subscriber.headers,

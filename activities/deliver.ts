@@ -69,10 +69,20 @@ export function createDeliveryActivities(deps: ActivityDeps) {
      * crash between those steps.
      */
     async finishDelivery(input: FinishDeliveryInput): Promise<FinishDeliveryResult> {
-      const delivery = (await repos.deliveries.finish(input.deliveryId, input.status, input.reason)) ?? (await repos.deliveries.get(input.deliveryId));
+      const finished = await repos.deliveries.finish(input.deliveryId, input.status, input.reason);
+      const delivery = finished ?? (await repos.deliveries.get(input.deliveryId));
       if (!delivery) return { deadLetterEvent: null };
-      // Successes and permanent refusals were counted when their attempt was recorded.
-      if (input.status === 'dead' || input.status === 'cancelled') deps.metrics?.deliveryFinished({ eventType: delivery.eventType, status: input.status });
+      // Successes and permanent refusals were counted (and told to plugins) when their attempt was recorded.
+      if (input.status === 'dead' || input.status === 'cancelled') {
+        deps.metrics?.deliveryFinished({ eventType: delivery.eventType, status: input.status });
+        // Only the call that ended it: a retried activity does not tell the hooks twice.
+        if (finished) {
+          await deps.hooks?.afterDelivery(
+            { id: finished.id, eventId: finished.eventId, eventType: finished.eventType, subscriberId: finished.subscriberId, attempts: finished.attempts },
+            { status: input.status, statusCode: finished.lastResponseCode, error: input.reason },
+          );
+        }
+      }
       if (!input.announce || delivery.status !== 'dead') return { deadLetterEvent: null };
       const { event } = await deps.events.dispatch({
         source: INTERNAL_SOURCE,

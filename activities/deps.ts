@@ -3,6 +3,7 @@ import type { Repositories } from '../src/db/repositories';
 import type { DeliveryStarter } from '../src/deliveries/delivery-starter';
 import type { Admission } from '../src/engine/admission';
 import type { EventDraft } from '../src/events/normalized-event';
+import type { HookRunner } from '../src/extensions/hook-runner';
 import type { OutboundClient } from '../src/net/outbound-client';
 import type { TransformRegistry } from '../src/transforms/registry';
 import type { AttemptRecorder } from './attempt-recorder';
@@ -25,6 +26,8 @@ export interface ActivityDeps {
   transforms: TransformRegistry;
   logger: Logger;
   metrics?: DeliveryMetrics;
+  /** The plugins' hooks (WEBHOOK_PLUGINS); none when absent. */
+  hooks?: HookRunner;
   /** The worker's share of POSTs (WEBHOOK_CONCURRENCY), fair between subscribers. */
   admission: Admission;
   /** Logs attempts, many per statement, one bad row failing only itself. */

@@ -7,6 +7,7 @@ import { targetLabel } from '../src/domain/target-label';
 import { resumeFrom } from '../src/deliveries/delivery-starter';
 import type { AttemptResult, DeliveryLine, FanOutPage } from '../workflows/types';
 import { deactivateIfGone, sendAttempt, unlogged } from './attempt';
+import { screenEvent } from './before-dispatch';
 import type { ActivityDeps } from './deps';
 
 export interface FanOutBatchInput {
@@ -52,6 +53,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
      */
     async fanOutBatch(input: FanOutBatchInput): Promise<FanOutPage> {
       const ctx = Context.current();
+      if (input.cursor === null && (await screenEvent(deps, input.eventId))) return vetoedPage(config, adminUrl);
       const page = await repos.subscribers.pageMatching(input.eventType, input.cursor, input.limit, input.onlySubscriberId);
       const ids = page.map((s) => deliveryIdFor(input.eventId, s.id));
       await repos.deliveries.createMany(
@@ -171,5 +173,17 @@ export function createFanOutActivities(deps: ActivityDeps) {
       }
       return finish({ ...base, deliveries: [], firstAttempts: { succeeded, failed }, handedOff, lines });
     },
+  };
+}
+
+/** The fan-out of a vetoed event: no delivery, and the event keeps its `vetoed` status. */
+function vetoedPage(config: ActivityDeps['config'], adminUrl: string | null): FanOutPage {
+  return {
+    nextCursor: null,
+    retryDelaysMs: config.retryDelaysMs,
+    attemptTimeoutMs: attemptTimeoutMs(config.timeoutMs),
+    adminUrl,
+    deliveries: [],
+    firstAttempts: { succeeded: 0, failed: 0 },
   };
 }

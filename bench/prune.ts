@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { retentionScheduleId } from '../src/retention/retention-schedule';
+import { retentionScheduleId } from '../src/temporal/retention-schedule';
 import { benchSteadyLatency } from './delivery';
 import type { Stack } from './lib/stack';
 

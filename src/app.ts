@@ -15,7 +15,9 @@ import { requireAdminToken } from './plugins/admin-auth';
 import { countInboundAnswers } from './plugins/inbound-metrics';
 import { refuseUnstorableInput } from './plugins/storable-input';
 import type { DeliveryControl } from './deliveries/delivery-control';
+import type { QueueDriver } from './engine/queue-driver';
 import adminDeliveryRoutes from './routes/admin-deliveries';
+import adminEngineRoutes from './routes/admin-engine';
 import adminEventRoutes from './routes/admin-events';
 import adminRetentionRoutes from './routes/admin-retention';
 import { registerAdminOpenApi } from './routes/admin-openapi';
@@ -25,6 +27,7 @@ import adminSourceRoutes from './routes/admin-sources';
 import adminStatsRoutes from './routes/admin-stats';
 import adminSubscriberRoutes from './routes/admin-subscribers';
 import adminUiRoutes, { ADMIN_UI_DIR } from './routes/admin-ui';
+import adminTransformRoutes from './routes/admin-transforms';
 import inboundRoutes from './routes/inbound';
 import metricsRoutes from './routes/metrics';
 import { zodValidatorCompiler } from './routes/validation';
@@ -35,6 +38,8 @@ export interface AppDeps {
   repos: Repositories;
   dispatcher: Dispatcher;
   control: DeliveryControl;
+  /** The queue driver, for what is in flight (GET /admin/api/in-flight); the route is absent without one. */
+  driver?: Pick<QueueDriver, 'name' | 'listInFlight'>;
   temporalUiUrl: string | null;
   transforms: TransformRegistry;
   whitelist: IpWhitelist;
@@ -137,6 +142,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           secret: deps.inboundSecrets[0],
           now: deps.clock,
         });
+        await secured.register(adminTransformRoutes, { transforms: deps.transforms });
+        if (deps.driver) await secured.register(adminEngineRoutes, { driver: deps.driver });
       });
     },
     { prefix: '/admin/api' },

@@ -197,6 +197,10 @@ export const configSchema = z
     WEBHOOK_RETENTION_LOG_DAYS: retentionAge('90'),
     /** How often the pruner's Temporal Schedule runs; 0 turns the pruner off. */
     WEBHOOK_RETENTION_INTERVAL: duration('1h').pipe(z.number().refine((v) => v === 0 || v >= 1000, 'must be 0 (off) or at least 1s')),
+    /** Plugin modules (paths from the working directory, or package names), loaded once at boot by the api and the worker (docs/plugins.md). */
+    WEBHOOK_PLUGINS: list,
+    /** How long a plugin's beforeDispatch or afterDelivery hook may take before it is logged, counted and ignored. */
+    WEBHOOK_HOOK_TIMEOUT: duration('5s').pipe(z.number().min(1, 'must be more than 0')),
 
     /** A worker-only process serves /metrics on this port (HOST is the address); 0 turns it off. */
     WORKER_METRICS_PORT: int(9464).pipe(z.number().max(65535)),

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { within } from './deadline';
 import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError } from './deliveries/delivery-errors';
+import { TransformFailedError, UnknownTransformError } from './transforms/registry';
 import { EventStoreUnavailableError, StartBacklogFullError, WorkflowStartFailedError } from './events/event-errors';
 import { InvalidEventFieldError } from './domain/event-type';
 import { UnstorableTextError } from './domain/storable-text';
@@ -66,6 +67,8 @@ export function toHttpError(err: unknown): HttpError | null {
   if (err instanceof DeliveryNotPendingError) return new HttpError(409, 'not_pending', err.message);
   if (err instanceof DeliveryNotRunningError) return new HttpError(409, 'not_running', err.message);
   if (err instanceof PayloadExpiredError) return new HttpError(409, 'payload_expired', err.message, { delivery_id: err.deliveryId, event_id: err.eventId });
+  if (err instanceof UnknownTransformError) return new HttpError(400, 'unknown_transform', err.message, { known: err.known });
+  if (err instanceof TransformFailedError) return new HttpError(422, 'transform_failed', err.message);
   return null;
 }
 

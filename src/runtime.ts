@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app';
@@ -20,11 +19,12 @@ import { createIpWhitelist } from './inbound/ip-whitelist';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server';
 import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-sdk-metrics';
-import { connectClient } from './temporal/client';
-import { temporalDeliveryEngine } from './temporal/delivery-workflow-engine';
-import { ensureRetentionSchedule } from './retention/retention-schedule';
+import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { temporalConnectionOptions } from './temporal/connection-options';
+import { connectTemporalDriver, type TemporalDriver } from './temporal/temporal-driver';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
+import { createHookRunner, type HookRunner } from './extensions/hook-runner';
+import { loadPlugins } from './extensions/plugin-loader';
 import { startWorker, type RunningWorker, type WorkerDeps } from './worker';
 
 export interface RuntimeOptions {
@@ -43,16 +43,23 @@ export interface RuntimeOptions {
    * points set it; tests that build several runtimes in one process leave it off.
    */
   processMetrics?: boolean;
+  /** Where WEBHOOK_PLUGINS paths are resolved from; the working directory by default. */
+  pluginBaseDir?: string;
 }
 
 export interface Runtime {
   app: FastifyInstance | null;
   worker: RunningWorker | null;
-  client: Client;
+  /** The queue driver: everything the app asks of the delivery engine goes through it. */
+  driver: TemporalDriver;
+  /** The driver's Temporal client, for tests that inspect workflows. */
+  client: TemporalDriver['client'];
   repos: Repositories;
   dispatcher: Dispatcher;
   control: DeliveryControl;
   transforms: TransformRegistry;
+  /** The plugins' hooks (WEBHOOK_PLUGINS). */
+  hooks: HookRunner;
   /** One registry for the process: the api's /metrics shows the worker's counts when both run here. */
   metrics: Metrics;
   /** The worker's own /metrics server (a worker-only process with processMetrics), or null. */
@@ -71,51 +78,56 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, database, logger } = options;
   const repos = createRepositories(database.db);
   const transforms = createTransformRegistry();
+  // Before anything connects: a plugin that cannot load stops start-up with its name.
+  const plugins = await loadPlugins(config.WEBHOOK_PLUGINS, { transforms, logger, baseDir: options.pluginBaseDir ?? process.cwd() });
+  if (plugins.names.length > 0) logger.info({ plugins: plugins.names }, 'plugins loaded');
   const stats = createStatsRepository(database.db);
-  const client = await connectClient({ address: options.temporalAddress, namespace: config.TEMPORAL_NAMESPACE, connection: temporalConnectionOptions(config) });
-  await ensureRetentionSchedule(client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
   // Links from workflow details to the admin UI (/admin/deliveries/<id>, /admin/events/<id>).
   const adminUrl = `${config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`}/admin`;
-  const dispatcher = createDispatcher({
+  const driver = await connectTemporalDriver({
+    address: options.temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    connection: temporalConnectionOptions(config),
     adminUrl,
-    repos,
-    client,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+    localFanOut: config.WEBHOOK_LOCAL_FANOUT,
+    fanOutHeartbeatMs: fanOutHeartbeatMs(config),
+  });
+  const client = driver.client;
+  await ensureRetentionSchedule(client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
+  const dispatcher = createDispatcher({
+    repos,
+    driver,
     logger,
     ackAfter: config.WEBHOOK_ACK_AFTER,
     maxStartBacklog: config.WEBHOOK_START_BACKLOG,
     startConcurrency: config.WEBHOOK_START_CONCURRENCY,
-    localFanOut: config.WEBHOOK_LOCAL_FANOUT,
-    fanOutHeartbeatMs: fanOutHeartbeatMs(config),
   });
   // Internal events raised by the worker (dead letters) take the same path, acknowledged on start.
-  const internalEvents = createDispatcher({
-    adminUrl,
-    repos,
-    client,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
-    logger,
-    ackAfter: 'start',
-    localFanOut: config.WEBHOOK_LOCAL_FANOUT,
-    fanOutHeartbeatMs: fanOutHeartbeatMs(config),
-  });
+  const internalEvents = createDispatcher({ repos, driver, logger, ackAfter: 'start' });
   const metrics = createMetrics({
     queueDepth: () => stats.countPendingDeliveries(),
     startBacklog: () => dispatcher.startBacklog(),
     processMetrics: options.processMetrics,
     logger,
   });
+  const hooks = createHookRunner({
+    beforeDispatch: plugins.beforeDispatch,
+    afterDelivery: plugins.afterDelivery,
+    timeoutMs: config.WEBHOOK_HOOK_TIMEOUT,
+    logger,
+    onFailure: (failure) => metrics.hookFailed(failure),
+  });
   const starter = createDeliveryStarter({
     repos,
-    engine: temporalDeliveryEngine(client, config.TEMPORAL_TASK_QUEUE),
+    engine: driver,
     retryDelaysMs: retryDelays(config),
     attemptTimeoutMs: attemptTimeoutMs(config.WEBHOOK_TIMEOUT * 1000),
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
     adminUrl,
   });
-  const control = createDeliveryControl({ repos, client, starter, dispatcher, logger });
+  const control = createDeliveryControl({ repos, driver, starter, dispatcher, logger });
 
   let worker: RunningWorker | null = null;
   let app: FastifyInstance | null = null;
@@ -131,13 +143,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         transforms,
         logger,
         temporalAddress: options.temporalAddress,
-        client,
+        driver,
         events: internalEvents,
         adminUrl,
         workflowBundlePath: options.workflowBundlePath,
         workerOptions: options.workerOptions,
         metrics,
         sdkMetrics,
+        hooks,
       });
       if (worker.sdkMetrics) metrics.addAppendix(scrapeSdkMetrics(worker.sdkMetrics.url));
       if (options.processMetrics && !options.api && config.WORKER_METRICS_PORT > 0) {
@@ -155,6 +168,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         repos,
         dispatcher,
         control,
+        driver,
         temporalUiUrl: options.temporalUiUrl ?? null,
         transforms,
         logger,
@@ -168,10 +182,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             .execute(sql`select 1`)
             .then(() => true)
             .catch(() => false),
-          temporal: await client.workflowService
-            .getSystemInfo({})
-            .then(() => true)
-            .catch(() => false),
+          temporal: await driver.healthy(),
           worker: worker ? worker.worker.getState() === 'RUNNING' : true,
         }),
       });
@@ -189,18 +200,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await app?.close();
     await metricsServer?.close();
     await worker?.stop();
-    await client.connection.close();
+    await driver.close();
     throw err;
   }
 
   return {
     app,
     worker,
+    driver,
     client,
     repos,
     dispatcher,
     control,
     transforms,
+    hooks,
     metrics,
     metricsServer,
     sweeper,
@@ -214,7 +227,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await Promise.race([dispatcher.drained(), new Promise((r) => setTimeout(r, 10_000))]);
       await metricsServer?.close();
       await worker?.stop();
-      await client.connection.close();
+      await driver.close();
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -7,11 +6,12 @@ import type { EventSink } from '../activities/deps';
 import { attemptTimeoutMs } from './domain/attempt-timeout';
 import { createDeliveryStarter } from './deliveries/delivery-starter';
 import { createAdmission } from './engine/admission';
-import { temporalDeliveryEngine } from './temporal/delivery-workflow-engine';
 import type { Config } from './config';
 import { retryDelays } from './config';
 import { ACTIVITY_DB_CALL_TIMEOUT_MS, boundedRepositories } from './db/bounded-repositories';
 import type { Repositories } from './db/repositories';
+import type { QueueDriver } from './engine/queue-driver';
+import type { HookRunner } from './extensions/hook-runner';
 import type { Metrics } from './metrics/metrics';
 import { sdkPrometheusExporter, type SdkMetricsEndpoint } from './metrics/temporal-sdk-metrics';
 import { createAddressPolicy } from './net/address-policy';
@@ -25,8 +25,8 @@ export interface WorkerDeps {
   transforms: TransformRegistry;
   logger: Logger;
   temporalAddress: string;
-  /** Starts delivery and dead-letter event workflows from the activities. */
-  client: Client;
+  /** Starts delivery workflows from the activities. */
+  driver: Pick<QueueDriver, 'startDelivery'>;
   /** Records and starts internal events (the dispatcher, in `start` mode). */
   events: EventSink;
   adminUrl: string | null;
@@ -36,6 +36,8 @@ export interface WorkerDeps {
   workerOptions?: Partial<WorkerOptions>;
   /** The process's metrics; the delivery activities count attempts and outcomes on it. */
   metrics?: Metrics;
+  /** The plugins' hooks (WEBHOOK_PLUGINS). */
+  hooks?: HookRunner;
   /** Export the SDK's own worker metrics here (only the first worker of a process decides). */
   sdkMetrics?: SdkMetricsEndpoint | null;
 }
@@ -94,7 +96,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const repos = boundedRepositories(deps.repos, ACTIVITY_DB_CALL_TIMEOUT_MS);
   const starter = createDeliveryStarter({
     repos,
-    engine: temporalDeliveryEngine(deps.client, config.TEMPORAL_TASK_QUEUE),
+    engine: deps.driver,
     retryDelaysMs: retryDelays(config),
     attemptTimeoutMs: attemptTimeoutMs(config.WEBHOOK_TIMEOUT * 1000),
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
@@ -110,7 +112,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       repos,
       http,
       admission: createAdmission(config.WEBHOOK_CONCURRENCY),
-      recorder: createAttemptRecorder(repos, deps.metrics),
+      recorder: createAttemptRecorder(repos, deps.metrics, deps.hooks),
+      hooks: deps.hooks,
       starter,
       events: deps.events,
       transforms: deps.transforms,

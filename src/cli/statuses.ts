@@ -5,7 +5,7 @@ import type { DeliveryStatus, EventStatus } from '../db/schema';
 // below make tsc fail when the schema's lists change and these do not.
 
 export const DELIVERY_STATUS_CHOICES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled'] as const satisfies readonly DeliveryStatus[];
-export const EVENT_STATUS_CHOICES = ['received', 'dispatched', 'processed'] as const satisfies readonly EventStatus[];
+export const EVENT_STATUS_CHOICES = ['received', 'dispatched', 'processed', 'vetoed'] as const satisfies readonly EventStatus[];
 
 type Exhaustive<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : false;
 export const deliveryStatusesComplete: Exhaustive<DeliveryStatus, (typeof DELIVERY_STATUS_CHOICES)[number]> = true;

@@ -22,8 +22,8 @@ export interface EventFilter {
   limit?: number;
 }
 
-/** A start marked after its workflow already finished the fan-out keeps `processed`. */
-const dispatchedUnlessProcessed = sql<EventStatus>`case when ${events.status} = 'processed' then ${events.status} else 'dispatched' end`;
+/** A start marked after its workflow already finished the fan-out (or a plugin vetoed it) keeps that status. */
+const dispatchedUnlessProcessed = sql<EventStatus>`case when ${events.status} in ('processed', 'vetoed') then ${events.status} else 'dispatched' end`;
 
 export function createEventRepository(db: Db) {
   return {
@@ -76,6 +76,16 @@ export function createEventRepository(db: Db) {
 
     async setStatus(id: string, status: EventStatus): Promise<void> {
       await db.update(events).set({ status }).where(eq(events.id, id));
+    },
+
+    /** A plugin's beforeDispatch refused the event: no delivery starts for it. */
+    async veto(id: string, reason: string): Promise<void> {
+      await db.update(events).set({ status: 'vetoed', vetoReason: reason }).where(eq(events.id, id));
+    },
+
+    /** A plugin's beforeDispatch enriched the event: every delivery sends this payload. */
+    async setPayload(id: string, payload: unknown): Promise<void> {
+      await db.update(events).set({ payload }).where(eq(events.id, id));
     },
 
     /** Newest first; `cursor` is the last row of the previous page. */

@@ -48,7 +48,8 @@ export const subscribers = pgTable(
   ],
 );
 
-export const EVENT_STATUSES = ['received', 'dispatched', 'processed'] as const;
+/** `vetoed`: a plugin's beforeDispatch refused it (veto_reason says why); no delivery started. */
+export const EVENT_STATUSES = ['received', 'dispatched', 'processed', 'vetoed'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export const events = pgTable(
@@ -67,6 +68,7 @@ export const events = pgTable(
     status: text('status').$type<EventStatus>().notNull().default('received'),
     /** Set when retention (or an expunge) removed the payload; the row stays for its deliveries. */
     payloadExpiredAt: timestamp('payload_expired_at', { withTimezone: true, precision: 3 }),
+    vetoReason: text('veto_reason'),
   },
   (t) => [
     uniqueIndex('webhook_events_source_external_id_idx').on(t.source, t.externalId),

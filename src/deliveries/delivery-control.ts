@@ -1,4 +1,3 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { DeliveryRow } from '../db/delivery-repository';
 import type { Repositories } from '../db/repositories';
@@ -7,6 +6,7 @@ import { testSource } from '../domain/internal-events';
 import { replayWorkflowId } from '../domain/workflow-ids';
 import type { Dispatcher } from '../events/dispatcher';
 import type { EventDraft } from '../events/normalized-event';
+import { WorkNotRunningError, type QueueDriver } from '../engine/queue-driver';
 import type { DeliveryStatusView } from '../../workflows/types';
 import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError } from './delivery-errors';
 import type { DeliveryStarter } from './delivery-starter';
@@ -14,7 +14,7 @@ import { assertPayloadsKept } from '../retention/payload-expiry';
 
 export interface DeliveryControlOptions {
   repos: Repositories;
-  client: Client;
+  driver: Pick<QueueDriver, 'retryNow' | 'cancel' | 'liveStatus'>;
   starter: DeliveryStarter;
   dispatcher: Pick<Dispatcher, 'dispatch'>;
   logger: Pick<Logger, 'warn'>;
@@ -31,9 +31,9 @@ export interface ReplayResult {
  * same body, fresh signature), retry now, cancel, read the live status, and send a test event.
  */
 export function createDeliveryControl(opts: DeliveryControlOptions) {
-  const { repos, client, starter } = opts;
+  const { repos, driver, starter } = opts;
 
-  async function signal(deliveryId: string, name: 'retryNow' | 'cancel', args: unknown[] = []) {
+  async function signal(deliveryId: string, send: (workflowId: string) => Promise<void>) {
     const delivery = await repos.deliveries.get(deliveryId);
     if (!delivery) throw new DeliveryNotFoundError(`delivery ${deliveryId}`);
     if (delivery.status !== 'pending') throw new DeliveryNotPendingError(deliveryId, delivery.status);
@@ -41,10 +41,10 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
     // give it a moment to appear before calling it gone.
     for (let tries = 0; ; tries++) {
       try {
-        await client.workflow.getHandle(delivery.workflowId).signal(name, ...args);
+        await send(delivery.workflowId);
         return delivery;
       } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        if (!(err instanceof WorkNotRunningError)) throw err;
         if (tries >= 20) throw new DeliveryNotRunningError(deliveryId);
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -101,17 +101,13 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
       return this.replay(dead.map((d) => d.id));
     },
 
-    retryNow: (id: string) => signal(id, 'retryNow'),
-    cancel: (id: string, reason?: string) => signal(id, 'cancel', [reason ?? 'cancelled by an operator']),
+    retryNow: (id: string) => signal(id, (workflowId) => driver.retryNow(workflowId)),
+    cancel: (id: string, reason?: string) => signal(id, (workflowId) => driver.cancel(workflowId, reason ?? 'cancelled by an operator')),
 
     /** The running workflow's own view, or null when it has finished or cannot be reached. */
     async liveStatus(delivery: DeliveryRow): Promise<DeliveryStatusView | null> {
       if (delivery.status !== 'pending') return null;
-      try {
-        return await client.workflow.getHandle(delivery.workflowId).query<DeliveryStatusView>('status');
-      } catch {
-        return null;
-      }
+      return driver.liveStatus(delivery.workflowId);
     },
 
     /** Sends a signed test event to one subscriber only: an event of its own, through the one event path. */

@@ -1,17 +1,13 @@
 import type { DeliveryRow } from '../db/delivery-repository';
 import type { Repositories } from '../db/repositories';
 import { targetLabel } from '../domain/target-label';
+import type { QueueDriver } from '../engine/queue-driver';
 import type { AttemptResult, DeliveryWorkflowInput } from '../../workflows/types';
-
-/** The queue driver's part in starting a delivery (Temporal today). */
-export interface DeliveryWorkflowEngine {
-  /** Starts the delivery's workflow unless one with its id ever existed; true when started here. */
-  startDeliveryWorkflow(input: DeliveryWorkflowInput, workflowId: string): Promise<boolean>;
-}
 
 export interface DeliveryStarterOptions {
   repos: Pick<Repositories, 'deliveries'>;
-  engine: DeliveryWorkflowEngine;
+  /** The queue driver's part: starts the delivery unless it was ever started. */
+  engine: Pick<QueueDriver, 'startDelivery'>;
   retryDelaysMs: number[];
   attemptTimeoutMs: number;
   searchAttributes: boolean;
@@ -43,7 +39,7 @@ export function createDeliveryStarter(opts: DeliveryStarterOptions) {
     inputFor,
     /** Starts (or finds) the delivery's workflow, then marks the row. */
     async start(row: DeliveryRow, url: string, firstAttempt: AttemptResult | null = resumeFrom(row)): Promise<boolean> {
-      const started = await opts.engine.startDeliveryWorkflow(inputFor(row, url, firstAttempt), row.workflowId);
+      const started = await opts.engine.startDelivery(inputFor(row, url, firstAttempt), row.workflowId);
       await opts.repos.deliveries.markWorkflowStarted([row.id]);
       return started;
     },

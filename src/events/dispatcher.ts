@@ -1,14 +1,12 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createBatchedWriter } from '../db/batched-writer';
 import type { EventRow, NewEvent } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { within } from '../deadline';
 import { testSubscriberOf } from '../domain/internal-events';
-import { DETAILS_MAX_BYTES, markdownCode, oneLine, SUMMARY_MAX_BYTES, truncateBytes } from '../domain/temporal-text';
-import { eventSearchAttributes } from '../temporal/search-attributes';
+import { WorkNotRunningError, type QueueDriver } from '../engine/queue-driver';
 import { EventStoreUnavailableError, StartBacklogFullError, WorkflowStartFailedError } from './event-errors';
-import type { EventWorkflowInput, EventWorkflowResult } from '../../workflows/types';
+import type { EventWorkflowResult } from '../../workflows/types';
 import { normalizeEvent, toEventRow, type EventDraft } from './normalized-event';
 
 export interface DispatchResult {
@@ -19,9 +17,8 @@ export interface DispatchResult {
 
 export interface DispatcherOptions {
   repos: Repositories;
-  client: Client;
-  taskQueue: string;
-  searchAttributes: boolean;
+  /** The queue driver that runs each event's fan-out. */
+  driver: Pick<QueueDriver, 'startEvent' | 'eventResult'>;
   logger: Logger;
   /**
    * `commit` (the default, SPEC S3): answer once the event row is committed and start its
@@ -38,12 +35,6 @@ export interface DispatcherOptions {
   startTimeoutMs?: number;
   /** How long an event-row write may take before the request is refused with 503. */
   storeTimeoutMs?: number;
-  /** Event workflows run their fan-out as a local activity. */
-  localFanOut?: boolean;
-  /** The fan-out activity's heartbeat timeout (HTTP timeout plus database deadline, with room). */
-  fanOutHeartbeatMs?: number;
-  /** The admin UI's base URL, linked from the event workflow's details. */
-  adminUrl?: string | null;
   /**
    * `commit` mode: at most this many events accepted by this process may wait for their
    * workflow start; past it the gateway sheds load with 503 + Retry-After before writing.
@@ -66,17 +57,12 @@ export const EVENT_STORE_TIMEOUT_MS = 5_000;
  */
 export function createDispatcher({
   repos,
-  client,
-  taskQueue,
-  searchAttributes,
+  driver,
   logger,
   ackAfter = 'commit',
   startConcurrency = 32,
   startTimeoutMs = WORKFLOW_START_TIMEOUT_MS,
   storeTimeoutMs = EVENT_STORE_TIMEOUT_MS,
-  localFanOut = false,
-  fanOutHeartbeatMs,
-  adminUrl = null,
   maxStartBacklog = 20_000,
 }: DispatcherOptions) {
   // Group commit: concurrent requests share their insert and their "started" mark.
@@ -90,30 +76,9 @@ export function createDispatcher({
   });
 
   async function startWorkflow(event: StartableEvent): Promise<boolean> {
-    const args: EventWorkflowInput = {
-      eventId: event.id,
-      eventType: event.type,
-      searchAttributes,
-      localFanOut,
-      onlySubscriberId: testSubscriberOf(event.source),
-      ...(fanOutHeartbeatMs ? { heartbeatTimeoutMs: fanOutHeartbeatMs } : {}),
-    };
     try {
-      // A start that times out may still have happened: the retry then finds it and answers "duplicate".
-      await client.withDeadline(Date.now() + startTimeoutMs, () =>
-        client.workflow.start('eventWorkflow', {
-          workflowId: event.workflowId,
-          taskQueue,
-          args: [args],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          staticSummary: truncateBytes(oneLine(`${event.type} from ${event.source}`), SUMMARY_MAX_BYTES),
-        typedSearchAttributes: searchAttributes ? eventSearchAttributes(event.type, event.id) : undefined,
-          staticDetails: eventDetails(event, adminUrl),
-        }),
-      );
-      return true;
+      return await driver.startEvent({ ...event, onlySubscriberId: testSubscriberOf(event.source) }, startTimeoutMs);
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       logger.error({ err, eventId: event.id }, 'workflow start failed');
       throw new WorkflowStartFailedError(event.id, err);
     }
@@ -187,10 +152,10 @@ export function createDispatcher({
       try {
         while (!abort.signal.aborted) {
           try {
-            return await client.withAbortSignal(abort.signal, () => client.workflow.getHandle(workflowId).result() as Promise<EventWorkflowResult>);
+            return await driver.eventResult(workflowId, abort.signal);
           } catch (err) {
             if (abort.signal.aborted) return null;
-            if (!(err instanceof WorkflowNotFoundError)) {
+            if (!(err instanceof WorkNotRunningError)) {
               logger.warn({ err, workflowId }, 'waiting for the fan-out result failed');
               return null;
             }
@@ -225,9 +190,3 @@ export function createDispatcher({
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
-/** Sender-chosen values (type, source, key) each stay in one code span, within Temporal's size limits. */
-function eventDetails(event: StartableEvent, adminUrl: string | null): string {
-  const code = (text: string) => markdownCode(truncateBytes(text, SUMMARY_MAX_BYTES));
-  const link = adminUrl ? `\n- [open in the admin UI](${adminUrl}/events/${encodeURIComponent(event.id)})` : '';
-  return truncateBytes(`**Event** ${code(event.id)}\n- type: ${code(event.type)}\n- source: ${code(event.source)} · key ${code(event.externalId)}${link}`, DETAILS_MAX_BYTES);
-}

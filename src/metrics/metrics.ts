@@ -127,9 +127,21 @@ export function createMetrics(options: MetricsOptions = {}) {
     });
   }
 
+  const hookFailures = new Counter({
+    name: 'webhook_plugin_hook_failures_total',
+    help: 'Plugin hook calls that threw or timed out (and were ignored), by plugin, hook and reason (error, timeout).',
+    labelNames: ['plugin', 'hook', 'reason'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     contentType: registry.contentType,
+
+    /** Counts a plugin hook call that threw or timed out. */
+    hookFailed({ plugin, hook, reason }: { plugin: string; hook: string; reason: string }): void {
+      hookFailures.inc({ plugin, hook, reason });
+    },
 
     /** Counts one answer of the inbound gateway. */
     inboundAnswered({ source, outcome }: InboundAnswer): void {

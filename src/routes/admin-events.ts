@@ -51,6 +51,7 @@ const present = (e: EventSummary) => ({
   source: e.source,
   external_id: e.externalId,
   status: e.status,
+  veto_reason: e.vetoReason,
   agent_id: e.agentId,
   occurred_at: e.occurredAt,
   received_at: e.receivedAt,

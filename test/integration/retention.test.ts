@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { deliveries, logs } from '../../src/db/schema';
 import { createLogger } from '../../src/logger';
-import { ensureRetentionSchedule, retentionScheduleId } from '../../src/retention/retention-schedule';
+import { ensureRetentionSchedule, retentionScheduleId } from '../../src/temporal/retention-schedule';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { readTestRuntime } from '../helpers/runtime-file';

@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { Client } from '@temporalio/client';
+import type { QueueDriver } from '../../../src/engine/queue-driver';
 import { eq } from 'drizzle-orm';
 import { createActivities } from '../../../activities';
 import { createAttemptRecorder } from '../../../activities/attempt-recorder';
@@ -14,7 +14,6 @@ import { createDispatcher } from '../../../src/events/dispatcher';
 import { WorkflowStartFailedError } from '../../../src/events/event-errors';
 import { createUnstartedEventSweeper } from '../../../src/events/unstarted-event-sweeper';
 import { createLogger } from '../../../src/logger';
-import { temporalDeliveryEngine } from '../../../src/temporal/delivery-workflow-engine';
 import { eventually, startHarness, type Harness } from '../../helpers/harness';
 import { startReceiver, type Receiver } from '../../helpers/receiver';
 
@@ -25,10 +24,10 @@ const logger = createLogger('silent');
 let h: Harness;
 let receiver: Receiver;
 
-/** A Temporal client whose starts fail, as if the process died just after the row was written. */
-const crashingClient = { workflow: { start: async () => Promise.reject(new Error('crashed before the start')) }, withDeadline: (_d: number, fn: () => unknown) => fn() } as unknown as Client;
+/** A queue driver whose starts fail, as if the process died just after the row was written. */
+const crashingDriver = { startEvent: async () => Promise.reject(new Error('crashed before the start')), eventResult: async () => null } as unknown as QueueDriver;
 
-function starter(engine = temporalDeliveryEngine(h.runtime.client, h.config.TEMPORAL_TASK_QUEUE)) {
+function starter(engine: Pick<QueueDriver, 'startDelivery'> = h.runtime.driver) {
   return createDeliveryStarter({ repos: h.runtime.repos, engine, retryDelaysMs: retryDelays(h.config), attemptTimeoutMs: 10_000, searchAttributes: true, adminUrl: null });
 }
 
@@ -55,7 +54,7 @@ it('repairs a replay whose workflow start failed after its row was written', asy
   expect(dead.event_id).toBe(event_id);
 
   receiver.respond(() => ({ status: 200 }));
-  const control = createDeliveryControl({ repos: h.runtime.repos, client: h.runtime.client, starter: starter({ startDeliveryWorkflow: () => Promise.reject(new Error('crashed')) }), dispatcher: h.runtime.dispatcher, logger });
+  const control = createDeliveryControl({ repos: h.runtime.repos, driver: h.runtime.driver, starter: starter({ startDelivery: () => Promise.reject(new Error('crashed')) }), dispatcher: h.runtime.dispatcher, logger });
   const { replayed } = await control.replay([dead.id]);
   const [row] = await h.database.db.select().from(deliveries).where(eq(deliveries.id, replayed[0].delivery_id));
   expect(row).toMatchObject({ status: 'pending', workflowStartedAt: null });
@@ -75,7 +74,7 @@ it('repairs a dead-letter announcement whose event workflow did not start', asyn
     .returning();
   await h.database.db.insert(deliveries).values({ id: 'dlv_crash_dead', eventId: dead.id, subscriberId: failing.id, eventType: 'crash.dead', workflowId: 'x', attempts: 2 });
 
-  const events_ = createDispatcher({ repos: h.runtime.repos, client: crashingClient, taskQueue: 'none', searchAttributes: false, logger, ackAfter: 'start' });
+  const events_ = createDispatcher({ repos: h.runtime.repos, driver: crashingDriver, logger, ackAfter: 'start' });
   const activities = createActivities({
     repos: h.runtime.repos,
     http: { post: () => Promise.reject(new Error('unused')), close: async () => undefined },
@@ -100,8 +99,8 @@ it('repairs a dead-letter announcement whose event workflow did not start', asyn
 it('repairs a test send whose event workflow did not start, and still sends it to that subscriber only', async () => {
   const target = (await h.admin('POST', '/subscribers', { url: `${receiver.url}/target`, events: ['crash.test'] })).json;
   await h.admin('POST', '/subscribers', { url: `${receiver.url}/bystander`, events: ['crash.test'] });
-  const dispatcher = createDispatcher({ repos: h.runtime.repos, client: crashingClient, taskQueue: 'none', searchAttributes: false, logger, ackAfter: 'start' });
-  const control = createDeliveryControl({ repos: h.runtime.repos, client: h.runtime.client, starter: starter(), dispatcher, logger });
+  const dispatcher = createDispatcher({ repos: h.runtime.repos, driver: crashingDriver, logger, ackAfter: 'start' });
+  const control = createDeliveryControl({ repos: h.runtime.repos, driver: h.runtime.driver, starter: starter(), dispatcher, logger });
   await expect(control.sendTest(target.id, { type: 'crash.test', data: { hello: 'test' } })).rejects.toBeInstanceOf(WorkflowStartFailedError);
 
   await expect(sweep()).resolves.toMatchObject({ started: 1 });

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import type { QueueDriver } from '../../../src/engine/queue-driver';
 import type { EventRow, NewEvent } from '../../../src/db/event-repository';
 import type { Repositories } from '../../../src/db/repositories';
 import { toHttpError } from '../../../src/errors';
@@ -27,14 +27,14 @@ function fakeRepos() {
   return { rows, repos: { events } as unknown as Repositories };
 }
 
-/** A Temporal client whose starts hang until released. */
-function hangingClient() {
+/** A queue driver whose event starts hang until released. */
+function hangingDriver() {
   const releases: (() => void)[] = [];
-  const start = jest.fn(() => new Promise<void>((resolve) => releases.push(resolve)));
-  const client = { withDeadline: (_: number, fn: () => Promise<unknown>) => fn(), workflow: { start } } as unknown as Client;
+  const start = jest.fn(() => new Promise<boolean>((resolve) => releases.push(() => resolve(true))));
+  const driver = { startEvent: start, eventResult: async () => null } as unknown as QueueDriver;
   const releaseAll = () => releases.splice(0).forEach((r) => r());
   return {
-    client,
+    driver,
     start,
     releaseAll,
     /** Lets every start through until the dispatcher has nothing queued or in flight. */
@@ -53,8 +53,8 @@ function hangingClient() {
 describe('dispatcher in commit mode: bounded start backlog', () => {
   it('answers 503 with Retry-After once the backlog is full, without writing the refused event', async () => {
     const { rows, repos } = fakeRepos();
-    const temporal = hangingClient();
-    const dispatcher = createDispatcher({ repos, client: temporal.client, taskQueue: 'q', searchAttributes: false, logger: createLogger('silent'), ackAfter: 'commit', maxStartBacklog: 2, startConcurrency: 1 });
+    const temporal = hangingDriver();
+    const dispatcher = createDispatcher({ repos, driver: temporal.driver, logger: createLogger('silent'), ackAfter: 'commit', maxStartBacklog: 2, startConcurrency: 1 });
 
     await expect(dispatcher.dispatch({ source: 'default', type: 'a', externalId: '1' })).resolves.toMatchObject({ status: 'received' });
     await expect(dispatcher.dispatch({ source: 'default', type: 'a', externalId: '2' })).resolves.toMatchObject({ status: 'received' });
@@ -83,8 +83,8 @@ describe('dispatcher in commit mode: bounded start backlog', () => {
 
   it('queues a repeat of an event it is still starting only once', async () => {
     const { repos } = fakeRepos();
-    const temporal = hangingClient();
-    const dispatcher = createDispatcher({ repos, client: temporal.client, taskQueue: 'q', searchAttributes: false, logger: createLogger('silent'), ackAfter: 'commit', startConcurrency: 1 });
+    const temporal = hangingDriver();
+    const dispatcher = createDispatcher({ repos, driver: temporal.driver, logger: createLogger('silent'), ackAfter: 'commit', startConcurrency: 1 });
     const answers = await Promise.all([1, 2, 3].map(() => dispatcher.dispatch({ source: 'default', type: 'a', externalId: 'same' })));
     expect(answers.map((a) => a.status).sort()).toEqual(['duplicate', 'duplicate', 'received']);
     await temporal.drain(dispatcher);
@@ -96,8 +96,8 @@ describe('dispatcher in commit mode: bounded start backlog', () => {
     const start = jest.fn(async () => {
       throw new Error('14 UNAVAILABLE: Temporal is down');
     });
-    const client = { withDeadline: (_: number, fn: () => Promise<unknown>) => fn(), workflow: { start } } as unknown as Client;
-    const dispatcher = createDispatcher({ repos, client, taskQueue: 'q', searchAttributes: false, logger: createLogger('silent'), ackAfter: 'commit' });
+    const driver = { startEvent: start, eventResult: async () => null } as unknown as QueueDriver;
+    const dispatcher = createDispatcher({ repos, driver, logger: createLogger('silent'), ackAfter: 'commit' });
     const answers = await Promise.all(['a', 'b', 'c'].map((externalId) => dispatcher.dispatch({ source: 'default', type: 'a', externalId })));
     expect(answers.map((a) => a.status)).toEqual(['received', 'received', 'received']);
     await dispatcher.drained();

@@ -19,6 +19,7 @@ function eventRow(overrides: Partial<EventRow> = {}): EventRow {
     workflowStartedAt: null,
     status: 'received',
     payloadExpiredAt: null,
+    vetoReason: null,
     ...overrides,
   };
 }

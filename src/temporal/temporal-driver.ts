@@ -1,0 +1,141 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkNotRunningError, type EventStart, type InFlight, type QueueDriver } from '../engine/queue-driver';
+import type { DeliveryStatusView, EventWorkflowInput, EventWorkflowResult } from '../../workflows/types';
+import { DETAILS_MAX_BYTES, markdownCode, oneLine, SUMMARY_MAX_BYTES, truncateBytes } from '../domain/temporal-text';
+import { connectClient } from './client';
+import type { TemporalConnectionOptions } from './connection-options';
+import { deliveryStartOptions } from './delivery-start';
+import { eventSearchAttributes } from './search-attributes';
+
+export interface TemporalDriverOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** The custom search attributes are registered on the cluster. */
+  searchAttributes: boolean;
+  /** Event workflows run their first fan-out page as a local activity. */
+  localFanOut: boolean;
+  /** The fan-out activity's heartbeat timeout. */
+  fanOutHeartbeatMs?: number;
+  /** TLS and API key (TEMPORAL_TLS_*, TEMPORAL_API_KEY). */
+  connection?: TemporalConnectionOptions;
+  /** The admin UI's base URL, linked from the event workflow's details. */
+  adminUrl?: string | null;
+}
+
+/** The Temporal queue driver: one workflow per event, and one per delivery that needs more than its first attempt. */
+export interface TemporalDriver extends QueueDriver {
+  readonly name: 'temporal';
+  /** For the Temporal worker and for tests that inspect histories; the app uses the driver's methods. */
+  readonly client: Client;
+}
+
+export async function connectTemporalDriver(options: TemporalDriverOptions): Promise<TemporalDriver> {
+  return temporalDriver(await connectClient({ address: options.address, namespace: options.namespace, connection: options.connection }), options);
+}
+
+export function temporalDriver(client: Client, options: Omit<TemporalDriverOptions, 'address' | 'namespace' | 'connection'>): TemporalDriver {
+  async function signal(workflowId: string, name: 'retryNow' | 'cancel', args: unknown[]): Promise<void> {
+    try {
+      await client.workflow.getHandle(workflowId).signal(name, ...args);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new WorkNotRunningError(workflowId);
+      throw err;
+    }
+  }
+
+  return {
+    name: 'temporal',
+    client,
+
+    async startEvent(event: EventStart, deadlineMs: number): Promise<boolean> {
+      const args: EventWorkflowInput = {
+        eventId: event.id,
+        eventType: event.type,
+        searchAttributes: options.searchAttributes,
+        localFanOut: options.localFanOut,
+        onlySubscriberId: event.onlySubscriberId,
+        ...(options.fanOutHeartbeatMs ? { heartbeatTimeoutMs: options.fanOutHeartbeatMs } : {}),
+      };
+      try {
+        // A start that times out may still have happened: the retry then finds it and answers "duplicate".
+        await client.withDeadline(Date.now() + deadlineMs, () =>
+          client.workflow.start('eventWorkflow', {
+            workflowId: event.workflowId,
+            taskQueue: options.taskQueue,
+            args: [args],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            staticSummary: truncateBytes(oneLine(`${event.type} from ${event.source}`), SUMMARY_MAX_BYTES),
+            typedSearchAttributes: options.searchAttributes ? eventSearchAttributes(event.type, event.id) : undefined,
+            staticDetails: eventDetails(event, options.adminUrl ?? null),
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+        throw err;
+      }
+    },
+
+    async eventResult(workflowId: string, abort: AbortSignal): Promise<EventWorkflowResult | null> {
+      try {
+        return await client.withAbortSignal(abort, () => client.workflow.getHandle(workflowId).result() as Promise<EventWorkflowResult>);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new WorkNotRunningError(workflowId);
+        if (abort.aborted) return null;
+        throw err;
+      }
+    },
+
+    /** The workflow id is the delivery's, so a second start is refused. */
+    async startDelivery(input, workflowId) {
+      try {
+        await client.workflow.start('deliveryWorkflow', {
+          ...deliveryStartOptions(input, workflowId),
+          taskQueue: options.taskQueue,
+          args: [input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+        return true;
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+        throw err;
+      }
+    },
+    retryNow: (workflowId) => signal(workflowId, 'retryNow', []),
+    cancel: (workflowId, reason) => signal(workflowId, 'cancel', [reason]),
+
+    async liveStatus(workflowId: string): Promise<DeliveryStatusView | null> {
+      try {
+        return await client.workflow.getHandle(workflowId).query<DeliveryStatusView>('status');
+      } catch {
+        return null;
+      }
+    },
+
+    async listInFlight(limit: number): Promise<InFlight[]> {
+      const out: InFlight[] = [];
+      const query = `TaskQueue = "${options.taskQueue}" AND ExecutionStatus = "Running"`;
+      for await (const wf of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+        out.push({ workflowId: wf.workflowId, kind: wf.type === 'eventWorkflow' ? 'event' : 'delivery', startedAt: wf.startTime ?? null });
+        if (out.length >= limit) break;
+      }
+      return out;
+    },
+
+    healthy: () =>
+      client.workflowService
+        .getSystemInfo({})
+        .then(() => true)
+        .catch(() => false),
+
+    close: () => client.connection.close(),
+  };
+}
+
+/** Sender-chosen values (type, source, key) each stay in one code span, within Temporal's size limits. */
+function eventDetails(event: EventStart, adminUrl: string | null): string {
+  const code = (text: string) => markdownCode(truncateBytes(text, SUMMARY_MAX_BYTES));
+  const link = adminUrl ? `\n- [open in the admin UI](${adminUrl}/events/${encodeURIComponent(event.id)})` : '';
+  return truncateBytes(`**Event** ${code(event.id)}\n- type: ${code(event.type)}\n- source: ${code(event.source)} · key ${code(event.externalId)}${link}`, DETAILS_MAX_BYTES);
+}
