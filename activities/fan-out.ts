@@ -22,11 +22,11 @@ export interface FanOutBatchInput {
 /** The deliveries the event workflow lists in its details, per page. */
 export const LINES_PER_PAGE = 20;
 /**
- * How long a page's delivery waits for a POST slot while its subscriber is within its fair
- * share (the worker is merely busy with the page itself). A subscriber over its share is handed
- * to its workflow at once (src/engine/admission.ts).
+ * How long a page's delivery may wait for a POST slot. A subscriber whose own POSTs would keep
+ * it waiting longer is handed to its workflow at once (src/engine/admission.ts); the page then
+ * lingers at most this long for its slow neighbours, holding an activity slot, not a POST slot.
  */
-const PAGE_ADMISSION_WAIT_MS = 60_000;
+const PAGE_ADMISSION_WAIT_MS = 10_000;
 /** Liveness heartbeats while every POST of the page is slow; the SDK throttles them. */
 const HEARTBEAT_EVERY_MS = 2_000;
 

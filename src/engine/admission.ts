@@ -28,8 +28,10 @@ export interface Admission {
   tryAcquire(key: string): Lease | null;
   /**
    * Waits up to `maxWaitMs` (FIFO per subscriber, round-robin across them); null when it did not
-   * get one, and at once when the subscriber already holds its fair share: its work then waits
-   * durably elsewhere instead of queueing here behind its own slow POSTs.
+   * get one. Null at once when the subscriber's own POSTs are so slow that its expected wait
+   * (its recent POST time × the POSTs queued ahead ÷ those it has in flight) is longer than
+   * `maxWaitMs`: its work then waits durably elsewhere instead of queueing here behind itself,
+   * while a healthy subscriber whose POSTs are quick simply waits its turn.
    */
   acquire(key: string, maxWaitMs: number, signal?: AbortSignal): Promise<Lease | null>;
   stats(): AdmissionStats;
@@ -60,13 +62,27 @@ export function createAdmission(capacity: number): Admission {
     return (held.get(key) ?? 0) < share(key) || free > reserve;
   };
 
+  /** Recent POST time per subscriber (an exponentially weighted mean, ms). */
+  const postMs = new Map<string, number>();
+  const expectedWaitMs = (key: string) => {
+    const mean = postMs.get(key);
+    if (mean === undefined) return 0;
+    return (mean * ((waiters.get(key)?.length ?? 0) + 1)) / Math.max(held.get(key) ?? 0, 1);
+  };
+
   const lease = (key: string): Lease => {
     inFlight++;
     held.set(key, (held.get(key) ?? 0) + 1);
+    const started = Date.now();
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      const took = Date.now() - started;
+      const mean = postMs.get(key);
+      postMs.set(key, mean === undefined ? took : mean * 0.8 + took * 0.2);
+      // Bounded memory: forget subscribers that are idle here.
+      if (postMs.size > 10_000) postMs.clear();
       inFlight--;
       const left = (held.get(key) ?? 1) - 1;
       if (left > 0) held.set(key, left);
@@ -108,7 +124,7 @@ export function createAdmission(capacity: number): Admission {
     acquire(key, maxWaitMs, signal) {
       const now = this.tryAcquire(key);
       if (now) return Promise.resolve(now);
-      if (maxWaitMs <= 0 || signal?.aborted || (held.get(key) ?? 0) >= share(key)) return Promise.resolve(null);
+      if (maxWaitMs <= 0 || signal?.aborted || expectedWaitMs(key) > maxWaitMs) return Promise.resolve(null);
       return new Promise<Lease | null>((resolve) => {
         let done = false;
         const finish = (value: Lease | null) => {

@@ -42,15 +42,28 @@ describe('admission: the worker share of WEBHOOK_CONCURRENCY', () => {
     expect(order).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
   });
 
-  it('answers at once, without waiting, when the subscriber already holds its fair share', async () => {
+  it('answers at once when the subscriber’s own slow POSTs would keep it waiting longer than allowed', async () => {
     const admission = createAdmission(2);
+    const first = admission.tryAcquire('slow')!;
+    await new Promise((r) => setTimeout(r, 120));
+    first(); // its POSTs take about 120 ms
     const a = admission.tryAcquire('slow')!;
     const b = admission.tryAcquire('other')!;
     const started = Date.now();
-    await expect(admission.acquire('slow', 5_000)).resolves.toBeNull();
-    expect(Date.now() - started).toBeLessThan(100);
+    await expect(admission.acquire('slow', 50)).resolves.toBeNull();
+    expect(Date.now() - started).toBeLessThan(30);
     a();
     b();
+  });
+
+  it('lets a subscriber with quick POSTs wait its turn when the worker is full', async () => {
+    const admission = createAdmission(1);
+    const quick = admission.tryAcquire('quick')!;
+    quick();
+    const held = admission.tryAcquire('quick')!;
+    const waiting = admission.acquire('quick', 1_000);
+    setTimeout(held, 20);
+    await expect(waiting).resolves.toEqual(expect.any(Function));
   });
 
   it('gives up after the wait and leaves nothing held', async () => {
