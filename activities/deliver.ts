@@ -33,7 +33,9 @@ export function createDeliveryActivities(deps: ActivityDeps) {
       }
       const lease = await admission.acquire(row.delivery.subscriberId, config.admissionWaitMs, ctx.cancellationSignal);
       if (!lease) {
-        return { deferred: true, reason: 'waiting for a POST slot: this subscriber is using its share of the worker', retryAt: Date.now() + DEFER_MS };
+        // Ask again when a slot is likely, a little spread so that waiting deliveries do not all wake at once.
+        const wait = Math.max(DEFER_MS / 4, admission.expectedWaitMs(row.delivery.subscriberId)) * (1 + Math.random() * 0.25);
+        return { deferred: true, reason: 'waiting for a POST slot: this subscriber is using its share of the worker', retryAt: Date.now() + wait };
       }
       let attempted;
       try {

@@ -60,7 +60,7 @@ const FIRST_ATTEMPT_LOCAL_OPTIONS = {
 const { attemptDelivery: attemptDeliveryLocally } = proxyLocalActivities<Activities>(FIRST_ATTEMPT_LOCAL_OPTIONS);
 
 /** Patch ids (workflows/README.md): each guards a change to running workflow code. */
-export const PATCHES = { firstAttemptLocal: 'first-attempt-local-activity' } as const;
+export const PATCHES = { firstAttemptLocal: 'first-attempt-local-activity', deferUntilReady: 'defer-until-ready' } as const;
 const { recordAttempt, finishDelivery } = proxyActivities<Activities>(BOOKKEEPING_OPTIONS);
 
 /**
@@ -175,7 +175,11 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       if ('deferred' in answer) {
         // No POST slot for this subscriber: not an attempt. Wait durably, holding nothing.
         waiting = answer.reason;
-        const pause = Math.min(DEFER_CAP_MS, Math.max(answer.retryAt - Date.now(), 1_000) * 2 ** Math.min(deferrals, 5));
+        // The activity knows when a slot is likely (the subscriber's own recent POST times): wait
+        // until then rather than back off blindly, which left slots idle while deliveries slept.
+        const pause = patched(PATCHES.deferUntilReady)
+          ? Math.min(DEFER_CAP_MS, Math.max(answer.retryAt - Date.now(), 250))
+          : Math.min(DEFER_CAP_MS, Math.max(answer.retryAt - Date.now(), 1_000) * 2 ** Math.min(deferrals, 5));
         publish(attempt);
         await condition(() => retryNow || cancelReason !== null, pause, { summary: `wait for capacity ${formatDuration(pause)}` });
         retryNow = false;

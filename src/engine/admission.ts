@@ -35,6 +35,8 @@ export interface Admission {
    */
   acquire(key: string, maxWaitMs: number, signal?: AbortSignal): Promise<Lease | null>;
   stats(): AdmissionStats;
+  /** How long the subscriber would likely wait for a slot now (its recent POST time × the POSTs queued ahead ÷ those in flight). */
+  expectedWaitMs(key: string): number;
 }
 
 interface Waiter {
@@ -155,6 +157,8 @@ export function createAdmission(capacity: number): Admission {
         pump();
       });
     },
+
+    expectedWaitMs,
 
     stats() {
       let waiting = 0;
