@@ -6,7 +6,7 @@ import { deliveryIdFor, deliveryWorkflowId } from '../src/domain/ids';
 import { targetLabel } from '../src/domain/target-label';
 import { resumeFrom } from '../src/deliveries/delivery-starter';
 import type { AttemptResult, DeliveryLine, FanOutPage } from '../workflows/types';
-import { deactivateIfGone, sendAttempt, unlogged } from './attempt';
+import { deactivateIfGone, sendAttempt, unlogged, type Attempted } from './attempt';
 import type { ActivityDeps } from './deps';
 
 export interface FanOutBatchInput {
@@ -127,17 +127,17 @@ export function createFanOutActivities(deps: ActivityDeps) {
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
       try {
         await eachLimited(fresh, config.batchConcurrency, async (row) => {
-          const lease = await admission.acquire(row.delivery.subscriberId, config.admissionWaitMs, ctx.cancellationSignal);
-          if (!lease) {
-            // This subscriber is using its share of the worker: wait durably, holding no slot.
+          const admitted = await admission.admit({ subscriberId: row.delivery.subscriberId, maxInFlight: row.subscriber.maxInFlight }, config.admissionWaitMs, ctx.cancellationSignal);
+          if ('waitUntil' in admitted) {
+            // Its share of the worker, its max_in_flight or a pause: wait durably, holding no slot.
             await handOff(row, null, 'waiting');
             return;
           }
-          let attempted;
+          let attempted: Attempted | undefined;
           try {
             attempted = await sendAttempt(deps, row, 1, ctx.cancellationSignal);
           } finally {
-            lease();
+            admitted.lease(attempted?.result);
           }
           let { result } = attempted;
           await deactivateIfGone(deps, row, result);

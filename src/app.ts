@@ -18,6 +18,7 @@ import adminDeliveryRoutes from './routes/admin-deliveries';
 import adminEventRoutes from './routes/admin-events';
 import adminSourceRoutes from './routes/admin-sources';
 import adminSubscriberRoutes from './routes/admin-subscribers';
+import adminProtectionRoutes from './routes/admin-protection';
 import inboundRoutes from './routes/inbound';
 import metricsRoutes from './routes/metrics';
 import type { TransformRegistry } from './transforms/registry';
@@ -112,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await admin.register(adminEventRoutes, { repos: deps.repos, dispatcher: deps.dispatcher });
       await admin.register(adminSourceRoutes, { repos: deps.repos, asnTable });
+      await admin.register(adminProtectionRoutes, { repos: deps.repos, defaultMaxInFlight: config.WEBHOOK_ENDPOINT_CONCURRENCY });
     },
     { prefix: '/admin/api' },
   );

@@ -1,6 +1,7 @@
 import type { Db } from './database';
 import { createDeliveryRepository } from './delivery-repository';
 import { createEventRepository } from './event-repository';
+import { createProtectionRepository } from '../protection/protection-repository';
 import { createSourceRepository } from './source-repository';
 import { createSubscriberRepository } from './subscriber-repository';
 
@@ -10,6 +11,7 @@ export function createRepositories(db: Db) {
     events: createEventRepository(db),
     deliveries: createDeliveryRepository(db),
     sources: createSourceRepository(db),
+    protection: createProtectionRepository(db),
   };
 }
 

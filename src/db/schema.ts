@@ -34,6 +34,8 @@ export const subscribers = pgTable(
     transform: text('transform'),
     headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
     disabledReason: text('disabled_reason'),
+    /** POSTs in flight to this subscriber across all workers; null takes WEBHOOK_ENDPOINT_CONCURRENCY. */
+    maxInFlight: integer('max_in_flight'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -151,4 +153,33 @@ export const sources = pgTable('webhook_sources', {
   updatedAt: updatedAt(),
 });
 
-export const schema = { subscribers, events, deliveries, logs, sources };
+/**
+ * Endpoint protection's shared state per subscriber (src/protection): POSTs in flight across all
+ * workers and a pause asked for by the receiver (Retry-After). One row per subscriber, made on
+ * its first admission.
+ */
+export const subscriberProtection = pgTable('webhook_subscriber_protection', {
+  subscriberId: uuid('subscriber_id')
+    .primaryKey()
+    .references(() => subscribers.id, { onDelete: 'cascade' }),
+  inFlight: integer('in_flight').notNull().default(0),
+  pausedUntil: timestamp('paused_until', { withTimezone: true, precision: 3 }),
+  pauseReason: text('pause_reason'),
+  updatedAt: updatedAt(),
+});
+
+/** One row per POST in flight: released after the POST, or reaped once expired (a worker that died). */
+export const subscriberLeases = pgTable(
+  'webhook_subscriber_leases',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    subscriberId: uuid('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_subscriber_leases_expiry_idx').on(t.subscriberId, t.expiresAt)],
+);
+
+export const schema = { subscribers, events, deliveries, logs, sources, subscriberProtection, subscriberLeases };

@@ -11,6 +11,16 @@
 // take a slot only while more than `reserve` slots stay free, so a newcomer (the healthy
 // subscriber beside a slow one) finds a free slot at once instead of waiting for a slow POST to
 // end. Freed slots go round-robin to the subscribers that wait, oldest waiter first within each.
+//
+// `admit()` is the whole answer, used by every POST: the worker's fair share first (in memory,
+// cheap), then the shared gate in PostgreSQL (src/protection): the subscriber's pause asked for by
+// its receiver (Retry-After) and its max_in_flight across all workers. It answers a lease, or
+// "wait until T, because R". The lease is released with the attempt's result, which feeds the
+// subscriber's health (a 429/503 with Retry-After pauses the subscriber).
+
+import type { ProtectionRepository } from '../protection/protection-repository';
+import { pauseFor } from '../protection/backpressure';
+import type { AttemptResult } from '../../workflows/types';
 
 /** Released after the POST; released twice is harmless. */
 export type Lease = () => void;
@@ -23,7 +33,56 @@ export interface AdmissionStats {
   bySubscriber: Record<string, number>;
 }
 
+/** Released once after the POST with its result (or nothing when no POST was made); twice is harmless. */
+export type AttemptLease = (result?: AttemptResult | null) => void;
+
+/** Go with a lease, or wait until `waitUntil` (epoch ms) because `reason`. */
+export type Admitted = { lease: AttemptLease } | { waitUntil: number; reason: string };
+
+export interface AdmitRequest {
+  subscriberId: string;
+  /** The subscriber's max_in_flight; null takes the default (WEBHOOK_ENDPOINT_CONCURRENCY). */
+  maxInFlight: number | null;
+}
+
+/** The gate shared by every worker (src/protection/protection-repository), or a test's fake. */
+export type SharedGate = Pick<ProtectionRepository, 'tryAcquire' | 'release'>;
+
+export interface AdmissionOptions {
+  /** Without a gate only the worker's fair share applies (unit tests). */
+  gate?: SharedGate | null;
+  /** max_in_flight of a subscriber that sets none. */
+  defaultMaxInFlight?: number;
+  /** A lease expires this long after it was taken, when its worker died mid-POST. */
+  leaseTtlMs?: number;
+  /** The longest pause a Retry-After may ask for (WEBHOOK_MAX_PAUSE). */
+  maxPauseMs?: number;
+  /** A release that could not be written (its lease then expires). */
+  onError?: (err: unknown, context: string) => void;
+}
+
+/** How long a deferral waits before it asks again when no better time is known. */
+export const DEFER_MS = 1_000;
+/** How often an attempt at its subscriber's max_in_flight asks the gate again while it may still wait. */
+const FULL_POLL_MS = 100;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
 export interface Admission {
+  /**
+   * May this POST go now? Waits up to `maxWaitMs` for the worker's fair share and for the
+   * subscriber's max_in_flight; a pause answers at once. Throws only when the gate cannot be read.
+   */
+  admit(request: AdmitRequest, maxWaitMs: number, signal?: AbortSignal): Promise<Admitted>;
   /** A lease now, or null when the subscriber must wait. */
   tryAcquire(key: string): Lease | null;
   /** Waits up to `maxWaitMs` (FIFO per subscriber, round-robin across them); null when it did not get one. */
@@ -35,7 +94,12 @@ interface Waiter {
   grant(lease: Lease): void;
 }
 
-export function createAdmission(capacity: number): Admission {
+export function createAdmission(capacity: number, options: AdmissionOptions = {}): Admission {
+  const gate = options.gate ?? null;
+  const defaultMaxInFlight = options.defaultMaxInFlight ?? 8;
+  const leaseTtlMs = options.leaseTtlMs ?? 60_000;
+  const maxPauseMs = options.maxPauseMs ?? 300_000;
+  const onError = options.onError ?? (() => undefined);
   const held = new Map<string, number>();
   const waiters = new Map<string, Waiter[]>();
   /** Round-robin order of subscribers with waiters. */
@@ -96,6 +160,44 @@ export function createAdmission(capacity: number): Admission {
   }
 
   return {
+    async admit(request, maxWaitMs, signal) {
+      const deadline = Date.now() + maxWaitMs;
+      const max = request.maxInFlight ?? defaultMaxInFlight;
+      for (;;) {
+        const local = await this.acquire(request.subscriberId, Math.max(0, deadline - Date.now()), signal);
+        if (!local) return { waitUntil: Date.now() + DEFER_MS, reason: 'waiting for a POST slot: this subscriber is using its share of the worker' };
+        if (!gate) return { lease: () => local() };
+        let answer;
+        try {
+          answer = await gate.tryAcquire(request.subscriberId, max, leaseTtlMs);
+        } catch (err) {
+          local();
+          throw err;
+        }
+        if ('leaseId' in answer) {
+          const { leaseId } = answer;
+          let released = false;
+          return {
+            lease: (result) => {
+              if (released) return;
+              released = true;
+              local();
+              gate.release(leaseId, pauseFor(result, maxPauseMs)).catch((err) => onError(err, 'endpoint lease release'));
+            },
+          };
+        }
+        // Not now: give the worker's slot back to the other subscribers.
+        local();
+        if ('pausedUntil' in answer) {
+          return { waitUntil: answer.pausedUntil, reason: `paused until ${new Date(answer.pausedUntil).toISOString()}: ${answer.reason}` };
+        }
+        if (Date.now() + FULL_POLL_MS >= deadline || signal?.aborted) {
+          return { waitUntil: Date.now() + DEFER_MS, reason: `waiting for a POST slot: ${max} POSTs (max_in_flight) are in flight to this subscriber across all workers` };
+        }
+        await sleep(FULL_POLL_MS, signal);
+      }
+    },
+
     tryAcquire(key) {
       if (waiters.get(key)?.length) return null; // first in, first out
       return eligible(key) ? lease(key) : null;

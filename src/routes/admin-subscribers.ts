@@ -25,6 +25,14 @@ export function generateSecret(): string {
 
 const pattern = z.string().refine(isValidPattern, 'must be an event name, a prefix wildcard such as order.*, or *');
 
+/** POSTs in flight to the subscriber across all workers (endpoint protection); null takes WEBHOOK_ENDPOINT_CONCURRENCY. */
+export const MAX_IN_FLIGHT_RANGE = { min: 1, max: 1000 } as const;
+const maxInFlight = z
+  .number({ message: `must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}` })
+  .int(`must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}`)
+  .min(MAX_IN_FLIGHT_RANGE.min, `must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}`)
+  .max(MAX_IN_FLIGHT_RANGE.max, `must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}`);
+
 export function subscriberBody(transforms: TransformRegistry) {
   return z.object({
     url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
@@ -41,6 +49,7 @@ export function subscriberBody(transforms: TransformRegistry) {
       .nullable()
       .optional(),
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and dashes'), z.string().max(1000)).optional(),
+    max_in_flight: maxInFlight.nullable().optional(),
   });
 }
 
@@ -58,6 +67,7 @@ export function presentSubscriber(s: Subscriber, revealSecret = false) {
     transform: s.transform,
     headers: s.headers,
     disabled_reason: s.disabledReason,
+    max_in_flight: s.maxInFlight,
     secret: revealSecret ? s.secret : `${s.secret.slice(0, 9)}…`,
     previous_secret_expires_at: s.previousSecretExpiresAt,
     created_at: s.createdAt,
@@ -82,6 +92,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       signatureVersion: input.signature_version ?? opts.defaultSignatureVersion ?? 'both',
       transform: input.transform ?? null,
       headers: input.headers ?? {},
+      maxInFlight: input.max_in_flight ?? null,
     });
     return reply.code(201).send(presentSubscriber(created, true));
   });
@@ -115,6 +126,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       ...(input.signature_version !== undefined ? { signatureVersion: input.signature_version } : {}),
       ...(input.transform !== undefined ? { transform: input.transform } : {}),
       ...(input.headers !== undefined ? { headers: input.headers } : {}),
+      ...(input.max_in_flight !== undefined ? { maxInFlight: input.max_in_flight } : {}),
     });
     return presentSubscriber(updated!);
   });
