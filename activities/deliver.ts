@@ -3,6 +3,7 @@ import { attemptResult } from '../src/domain/attempt-outcome';
 import { DEAD_LETTER_EVENT, INTERNAL_SOURCE } from '../src/domain/internal-events';
 import type { AttemptDeferred, AttemptInput, AttemptResult, FinishDeliveryInput, FinishDeliveryResult } from '../workflows/types';
 import { deactivateIfGone, sendAttempt, toRecord, unlogged, type Attempted } from './attempt';
+import { admitRequest } from '../src/engine/admission';
 import type { ActivityDeps } from './deps';
 
 export interface RecordAttemptInput {
@@ -28,7 +29,7 @@ export function createDeliveryActivities(deps: ActivityDeps) {
         const at = Date.now();
         return { ...attemptResult(input.attempt, at, at, 'refused', { error: 'the delivery or its subscriber no longer exists' }), logged: false };
       }
-      const admitted = await admission.admit({ subscriberId: row.delivery.subscriberId, maxInFlight: row.subscriber.maxInFlight }, config.admissionWaitMs, ctx.cancellationSignal);
+      const admitted = await admission.admit(admitRequest(row.delivery, row.subscriber), config.admissionWaitMs, ctx.cancellationSignal);
       // Not an attempt: the workflow waits durably until `retryAt`, holding no slot.
       if ('waitUntil' in admitted) return { deferred: true, reason: admitted.reason, retryAt: admitted.waitUntil };
       let attempted: Attempted | undefined;

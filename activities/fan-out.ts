@@ -7,6 +7,7 @@ import { targetLabel } from '../src/domain/target-label';
 import { resumeFrom } from '../src/deliveries/delivery-starter';
 import type { AttemptResult, DeliveryLine, FanOutPage } from '../workflows/types';
 import { deactivateIfGone, sendAttempt, unlogged, type Attempted } from './attempt';
+import { admitRequest } from '../src/engine/admission';
 import type { ActivityDeps } from './deps';
 
 export interface FanOutBatchInput {
@@ -127,7 +128,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
       try {
         await eachLimited(fresh, config.batchConcurrency, async (row) => {
-          const admitted = await admission.admit({ subscriberId: row.delivery.subscriberId, maxInFlight: row.subscriber.maxInFlight }, config.admissionWaitMs, ctx.cancellationSignal);
+          const admitted = await admission.admit(admitRequest(row.delivery, row.subscriber), config.admissionWaitMs, ctx.cancellationSignal);
           if ('waitUntil' in admitted) {
             // Its share of the worker, its max_in_flight or a pause: wait durably, holding no slot.
             await handOff(row, null, 'waiting');

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -36,6 +37,9 @@ export const subscribers = pgTable(
     disabledReason: text('disabled_reason'),
     /** POSTs in flight to this subscriber across all workers; null takes WEBHOOK_ENDPOINT_CONCURRENCY. */
     maxInFlight: integer('max_in_flight'),
+    /** Requests per second across all workers (a token bucket with `rateLimitBurst`); null: no limit. */
+    rateLimitPerSecond: doublePrecision('rate_limit_per_second'),
+    rateLimitBurst: integer('rate_limit_burst'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -165,8 +169,28 @@ export const subscriberProtection = pgTable('webhook_subscriber_protection', {
   inFlight: integer('in_flight').notNull().default(0),
   pausedUntil: timestamp('paused_until', { withTimezone: true, precision: 3 }),
   pauseReason: text('pause_reason'),
+  /** The rate limit's theoretical arrival time (GCRA): the next request conforms once now >= rate_tat - burst tolerance. */
+  rateTat: timestamp('rate_tat', { withTimezone: true, precision: 3 }),
+  /** The same for POSTs actually sent: a booked delivery that comes back late still waits its turn here (no bursts). */
+  sentTat: timestamp('sent_tat', { withTimezone: true, precision: 3 }),
   updatedAt: updatedAt(),
 });
+
+/**
+ * A rate-limited delivery's booked send time: it waits (a deferral, not an attempt) and is
+ * admitted at `ready_at` without taking another token, so waiting deliveries go first in, first out.
+ */
+export const rateReservations = pgTable(
+  'webhook_rate_reservations',
+  {
+    deliveryId: text('delivery_id').primaryKey(),
+    subscriberId: uuid('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    readyAt: timestamp('ready_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index('webhook_rate_reservations_ready_idx').on(t.readyAt)],
+);
 
 /** One row per POST in flight: released after the POST, or reaped once expired (a worker that died). */
 export const subscriberLeases = pgTable(
@@ -182,4 +206,4 @@ export const subscriberLeases = pgTable(
   (t) => [index('webhook_subscriber_leases_expiry_idx').on(t.subscriberId, t.expiresAt)],
 );
 
-export const schema = { subscribers, events, deliveries, logs, sources, subscriberProtection, subscriberLeases };
+export const schema = { subscribers, events, deliveries, logs, sources, subscriberProtection, subscriberLeases, rateReservations };

@@ -18,7 +18,7 @@
 // "wait until T, because R". The lease is released with the attempt's result, which feeds the
 // subscriber's health (a 429/503 with Retry-After pauses the subscriber).
 
-import type { ProtectionRepository } from '../protection/protection-repository';
+import type { ProtectionRepository, RateLimit } from '../protection/protection-repository';
 import { pauseFor } from '../protection/backpressure';
 import type { AttemptResult } from '../../workflows/types';
 
@@ -41,8 +41,24 @@ export type Admitted = { lease: AttemptLease } | { waitUntil: number; reason: st
 
 export interface AdmitRequest {
   subscriberId: string;
+  deliveryId: string;
   /** The subscriber's max_in_flight; null takes the default (WEBHOOK_ENDPOINT_CONCURRENCY). */
   maxInFlight: number | null;
+  /** The subscriber's rate limit, if it has one. */
+  rateLimit: RateLimit | null;
+}
+
+/** The admission request for a loaded delivery and its subscriber. */
+export function admitRequest(
+  delivery: { id: string; subscriberId: string },
+  subscriber: { maxInFlight: number | null; rateLimitPerSecond: number | null; rateLimitBurst: number | null },
+): AdmitRequest {
+  return {
+    subscriberId: delivery.subscriberId,
+    deliveryId: delivery.id,
+    maxInFlight: subscriber.maxInFlight,
+    rateLimit: subscriber.rateLimitPerSecond ? { perSecond: subscriber.rateLimitPerSecond, burst: subscriber.rateLimitBurst ?? 1 } : null,
+  };
 }
 
 /** The gate shared by every worker (src/protection/protection-repository), or a test's fake. */
@@ -169,7 +185,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
         if (!gate) return { lease: () => local() };
         let answer;
         try {
-          answer = await gate.tryAcquire(request.subscriberId, max, leaseTtlMs);
+          answer = await gate.tryAcquire({ ...request, maxInFlight: max }, leaseTtlMs);
         } catch (err) {
           local();
           throw err;
@@ -188,8 +204,14 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
         }
         // Not now: give the worker's slot back to the other subscribers.
         local();
-        if ('pausedUntil' in answer) {
-          return { waitUntil: answer.pausedUntil, reason: `paused until ${new Date(answer.pausedUntil).toISOString()}: ${answer.reason}` };
+        if ('waitUntil' in answer) {
+          // A rate-limited delivery whose booked time comes before the wait ends waits here, holding no slot.
+          if (answer.kind === 'rate' && answer.waitUntil < deadline && !signal?.aborted) {
+            await sleep(Math.max(0, answer.waitUntil - Date.now()), signal);
+            continue;
+          }
+          const what = answer.kind === 'paused' ? 'paused' : 'over its rate limit';
+          return { waitUntil: answer.waitUntil, reason: `${what} until ${new Date(answer.waitUntil).toISOString()}: ${answer.reason}` };
         }
         if (Date.now() + FULL_POLL_MS >= deadline || signal?.aborted) {
           return { waitUntil: Date.now() + DEFER_MS, reason: `waiting for a POST slot: ${max} POSTs (max_in_flight) are in flight to this subscriber across all workers` };

@@ -8,9 +8,22 @@ import type { Db } from '../db/database';
 // both take the last slot. A lease whose worker died expires and is reaped by the next refusal.
 // Times are the database's clock, so workers with skewed clocks agree on a pause.
 
-/** Why a lease was refused. */
-export type GateRefusal = { pausedUntil: number; reason: string } | { full: true; inFlight: number };
+/** Why a lease was refused: a pause or the rate limit (until a known time), or max_in_flight. */
+export type GateRefusal = { waitUntil: number; kind: 'paused' | 'rate'; reason: string } | { full: true; inFlight: number };
 export type GateAnswer = { leaseId: string } | GateRefusal;
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+export interface GateRequest {
+  subscriberId: string;
+  /** The delivery asking: a rate-limited one keeps its booked send time across asks. */
+  deliveryId: string;
+  maxInFlight: number;
+  rateLimit: RateLimit | null;
+}
 
 export interface ProtectionState {
   subscriberId: string;
@@ -53,12 +66,18 @@ export function createProtectionRepository(db: Db) {
   };
 
   return {
-    /** A lease for one POST, or why not: the subscriber is paused, or max_in_flight POSTs are in flight. */
-    async tryAcquire(subscriberId: string, maxInFlight: number, ttlMs: number): Promise<GateAnswer> {
+    /** A lease for one POST, or why not: the subscriber is paused, over its rate limit, or has max_in_flight POSTs in flight. */
+    async tryAcquire(request: GateRequest, ttlMs: number): Promise<GateAnswer> {
+      const { subscriberId, maxInFlight } = request;
+      if (request.rateLimit) {
+        const answer = await this.tryAcquireLimited(request, request.rateLimit, ttlMs);
+        if ('full' in answer && (await this.reap(subscriberId)) > 0) return this.tryAcquireLimited(request, request.rateLimit, ttlMs);
+        return answer;
+      }
       for (let round = 0; ; round++) {
         const row = await take(subscriberId, maxInFlight, ttlMs);
         if (row.lease_id) return { leaseId: row.lease_id };
-        if (row.paused_until_ms !== null) return { pausedUntil: Number(row.paused_until_ms), reason: row.pause_reason ?? 'paused' };
+        if (row.paused_until_ms !== null) return { waitUntil: Number(row.paused_until_ms), kind: 'paused', reason: row.pause_reason ?? 'paused' };
         if (round > 0) return { full: true, inFlight: Number(row.in_flight ?? 0) };
         if (!row.exists) {
           // The subscriber's first admission: make its row, then ask again.
@@ -67,6 +86,70 @@ export function createProtectionRepository(db: Db) {
           return { full: true, inFlight: Number(row.in_flight ?? 0) };
         }
       }
+    },
+
+    /**
+     * The rate-limited path, in one transaction under the subscriber's row lock: a GCRA token
+     * bucket (rate `perSecond`, `burst` at once). A delivery over the limit books the next free
+     * send time and is told to wait until then; asking again at that time it is admitted on its
+     * booking, without a new token, so the waiting deliveries go out in the order they asked.
+     */
+    async tryAcquireLimited(request: GateRequest, rate: RateLimit, ttlMs: number): Promise<GateAnswer> {
+      const { subscriberId, deliveryId, maxInFlight } = request;
+      await db.execute(sql`insert into webhook_subscriber_protection (subscriber_id) values (${subscriberId}) on conflict do nothing`);
+      return db.transaction(async (tx) => {
+        const [p] = rowsOf<{ in_flight: number; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number }>(
+          await tx.execute(sql`
+            select in_flight,
+                   case when paused_until > now() then (extract(epoch from paused_until) * 1000)::float8 end as paused_ms,
+                   pause_reason as reason,
+                   (extract(epoch from rate_tat) * 1000)::float8 as tat_ms,
+                   (extract(epoch from sent_tat) * 1000)::float8 as sent_ms,
+                   (extract(epoch from now()) * 1000)::float8 as now_ms
+            from webhook_subscriber_protection where subscriber_id = ${subscriberId} for update`),
+        );
+        if (p.paused_ms !== null) return { waitUntil: Number(p.paused_ms), kind: 'paused' as const, reason: p.reason ?? 'paused' };
+        const now = Number(p.now_ms);
+        const [booked] = rowsOf<{ ready_ms: number }>(
+          await tx.execute(sql`select (extract(epoch from ready_at) * 1000)::float8 as ready_ms from webhook_rate_reservations where delivery_id = ${deliveryId}`),
+        );
+        const reason = `rate limit ${rate.perSecond}/s (burst ${rate.burst})`;
+        if (booked && Number(booked.ready_ms) > now) return { waitUntil: Number(booked.ready_ms), kind: 'rate' as const, reason };
+        // GCRA: a request conforms when the theoretical arrival time is within the burst tolerance of now.
+        const interval = 1000 / rate.perSecond;
+        const tolerance = (rate.burst - 1) * interval;
+        const sentArrival = Math.max(now, p.sent_ms === null ? now : Number(p.sent_ms));
+        let tat: number | null = null;
+        if (!booked) {
+          const arrival = Math.max(now, p.tat_ms === null ? now : Number(p.tat_ms));
+          const conformsAt = arrival - tolerance;
+          tat = arrival + interval;
+          if (conformsAt > now) {
+            await tx.execute(sql`
+              insert into webhook_rate_reservations (delivery_id, subscriber_id, ready_at)
+              values (${deliveryId}, ${subscriberId}, to_timestamp(${conformsAt / 1000}::float8))`);
+            await tx.execute(sql`update webhook_subscriber_protection set rate_tat = to_timestamp(${tat / 1000}::float8) where subscriber_id = ${subscriberId}`);
+            return { waitUntil: Math.ceil(conformsAt), kind: 'rate' as const, reason };
+          }
+        }
+        // Bookings whose deliveries came back late must not go out together: the sent bucket spaces them.
+        if (sentArrival - tolerance > now) return { waitUntil: Math.ceil(sentArrival - tolerance), kind: 'rate' as const, reason };
+        // Its token (or its booking) is kept for later when max_in_flight POSTs are in flight.
+        if (Number(p.in_flight) >= maxInFlight) return { full: true as const, inFlight: Number(p.in_flight) };
+        if (booked) await tx.execute(sql`delete from webhook_rate_reservations where delivery_id = ${deliveryId}`);
+        await tx.execute(sql`
+          update webhook_subscriber_protection
+          set in_flight = in_flight + 1, updated_at = now(), sent_tat = to_timestamp(${(sentArrival + interval) / 1000}::float8)${
+            tat === null ? sql`` : sql`, rate_tat = to_timestamp(${tat / 1000}::float8)`
+          }
+          where subscriber_id = ${subscriberId}`);
+        const [lease] = rowsOf<{ id: string }>(
+          await tx.execute(sql`
+            insert into webhook_subscriber_leases (subscriber_id, expires_at)
+            values (${subscriberId}, now() + ${ttlMs}::int * interval '1 millisecond') returning id::text as id`),
+        );
+        return { leaseId: lease.id };
+      });
     },
 
     /**

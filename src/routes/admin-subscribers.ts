@@ -33,6 +33,21 @@ const maxInFlight = z
   .min(MAX_IN_FLIGHT_RANGE.min, `must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}`)
   .max(MAX_IN_FLIGHT_RANGE.max, `must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}`);
 
+export const RATE_LIMIT_RANGE = { perSecond: { min: 0.01, max: 10_000 }, burst: { min: 1, max: 10_000 } } as const;
+const perSecondMessage = `must be a number of requests per second from ${RATE_LIMIT_RANGE.perSecond.min} to ${RATE_LIMIT_RANGE.perSecond.max}`;
+const burstMessage = `must be an integer from ${RATE_LIMIT_RANGE.burst.min} to ${RATE_LIMIT_RANGE.burst.max}`;
+/** Requests per second across all workers, with a burst (a token bucket); null: no limit. */
+const rateLimit = z.strictObject(
+  {
+    per_second: z
+      .number({ message: perSecondMessage })
+      .min(RATE_LIMIT_RANGE.perSecond.min, perSecondMessage)
+      .max(RATE_LIMIT_RANGE.perSecond.max, perSecondMessage),
+    burst: z.number({ message: burstMessage }).int(burstMessage).min(RATE_LIMIT_RANGE.burst.min, burstMessage).max(RATE_LIMIT_RANGE.burst.max, burstMessage).optional(),
+  },
+  { message: 'must be an object {per_second, burst?} or null' },
+);
+
 export function subscriberBody(transforms: TransformRegistry) {
   return z.object({
     url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
@@ -50,7 +65,12 @@ export function subscriberBody(transforms: TransformRegistry) {
       .optional(),
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and dashes'), z.string().max(1000)).optional(),
     max_in_flight: maxInFlight.nullable().optional(),
+    rate_limit: rateLimit.nullable().optional(),
   });
+}
+
+function rateLimitColumns(limit: { per_second: number; burst?: number } | null) {
+  return { rateLimitPerSecond: limit?.per_second ?? null, rateLimitBurst: limit ? (limit.burst ?? 1) : null };
 }
 
 /** The public view of a subscriber: the secret is never echoed back. */
@@ -68,6 +88,7 @@ export function presentSubscriber(s: Subscriber, revealSecret = false) {
     headers: s.headers,
     disabled_reason: s.disabledReason,
     max_in_flight: s.maxInFlight,
+    rate_limit: s.rateLimitPerSecond === null ? null : { per_second: s.rateLimitPerSecond, burst: s.rateLimitBurst ?? 1 },
     secret: revealSecret ? s.secret : `${s.secret.slice(0, 9)}…`,
     previous_secret_expires_at: s.previousSecretExpiresAt,
     created_at: s.createdAt,
@@ -93,6 +114,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       transform: input.transform ?? null,
       headers: input.headers ?? {},
       maxInFlight: input.max_in_flight ?? null,
+      ...rateLimitColumns(input.rate_limit ?? null),
     });
     return reply.code(201).send(presentSubscriber(created, true));
   });
@@ -127,6 +149,7 @@ export default async function adminSubscriberRoutes(app: FastifyInstance, opts: 
       ...(input.transform !== undefined ? { transform: input.transform } : {}),
       ...(input.headers !== undefined ? { headers: input.headers } : {}),
       ...(input.max_in_flight !== undefined ? { maxInFlight: input.max_in_flight } : {}),
+      ...(input.rate_limit !== undefined ? rateLimitColumns(input.rate_limit) : {}),
     });
     return presentSubscriber(updated!);
   });
