@@ -46,11 +46,17 @@ export interface AdmitRequest {
   maxInFlight: number | null;
   /** The subscriber's rate limit, if it has one. */
   rateLimit: RateLimit | null;
+  /**
+   * When this attempt was due (epoch ms): the delivery's next_attempt_at, or its creation for a
+   * first attempt. A pause holds it at most WEBHOOK_MAX_PAUSE past this, so that a receiver that
+   * answers 429 forever cannot hold a backlog for ever: each delivery still spends its attempts.
+   */
+  dueAt: number;
 }
 
 /** The admission request for a loaded delivery and its subscriber. */
 export function admitRequest(
-  delivery: { id: string; subscriberId: string },
+  delivery: { id: string; subscriberId: string; nextAttemptAt: Date | null; createdAt: Date },
   subscriber: { maxInFlight: number | null; rateLimitPerSecond: number | null; rateLimitBurst: number | null },
 ): AdmitRequest {
   return {
@@ -58,6 +64,7 @@ export function admitRequest(
     deliveryId: delivery.id,
     maxInFlight: subscriber.maxInFlight,
     rateLimit: subscriber.rateLimitPerSecond ? { perSecond: subscriber.rateLimitPerSecond, burst: subscriber.rateLimitBurst ?? 1 } : null,
+    dueAt: (delivery.nextAttemptAt ?? delivery.createdAt).getTime(),
   };
 }
 
@@ -79,8 +86,12 @@ export interface AdmissionOptions {
 
 /** How long a deferral waits before it asks again when no better time is known. */
 export const DEFER_MS = 1_000;
-/** How often an attempt at its subscriber's max_in_flight asks the gate again while it may still wait. */
-const FULL_POLL_MS = 100;
+/**
+ * After the gate answers "max_in_flight reached", this worker defers that subscriber's attempts
+ * for this long without asking the database again (unless one of its own POSTs to it ends first):
+ * many deliveries to a slow receiver must not flood the pool that everyone's admissions share.
+ */
+const FULL_MEMO_MS = 250;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -175,17 +186,29 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     }
   }
 
+  /** Refusals this worker remembers (a pause until its end, max_in_flight briefly), so it does not ask again. */
+  const refused = new Map<string, { until: number; answer: { waitUntil: number; reason: string } }>();
+  const remembered = (key: string) => {
+    const memo = refused.get(key);
+    if (memo && memo.until > Date.now()) return memo.answer;
+    if (memo) refused.delete(key);
+    return null;
+  };
+
   return {
     async admit(request, maxWaitMs, signal) {
       const deadline = Date.now() + maxWaitMs;
       const max = request.maxInFlight ?? defaultMaxInFlight;
       for (;;) {
+        const overdue = Date.now() - request.dueAt > maxPauseMs;
+        const memo = remembered(request.subscriberId);
+        if (memo && !(overdue && memo.reason.startsWith('paused'))) return memo;
         const local = await this.acquire(request.subscriberId, Math.max(0, deadline - Date.now()), signal);
         if (!local) return { waitUntil: Date.now() + DEFER_MS, reason: 'waiting for a POST slot: this subscriber is using its share of the worker' };
         if (!gate) return { lease: () => local() };
         let answer;
         try {
-          answer = await gate.tryAcquire({ ...request, maxInFlight: max }, leaseTtlMs);
+          answer = await gate.tryAcquire({ ...request, maxInFlight: max, ignorePause: overdue }, leaseTtlMs);
         } catch (err) {
           local();
           throw err;
@@ -198,6 +221,8 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
               if (released) return;
               released = true;
               local();
+              // One of this subscriber's slots is free again: the next attempt asks the gate.
+              if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
               gate.release(leaseId, pauseFor(result, maxPauseMs)).catch((err) => onError(err, 'endpoint lease release'));
             },
           };
@@ -211,12 +236,13 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
             continue;
           }
           const what = answer.kind === 'paused' ? 'paused' : 'over its rate limit';
-          return { waitUntil: answer.waitUntil, reason: `${what} until ${new Date(answer.waitUntil).toISOString()}: ${answer.reason}` };
+          const wait = { waitUntil: answer.waitUntil, reason: `${what} until ${new Date(answer.waitUntil).toISOString()}: ${answer.reason}` };
+          if (answer.kind === 'paused') refused.set(request.subscriberId, { until: answer.waitUntil, answer: wait });
+          return wait;
         }
-        if (Date.now() + FULL_POLL_MS >= deadline || signal?.aborted) {
-          return { waitUntil: Date.now() + DEFER_MS, reason: `waiting for a POST slot: ${max} POSTs (max_in_flight) are in flight to this subscriber across all workers` };
-        }
-        await sleep(FULL_POLL_MS, signal);
+        const wait = { waitUntil: Date.now() + DEFER_MS, reason: `waiting for a POST slot: ${max} POSTs (max_in_flight) are in flight to this subscriber across all workers` };
+        refused.set(request.subscriberId, { until: Date.now() + FULL_MEMO_MS, answer: wait });
+        return wait;
       }
     },
 

@@ -23,6 +23,8 @@ export interface GateRequest {
   deliveryId: string;
   maxInFlight: number;
   rateLimit: RateLimit | null;
+  /** Held by a pause longer than WEBHOOK_MAX_PAUSE past its due time: it goes anyway (one attempt). */
+  ignorePause?: boolean;
 }
 
 export interface ProtectionState {
@@ -43,12 +45,12 @@ interface Row extends Record<string, unknown> {
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 export function createProtectionRepository(db: Db) {
-  const take = async (subscriberId: string, maxInFlight: number, ttlMs: number): Promise<Row> => {
+  const take = async (subscriberId: string, maxInFlight: number, ttlMs: number, ignorePause: boolean): Promise<Row> => {
     const result = await db.execute(sql`
       with up as (
         update webhook_subscriber_protection set in_flight = in_flight + 1, updated_at = now()
         where subscriber_id = ${subscriberId} and in_flight < ${maxInFlight}
-          and (paused_until is null or paused_until <= now())
+          and (paused_until is null or paused_until <= now() or ${ignorePause}::boolean)
         returning subscriber_id
       ), lease as (
         insert into webhook_subscriber_leases (subscriber_id, expires_at)
@@ -75,9 +77,9 @@ export function createProtectionRepository(db: Db) {
         return answer;
       }
       for (let round = 0; ; round++) {
-        const row = await take(subscriberId, maxInFlight, ttlMs);
+        const row = await take(subscriberId, maxInFlight, ttlMs, request.ignorePause === true);
         if (row.lease_id) return { leaseId: row.lease_id };
-        if (row.paused_until_ms !== null) return { waitUntil: Number(row.paused_until_ms), kind: 'paused', reason: row.pause_reason ?? 'paused' };
+        if (row.paused_until_ms !== null && !request.ignorePause) return { waitUntil: Number(row.paused_until_ms), kind: 'paused', reason: row.pause_reason ?? 'paused' };
         if (round > 0) return { full: true, inFlight: Number(row.in_flight ?? 0) };
         if (!row.exists) {
           // The subscriber's first admission: make its row, then ask again.
@@ -108,7 +110,7 @@ export function createProtectionRepository(db: Db) {
                    (extract(epoch from now()) * 1000)::float8 as now_ms
             from webhook_subscriber_protection where subscriber_id = ${subscriberId} for update`),
         );
-        if (p.paused_ms !== null) return { waitUntil: Number(p.paused_ms), kind: 'paused' as const, reason: p.reason ?? 'paused' };
+        if (p.paused_ms !== null && !request.ignorePause) return { waitUntil: Number(p.paused_ms), kind: 'paused' as const, reason: p.reason ?? 'paused' };
         const now = Number(p.now_ms);
         const [booked] = rowsOf<{ ready_ms: number }>(
           await tx.execute(sql`select (extract(epoch from ready_at) * 1000)::float8 as ready_ms from webhook_rate_reservations where delivery_id = ${deliveryId}`),
@@ -118,7 +120,9 @@ export function createProtectionRepository(db: Db) {
         // GCRA: a request conforms when the theoretical arrival time is within the burst tolerance of now.
         const interval = 1000 / rate.perSecond;
         const tolerance = (rate.burst - 1) * interval;
-        const sentArrival = Math.max(now, p.sent_ms === null ? now : Number(p.sent_ms));
+        // Half a token of slack: a sender that comes back a few ms after its turn (a round trip)
+        // keeps the rhythm instead of adding its lateness to every later turn.
+        const sentArrival = Math.max(now - interval / 2, p.sent_ms === null ? now : Number(p.sent_ms));
         let tat: number | null = null;
         if (!booked) {
           const arrival = Math.max(now, p.tat_ms === null ? now : Number(p.tat_ms));

@@ -4,10 +4,10 @@ import { startRuntime } from '../../../src/runtime';
 import type { Harness } from '../../helpers/harness';
 import { readTestRuntime } from '../../helpers/runtime-file';
 
-/** A second worker on the harness's task queue and database, with an admission of its own (as a second process has). */
-export async function startSecondWorker(h: Harness): Promise<{ stop(): Promise<void> }> {
+/** A (second) worker on the harness's task queue and database, with an admission of its own (as a second process has). */
+export async function startSecondWorker(h: Harness, options: { poolSize?: number } = {}): Promise<{ stop(): Promise<void> }> {
   const rt = readTestRuntime();
-  const database = await openDatabase({ url: h.database.url, dataDir: '', migrate: false, poolSize: 5 });
+  const database = await openDatabase({ url: h.database.url, dataDir: '', migrate: false, poolSize: options.poolSize ?? 5 });
   const runtime = await startRuntime({
     config: h.config,
     database,
