@@ -112,7 +112,7 @@ export const configSchema = z
      * hold more than 8 of the worker's WEBHOOK_CONCURRENCY (10) slots.
      */
     WEBHOOK_ENDPOINT_CONCURRENCY: int(8, 1).pipe(z.number().max(1000)),
-    /** The longest pause a receiver's Retry-After (on 429 or 503) imposes on its whole subscriber. */
+    /** The longest pause a receiver's Retry-After (on 429 or 503) imposes on its whole subscriber (S6's cap, twice the step, applies too). */
     WEBHOOK_MAX_PAUSE: duration('5m'),
     /** Activities a worker runs at once. They mostly wait on the network or on a POST slot, so many are cheap. */
     WEBHOOK_ACTIVITY_SLOTS: int(200, 1),

@@ -95,6 +95,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const metrics = createMetrics({
     queueDepth: () => stats.countPendingDeliveries(),
+    endpoints: () => repos.protection.busy(200),
     startBacklog: () => dispatcher.startBacklog(),
     processMetrics: options.processMetrics,
     logger,

@@ -113,6 +113,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         // A lease outlives its POST's timeout; one whose worker died frees its slot after this.
         leaseTtlMs: config.WEBHOOK_TIMEOUT * 1000 + 30_000,
         maxPauseMs: config.WEBHOOK_MAX_PAUSE,
+        retryDelaysMs: retryDelays(config),
         onError: (err, context) => deps.logger.warn({ err }, `${context} failed; the lease expires instead`),
       }),
       recorder: createAttemptRecorder(repos, deps.metrics),

@@ -80,6 +80,8 @@ export interface AdmissionOptions {
   leaseTtlMs?: number;
   /** The longest pause a Retry-After may ask for (WEBHOOK_MAX_PAUSE). */
   maxPauseMs?: number;
+  /** The retry schedule: a pause lasts as long as the refused delivery waits under S6. */
+  retryDelaysMs?: number[];
   /** A release that could not be written (its lease then expires). */
   onError?: (err: unknown, context: string) => void;
 }
@@ -127,6 +129,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
   const leaseTtlMs = options.leaseTtlMs ?? 60_000;
   const maxPauseMs = options.maxPauseMs ?? 300_000;
   const onError = options.onError ?? (() => undefined);
+  const pauseOptions = { maxPauseMs, retryDelaysMs: options.retryDelaysMs ?? [] };
   const held = new Map<string, number>();
   const waiters = new Map<string, Waiter[]>();
   /** Round-robin order of subscribers with waiters. */
@@ -223,7 +226,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
               local();
               // One of this subscriber's slots is free again: the next attempt asks the gate.
               if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
-              gate.release(leaseId, pauseFor(result, maxPauseMs)).catch((err) => onError(err, 'endpoint lease release'));
+              gate.release(leaseId, pauseFor(result, pauseOptions)).catch((err) => onError(err, 'endpoint lease release'));
             },
           };
         }

@@ -185,6 +185,21 @@ export function createProtectionRepository(db: Db) {
       return row ? Number(row.reaped) : 0;
     },
 
+    /** Subscribers with POSTs in flight or paused now, busiest first, at most `limit` (for /metrics). */
+    async busy(limit: number): Promise<{ subscriberId: string; inFlight: number; paused: boolean }[]> {
+      const result = await db.execute(sql`
+        select subscriber_id, in_flight, coalesce(paused_until > now(), false) as paused
+        from webhook_subscriber_protection
+        where in_flight > 0 or paused_until > now()
+        order by in_flight desc, subscriber_id
+        limit ${limit}`);
+      return rowsOf<{ subscriber_id: string; in_flight: number; paused: boolean }>(result).map((r) => ({
+        subscriberId: r.subscriber_id,
+        inFlight: Number(r.in_flight),
+        paused: r.paused === true,
+      }));
+    },
+
     /** The shared state of one subscriber, for the admin API; null before its first admission. */
     async state(subscriberId: string): Promise<ProtectionState | null> {
       const result = await db.execute(sql`

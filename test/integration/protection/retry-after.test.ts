@@ -16,8 +16,9 @@ beforeAll(async () => {
     }
     return { status: 200 };
   });
-  // A retry step far shorter than the pause: the pause, not the schedule, holds the retry back.
-  h = await startHarness({ WEBHOOK_RETRY_SCHEDULE: '200ms,200ms,200ms', LOG_LEVEL: 'silent' });
+  // S6 caps a Retry-After at twice the step, so the first step is 5 s (10 s doubled); the pause
+  // holds every other delivery for those 10 s too.
+  h = await startHarness({ WEBHOOK_RETRY_SCHEDULE: '5s,200ms,200ms', LOG_LEVEL: 'silent' });
 });
 afterAll(async () => {
   await h?.stop();
@@ -37,6 +38,8 @@ it('sends nothing to the subscriber for Retry-After seconds, then delivers every
   expect(paused.status).toBe(200);
   expect(paused.json.state).toBe('paused');
   expect(paused.json.pause_reason).toContain('429');
+  const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+  expect(metrics.body).toContain(`webhook_endpoint_paused{subscriber_id="${sub.json.id}"} 1`);
 
   await eventually(async () => (await h.admin('GET', '/deliveries?status=succeeded&limit=100')).json.data.length === 5, 60_000);
   const after = receiver.requests.slice(1);

@@ -42,7 +42,7 @@ const result = (statusCode: number, retryAfterMs: number | null) => ({
 
 it('asks the gate with the default max_in_flight and releases the lease with the pause a 429 asks for', async () => {
   const { gate, asked, released } = fakeGate([]);
-  const admission = createAdmission(10, { gate, defaultMaxInFlight: 8, maxPauseMs: 60_000 });
+  const admission = createAdmission(10, { gate, defaultMaxInFlight: 8, maxPauseMs: 60_000, retryDelaysMs: [100_000, 200_000] });
   const admitted = await admission.admit(request(), 1_000);
   if (!('lease' in admitted)) throw new Error('expected a lease');
   expect(asked[0].maxInFlight).toBe(8);
@@ -50,7 +50,7 @@ it('asks the gate with the default max_in_flight and releases the lease with the
   admitted.lease(result(429, 120_000));
   admitted.lease(result(429, 120_000)); // twice is harmless
   expect(admission.stats().inFlight).toBe(0);
-  expect(released).toEqual([{ leaseId: 'lease-1', pause: { ms: 60_000, reason: expect.stringContaining('capped at WEBHOOK_MAX_PAUSE') } }]);
+  expect(released).toEqual([{ leaseId: 'lease-1', pause: { ms: 60_000, reason: expect.stringContaining('WEBHOOK_MAX_PAUSE') } }]);
 });
 
 it('remembers a max_in_flight refusal briefly instead of asking the database again, until one of its own POSTs ends', async () => {
@@ -97,11 +97,17 @@ it('waits in the activity for a rate-limited booking that comes before the admis
 });
 
 describe('pauseFor', () => {
-  it('pauses only on 429 or 503 with a Retry-After, capped', () => {
-    expect(pauseFor(result(429, 10_000), 60_000)).toEqual({ ms: 10_000, reason: 'the receiver answered 429 with Retry-After 10s' });
-    expect(pauseFor(result(503, 600_000), 60_000)?.ms).toBe(60_000);
-    expect(pauseFor(result(429, null), 60_000)).toBeNull();
-    expect(pauseFor(result(500, 10_000), 60_000)).toBeNull();
-    expect(pauseFor(null, 60_000)).toBeNull();
+  const plan = { maxPauseMs: 60_000, retryDelaysMs: [5_000, 30_000] };
+  it('pauses on 429 or 503 with a Retry-After as long as the refused delivery waits (S6: at most twice its step)', () => {
+    expect(pauseFor(result(429, 10_000), plan)).toEqual({ ms: 10_000, reason: 'the receiver answered 429 with Retry-After 10s' });
+    expect(pauseFor(result(503, 3_600_000), plan)?.ms).toBe(10_000);
+    expect(pauseFor({ ...result(503, 3_600_000), attempt: 2 }, plan)?.ms).toBe(60_000);
+    // After the last attempt: the last step doubled stands in.
+    expect(pauseFor({ ...result(429, 3_600_000), attempt: 3 }, { ...plan, maxPauseMs: 600_000 })?.ms).toBe(60_000);
+  });
+  it('asks no pause without a Retry-After, or for other answers', () => {
+    expect(pauseFor(result(429, null), plan)).toBeNull();
+    expect(pauseFor(result(500, 10_000), plan)).toBeNull();
+    expect(pauseFor(null, plan)).toBeNull();
   });
 });
