@@ -120,8 +120,9 @@ export function createMetrics(options: MetricsOptions = {}) {
     });
   }
 
-  const endpoints = options.endpoints;
-  if (endpoints) {
+  // Always registered (an app without a database exposes the families, empty).
+  {
+    const endpoints = options.endpoints ?? (async () => []);
     // One read per scrape for both gauges; the second reuses the first's rows.
     let latest: Promise<{ subscriberId: string; inFlight: number; paused: boolean }[]> | null = null;
     const read = () => {
