@@ -168,7 +168,9 @@ export function createProtectionRepository(db: Db) {
             updated_at = now(),
             paused_until = case when ${pause?.ms ?? null}::int is null then p.paused_until
                                 else greatest(coalesce(p.paused_until, now()), now() + ${pause?.ms ?? null}::int * interval '1 millisecond') end,
-            pause_reason = case when ${pause?.ms ?? null}::int is null then p.pause_reason else ${pause?.reason ?? null}::text end
+            pause_reason = case when ${pause?.ms ?? null}::int is not null
+                                  and (p.paused_until is null or p.paused_until < now() + ${pause?.ms ?? null}::int * interval '1 millisecond')
+                                then ${pause?.reason ?? null}::text else p.pause_reason end
         from gone where p.subscriber_id = gone.subscriber_id`);
     },
 
