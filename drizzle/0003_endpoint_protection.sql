@@ -16,6 +16,8 @@ CREATE TABLE "webhook_subscriber_protection" (
 	"in_flight" integer DEFAULT 0 NOT NULL,
 	"paused_until" timestamp (3) with time zone,
 	"pause_reason" text,
+	"effective_in_flight" double precision,
+	"effective_changed_at" timestamp (3) with time zone,
 	"rate_tat" timestamp (3) with time zone,
 	"sent_tat" timestamp (3) with time zone,
 	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL

@@ -169,6 +169,12 @@ export const subscriberProtection = pgTable('webhook_subscriber_protection', {
   inFlight: integer('in_flight').notNull().default(0),
   pausedUntil: timestamp('paused_until', { withTimezone: true, precision: 3 }),
   pauseReason: text('pause_reason'),
+  /**
+   * The adaptive cap (AIMD): halved on a 429/502/503/504 or a timeout (at most once a second),
+   * raised by 1/cap per success back to max_in_flight, where it returns to null.
+   */
+  effectiveInFlight: doublePrecision('effective_in_flight'),
+  effectiveChangedAt: timestamp('effective_changed_at', { withTimezone: true, precision: 3 }),
   /** The rate limit's theoretical arrival time (GCRA): the next request conforms once now >= rate_tat - burst tolerance. */
   rateTat: timestamp('rate_tat', { withTimezone: true, precision: 3 }),
   /** The same for POSTs actually sent: a booked delivery that comes back late still waits its turn here (no bursts). */

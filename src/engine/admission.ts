@@ -19,7 +19,7 @@
 // subscriber's health (a 429/503 with Retry-After pauses the subscriber).
 
 import type { ProtectionRepository, RateLimit } from '../protection/protection-repository';
-import { pauseFor } from '../protection/backpressure';
+import { loadSignal, pauseFor } from '../protection/backpressure';
 import type { AttemptResult } from '../../workflows/types';
 
 /** Released after the POST; released twice is harmless. */
@@ -84,6 +84,12 @@ export interface AdmissionOptions {
   retryDelaysMs?: number[];
   /** A release that could not be written (its lease then expires). */
   onError?: (err: unknown, context: string) => void;
+}
+
+/** The adaptive cap's input from an attempt's result (src/protection/backpressure). */
+function loadOf(result: AttemptResult | null | undefined, maxInFlight: number) {
+  const signal = loadSignal(result);
+  return signal ? { signal, maxInFlight } : null;
 }
 
 /** How long a deferral waits before it asks again when no better time is known. */
@@ -226,7 +232,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
               local();
               // One of this subscriber's slots is free again: the next attempt asks the gate.
               if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
-              gate.release(leaseId, pauseFor(result, pauseOptions)).catch((err) => onError(err, 'endpoint lease release'));
+              gate.release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max)).catch((err) => onError(err, 'endpoint lease release'));
             },
           };
         }

@@ -24,3 +24,11 @@ export function pauseFor(
   const capped = ms < result.retryAfterMs ? ` (capped at ${ms} ms: twice the retry step, or WEBHOOK_MAX_PAUSE)` : '';
   return { ms, reason: `the receiver answered ${result.statusCode} with Retry-After ${Math.round(result.retryAfterMs / 1000)}s${capped}` };
 }
+
+/** What an attempt says about its receiver's load, for the adaptive cap: overload, success, or nothing. */
+export function loadSignal(result: AttemptResult | null | undefined): 'overload' | 'success' | null {
+  if (!result) return null;
+  if (result.outcome === 'success') return 'success';
+  if (result.outcome === 'timeout') return 'overload';
+  return result.statusCode === 429 || result.statusCode === 502 || result.statusCode === 503 || result.statusCode === 504 ? 'overload' : null;
+}

@@ -32,6 +32,8 @@ export interface ProtectionState {
   inFlight: number;
   pausedUntil: Date | null;
   pauseReason: string | null;
+  /** The adaptive cap below max_in_flight after overload signals; null at the configured value. */
+  effectiveInFlight: number | null;
 }
 
 interface Row extends Record<string, unknown> {
@@ -49,7 +51,7 @@ export function createProtectionRepository(db: Db) {
     const result = await db.execute(sql`
       with up as (
         update webhook_subscriber_protection set in_flight = in_flight + 1, updated_at = now()
-        where subscriber_id = ${subscriberId} and in_flight < ${maxInFlight}
+        where subscriber_id = ${subscriberId} and in_flight < least(${maxInFlight}::int, coalesce(floor(effective_in_flight)::int, ${maxInFlight}::int))
           and (paused_until is null or paused_until <= now() or ${ignorePause}::boolean)
         returning subscriber_id
       ), lease as (
@@ -100,9 +102,9 @@ export function createProtectionRepository(db: Db) {
       const { subscriberId, deliveryId, maxInFlight } = request;
       await db.execute(sql`insert into webhook_subscriber_protection (subscriber_id) values (${subscriberId}) on conflict do nothing`);
       return db.transaction(async (tx) => {
-        const [p] = rowsOf<{ in_flight: number; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number }>(
+        const [p] = rowsOf<{ in_flight: number; effective: number | null; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number }>(
           await tx.execute(sql`
-            select in_flight,
+            select in_flight, floor(effective_in_flight)::int as effective,
                    case when paused_until > now() then (extract(epoch from paused_until) * 1000)::float8 end as paused_ms,
                    pause_reason as reason,
                    (extract(epoch from rate_tat) * 1000)::float8 as tat_ms,
@@ -139,7 +141,9 @@ export function createProtectionRepository(db: Db) {
         // Bookings whose deliveries came back late must not go out together: the sent bucket spaces them.
         if (sentArrival - tolerance > now) return { waitUntil: Math.ceil(sentArrival - tolerance), kind: 'rate' as const, reason };
         // Its token (or its booking) is kept for later when max_in_flight POSTs are in flight.
-        if (Number(p.in_flight) >= maxInFlight) return { full: true as const, inFlight: Number(p.in_flight) };
+        if (Number(p.in_flight) >= Math.min(maxInFlight, p.effective === null ? maxInFlight : Number(p.effective))) {
+          return { full: true as const, inFlight: Number(p.in_flight) };
+        }
         if (booked) await tx.execute(sql`delete from webhook_rate_reservations where delivery_id = ${deliveryId}`);
         await tx.execute(sql`
           update webhook_subscriber_protection
@@ -160,12 +164,27 @@ export function createProtectionRepository(db: Db) {
      * Ends a lease; with `pauseMs`, also pauses the subscriber that long from now (never
      * shortening a longer pause already in force).
      */
-    async release(leaseId: string, pause: { ms: number; reason: string } | null): Promise<void> {
+    async release(
+      leaseId: string,
+      pause: { ms: number; reason: string } | null,
+      load: { signal: 'overload' | 'success'; maxInFlight: number } | null = null,
+    ): Promise<void> {
+      const signal = load?.signal ?? null;
+      const max = load?.maxInFlight ?? null;
+      // Multiplicative decrease at most once a second (a burst of refusals is one signal).
+      const decrease = sql`(${signal}::text = 'overload' and (p.effective_changed_at is null or p.effective_changed_at < now() - interval '1 second'))`;
       await db.execute(sql`
         with gone as (delete from webhook_subscriber_leases where id = ${leaseId} returning subscriber_id)
         update webhook_subscriber_protection p
         set in_flight = greatest(p.in_flight - 1, 0),
             updated_at = now(),
+            effective_in_flight = case
+              when ${decrease} then greatest(1, floor(coalesce(p.effective_in_flight, ${max}::int) / 2))
+              when ${signal}::text = 'success' and p.effective_in_flight is not null then
+                case when p.effective_in_flight + 1.0 / p.effective_in_flight >= ${max}::int then null
+                     else p.effective_in_flight + 1.0 / p.effective_in_flight end
+              else p.effective_in_flight end,
+            effective_changed_at = case when ${decrease} then now() else p.effective_changed_at end,
             paused_until = case when ${pause?.ms ?? null}::int is null then p.paused_until
                                 else greatest(coalesce(p.paused_until, now()), now() + ${pause?.ms ?? null}::int * interval '1 millisecond') end,
             pause_reason = case when ${pause?.ms ?? null}::int is not null
@@ -205,14 +224,16 @@ export function createProtectionRepository(db: Db) {
     /** The shared state of one subscriber, for the admin API; null before its first admission. */
     async state(subscriberId: string): Promise<ProtectionState | null> {
       const result = await db.execute(sql`
-        select subscriber_id, in_flight, paused_until, pause_reason from webhook_subscriber_protection where subscriber_id = ${subscriberId}`);
-      const [row] = rowsOf<{ subscriber_id: string; in_flight: number; paused_until: Date | string | null; pause_reason: string | null }>(result);
+        select subscriber_id, in_flight, paused_until, pause_reason, floor(effective_in_flight)::int as effective
+        from webhook_subscriber_protection where subscriber_id = ${subscriberId}`);
+      const [row] = rowsOf<{ subscriber_id: string; in_flight: number; paused_until: Date | string | null; pause_reason: string | null; effective: number | null }>(result);
       if (!row) return null;
       return {
         subscriberId: row.subscriber_id,
         inFlight: Number(row.in_flight),
         pausedUntil: row.paused_until === null ? null : new Date(row.paused_until),
         pauseReason: row.pause_reason,
+        effectiveInFlight: row.effective === null ? null : Number(row.effective),
       };
     },
   };

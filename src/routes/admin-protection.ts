@@ -23,6 +23,8 @@ export default async function adminProtectionRoutes(app: FastifyInstance, opts: 
       state: !subscriber.active ? 'disabled' : pausedUntil ? 'paused' : 'normal',
       max_in_flight: subscriber.maxInFlight ?? opts.defaultMaxInFlight,
       max_in_flight_source: subscriber.maxInFlight === null ? 'default' : 'subscriber',
+      /** Lowered by 429/502/503/504 and timeouts (halved), raised back by successes (AIMD). */
+      effective_max_in_flight: Math.min(subscriber.maxInFlight ?? opts.defaultMaxInFlight, shared?.effectiveInFlight ?? Number.POSITIVE_INFINITY),
       in_flight: shared?.inFlight ?? 0,
       paused_until: pausedUntil,
       pause_reason: pausedUntil ? shared!.pauseReason : null,

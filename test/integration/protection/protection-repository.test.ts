@@ -59,6 +59,29 @@ describe('protection repository', () => {
     expect(await repos.protection.tryAcquire({ ...request(subscriberId, 'd', 5), ignorePause: true }, 60_000)).toHaveProperty('leaseId');
   });
 
+  it('halves the effective max_in_flight on overload (once a second) and raises it back with successes (AIMD)', async () => {
+    const take = async (id: string) => {
+      const answer = await repos.protection.tryAcquire(request(subscriberId, id, 8), 60_000);
+      if (!('leaseId' in answer)) throw new Error(`expected a lease, got ${JSON.stringify(answer)}`);
+      return answer.leaseId;
+    };
+    const overload = { signal: 'overload' as const, maxInFlight: 8 };
+    await repos.protection.release(await take('a'), null, overload);
+    await repos.protection.release(await take('b'), null, overload); // the same second: one signal
+    expect((await repos.protection.state(subscriberId))?.effectiveInFlight).toBe(4);
+    const held = await Promise.all(['c', 'd', 'e', 'f'].map(take));
+    expect(await repos.protection.tryAcquire(request(subscriberId, 'g', 8), 60_000)).toMatchObject({ full: true });
+    await Promise.all(held.map((id) => repos.protection.release(id, null, null)));
+    // Additive increase: 1/cap per success, so about cap successes per step, back to the configured value.
+    let successes = 0;
+    while ((await repos.protection.state(subscriberId))?.effectiveInFlight !== null && successes < 100) {
+      await repos.protection.release(await take(`s${successes}`), null, { signal: 'success', maxInFlight: 8 });
+      successes++;
+    }
+    expect(successes).toBeGreaterThanOrEqual(15);
+    expect(successes).toBeLessThanOrEqual(30);
+  });
+
   it('books rate-limited deliveries one token apart, in the order they asked, and admits each on its booking', async () => {
     const rateLimit = { perSecond: 10, burst: 1 };
     const ask = (deliveryId: string) => repos.protection.tryAcquire({ ...request(subscriberId, deliveryId, 100), rateLimit }, 60_000);

@@ -38,6 +38,8 @@ it('sends nothing to the subscriber for Retry-After seconds, then delivers every
   expect(paused.status).toBe(200);
   expect(paused.json.state).toBe('paused');
   expect(paused.json.pause_reason).toContain('429');
+  // A 429 is also an overload signal: the adaptive cap halved the default 8.
+  expect(paused.json.effective_max_in_flight).toBe(4);
   const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
   expect(metrics.body).toContain(`webhook_endpoint_paused{subscriber_id="${sub.json.id}"} 1`);
 

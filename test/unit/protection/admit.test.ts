@@ -1,5 +1,5 @@
 import { createAdmission, type SharedGate } from '../../../src/engine/admission';
-import { pauseFor } from '../../../src/protection/backpressure';
+import { loadSignal, pauseFor } from '../../../src/protection/backpressure';
 import type { GateAnswer, GateRequest } from '../../../src/protection/protection-repository';
 
 // admission.admit(): the worker's fair share, then the shared gate; a lease is released with the
@@ -7,14 +7,14 @@ import type { GateAnswer, GateRequest } from '../../../src/protection/protection
 
 function fakeGate(answers: GateAnswer[]) {
   const asked: GateRequest[] = [];
-  const released: { leaseId: string; pause: { ms: number; reason: string } | null }[] = [];
+  const released: { leaseId: string; pause: { ms: number; reason: string } | null; load?: unknown }[] = [];
   const gate: SharedGate = {
     async tryAcquire(request) {
       asked.push(request);
       return answers.shift() ?? { leaseId: `lease-${asked.length}` };
     },
-    async release(leaseId, pause) {
-      released.push({ leaseId, pause });
+    async release(leaseId, pause, load) {
+      released.push({ leaseId, pause, load });
     },
   };
   return { gate, asked, released };
@@ -50,7 +50,7 @@ it('asks the gate with the default max_in_flight and releases the lease with the
   admitted.lease(result(429, 120_000));
   admitted.lease(result(429, 120_000)); // twice is harmless
   expect(admission.stats().inFlight).toBe(0);
-  expect(released).toEqual([{ leaseId: 'lease-1', pause: { ms: 60_000, reason: expect.stringContaining('WEBHOOK_MAX_PAUSE') } }]);
+  expect(released).toEqual([{ leaseId: 'lease-1', pause: { ms: 60_000, reason: expect.stringContaining('WEBHOOK_MAX_PAUSE') }, load: { signal: 'overload', maxInFlight: 8 } }]);
 });
 
 it('remembers a max_in_flight refusal briefly instead of asking the database again, until one of its own POSTs ends', async () => {
@@ -109,5 +109,15 @@ describe('pauseFor', () => {
     expect(pauseFor(result(429, null), plan)).toBeNull();
     expect(pauseFor(result(500, 10_000), plan)).toBeNull();
     expect(pauseFor(null, plan)).toBeNull();
+  });
+});
+
+describe('loadSignal', () => {
+  it('reads 429, 502, 503, 504 and timeouts as overload, successes as success, the rest as nothing', () => {
+    for (const code of [429, 502, 503, 504]) expect(loadSignal(result(code, null))).toBe('overload');
+    expect(loadSignal({ ...result(0, null), statusCode: null, outcome: 'timeout' })).toBe('overload');
+    expect(loadSignal({ ...result(200, null), outcome: 'success' })).toBe('success');
+    expect(loadSignal(result(500, null))).toBeNull();
+    expect(loadSignal(null)).toBeNull();
   });
 });
