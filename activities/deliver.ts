@@ -2,16 +2,14 @@ import { Context } from '@temporalio/activity';
 import { attemptResult } from '../src/domain/attempt-outcome';
 import { DEAD_LETTER_EVENT, INTERNAL_SOURCE } from '../src/domain/internal-events';
 import type { AttemptDeferred, AttemptInput, AttemptResult, FinishDeliveryInput, FinishDeliveryResult } from '../workflows/types';
-import { deactivateIfGone, sendAttempt, toRecord, unlogged } from './attempt';
+import { deactivateIfGone, sendAttempt, toRecord, unlogged, type Attempted } from './attempt';
+import { admitRequest } from '../src/engine/admission';
 import type { ActivityDeps } from './deps';
 
 export interface RecordAttemptInput {
   deliveryId: string;
   result: AttemptResult;
 }
-
-/** How long a deferred attempt waits before it asks again; it grows while the subscriber stays busy. */
-export const DEFER_MS = 1_000;
 
 export function createDeliveryActivities(deps: ActivityDeps) {
   const { repos, logger, config, admission, recorder } = deps;
@@ -31,17 +29,15 @@ export function createDeliveryActivities(deps: ActivityDeps) {
         const at = Date.now();
         return { ...attemptResult(input.attempt, at, at, 'refused', { error: 'the delivery or its subscriber no longer exists' }), logged: false };
       }
-      const lease = await admission.acquire(row.delivery.subscriberId, config.admissionWaitMs, ctx.cancellationSignal);
-      if (!lease) {
-        // Ask again when a slot is likely, a little spread so that waiting deliveries do not all wake at once.
-        const wait = Math.max(DEFER_MS / 4, admission.expectedWaitMs(row.delivery.subscriberId)) * (1 + Math.random() * 0.25);
-        return { deferred: true, reason: 'waiting for a POST slot: this subscriber is using its share of the worker', retryAt: Date.now() + wait };
-      }
-      let attempted;
+      const admitted = await admission.admit(admitRequest(row.delivery, row.subscriber), config.admissionWaitMs, ctx.cancellationSignal);
+      // Not an attempt: the workflow waits durably until `retryAt`, holding no slot.
+      if ('waitUntil' in admitted) return { deferred: true, reason: admitted.reason, retryAt: admitted.waitUntil };
+      let attempted: Attempted | undefined;
       try {
         attempted = await sendAttempt(deps, row, input.attempt, ctx.cancellationSignal);
       } finally {
-        lease();
+        // The result feeds the subscriber's health (a Retry-After pause) as the lease ends.
+        admitted.lease(attempted?.result);
       }
       await deactivateIfGone(deps, row, attempted.result);
       try {

@@ -6,8 +6,9 @@ import { deliveryIdFor, deliveryWorkflowId } from '../src/domain/ids';
 import { targetLabel } from '../src/domain/target-label';
 import { resumeFrom } from '../src/deliveries/delivery-starter';
 import type { AttemptResult, DeliveryLine, FanOutPage } from '../workflows/types';
-import { deactivateIfGone, sendAttempt, unlogged } from './attempt';
+import { deactivateIfGone, sendAttempt, unlogged, type Attempted } from './attempt';
 import { screenEvent } from './before-dispatch';
+import { admitRequest } from '../src/engine/admission';
 import type { ActivityDeps } from './deps';
 
 export interface FanOutBatchInput {
@@ -135,17 +136,17 @@ export function createFanOutActivities(deps: ActivityDeps) {
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
       try {
         await eachLimited(fresh, config.batchConcurrency, async (row) => {
-          const lease = await admission.acquire(row.delivery.subscriberId, Math.max(config.admissionWaitMs, PAGE_ADMISSION_WAIT_MS), ctx.cancellationSignal);
-          if (!lease) {
-            // This subscriber is using its share of the worker: wait durably, holding no slot.
+          const admitted = await admission.admit(admitRequest(row.delivery, row.subscriber), Math.max(config.admissionWaitMs, PAGE_ADMISSION_WAIT_MS), ctx.cancellationSignal);
+          if ('waitUntil' in admitted) {
+            // Its share of the worker, its max_in_flight or a pause: wait durably, holding no slot.
             await handOff(row, null, 'waiting');
             return;
           }
-          let attempted;
+          let attempted: Attempted | undefined;
           try {
             attempted = await sendAttempt(deps, row, 1, ctx.cancellationSignal);
           } finally {
-            lease();
+            admitted.lease(attempted?.result);
           }
           let { result } = attempted;
           await deactivateIfGone(deps, row, result);

@@ -28,6 +28,7 @@ import adminStatsRoutes from './routes/admin-stats';
 import adminSubscriberRoutes from './routes/admin-subscribers';
 import adminUiRoutes, { ADMIN_UI_DIR } from './routes/admin-ui';
 import adminTransformRoutes from './routes/admin-transforms';
+import adminProtectionRoutes from './routes/admin-protection';
 import inboundRoutes from './routes/inbound';
 import metricsRoutes from './routes/metrics';
 import { zodValidatorCompiler } from './routes/validation';
@@ -144,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         });
         await secured.register(adminTransformRoutes, { transforms: deps.transforms });
         if (deps.driver) await secured.register(adminEngineRoutes, { driver: deps.driver });
+        await secured.register(adminProtectionRoutes, { repos: deps.repos, defaultMaxInFlight: config.WEBHOOK_ENDPOINT_CONCURRENCY });
       });
     },
     { prefix: '/admin/api' },

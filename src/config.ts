@@ -155,6 +155,15 @@ export const configSchema = z
     WEBHOOK_TIMEOUT: z.coerce.number().positive().default(5),
     /** POSTs in flight per worker, across fan-out pages and delivery workflows, shared fairly between subscribers. */
     WEBHOOK_CONCURRENCY: int(10, 1),
+    /**
+     * POSTs in flight to one subscriber across all workers, unless the subscriber sets its own
+     * max_in_flight. 8: a small receiver (a few app-server processes) answers that many at once,
+     * one fast receiver still gets hundreds of deliveries a second, and one slow receiver cannot
+     * hold more than 8 of the worker's WEBHOOK_CONCURRENCY (10) slots.
+     */
+    WEBHOOK_ENDPOINT_CONCURRENCY: int(8, 1).pipe(z.number().max(1000)),
+    /** The longest pause a receiver's Retry-After (on 429 or 503) imposes on its whole subscriber (S6's cap, twice the step, applies too). */
+    WEBHOOK_MAX_PAUSE: duration('5m'),
     /** Activities a worker runs at once. They mostly wait on the network or on a POST slot, so many are cheap. */
     WEBHOOK_ACTIVITY_SLOTS: int(200, 1),
     /** How long an attempt waits for a POST slot before its delivery waits durably in its workflow instead. */

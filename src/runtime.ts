@@ -108,6 +108,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const internalEvents = createDispatcher({ repos, driver, logger, ackAfter: 'start' });
   const metrics = createMetrics({
     queueDepth: () => stats.countPendingDeliveries(),
+    endpoints: () => repos.protection.busy(200),
     startBacklog: () => dispatcher.startBacklog(),
     processMetrics: options.processMetrics,
     logger,

@@ -111,7 +111,15 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     activities: createActivities({
       repos,
       http,
-      admission: createAdmission(config.WEBHOOK_CONCURRENCY),
+      admission: createAdmission(config.WEBHOOK_CONCURRENCY, {
+        gate: repos.protection,
+        defaultMaxInFlight: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+        // A lease outlives its POST's timeout; one whose worker died frees its slot after this.
+        leaseTtlMs: config.WEBHOOK_TIMEOUT * 1000 + 30_000,
+        maxPauseMs: config.WEBHOOK_MAX_PAUSE,
+        retryDelaysMs: retryDelays(config),
+        onError: (err, context) => deps.logger.warn({ err }, `${context} failed; the lease expires instead`),
+      }),
       recorder: createAttemptRecorder(repos, deps.metrics, deps.hooks),
       hooks: deps.hooks,
       starter,

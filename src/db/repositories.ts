@@ -4,6 +4,7 @@ import { createEventCatalogRepository } from './event-catalog-repository';
 import { createEventRepository } from './event-repository';
 import { createRetentionRepository } from '../retention/retention-repository';
 import { createReplayJobRepository } from './replay-job-repository';
+import { createProtectionRepository } from '../protection/protection-repository';
 import { createSourceRepository } from './source-repository';
 import { createStatsRepository } from './stats-repository';
 import { createSubscriberHealthRepository } from './subscriber-health-repository';
@@ -20,6 +21,7 @@ export function createRepositories(db: Db) {
     stats: createStatsRepository(db),
     health: createSubscriberHealthRepository(db),
     eventCatalog: createEventCatalogRepository(db),
+    protection: createProtectionRepository(db),
   };
 }
 

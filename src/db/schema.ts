@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -39,6 +40,11 @@ export const subscribers = pgTable(
     transform: text('transform'),
     headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
     disabledReason: text('disabled_reason'),
+    /** POSTs in flight to this subscriber across all workers; null takes WEBHOOK_ENDPOINT_CONCURRENCY. */
+    maxInFlight: integer('max_in_flight'),
+    /** Requests per second across all workers (a token bucket with `rateLimitBurst`); null: no limit. */
+    rateLimitPerSecond: doublePrecision('rate_limit_per_second'),
+    rateLimitBurst: integer('rate_limit_burst'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -169,6 +175,62 @@ export const sources = pgTable('webhook_sources', {
   updatedAt: updatedAt(),
 });
 
+/**
+ * Endpoint protection's shared state per subscriber (src/protection): POSTs in flight across all
+ * workers and a pause asked for by the receiver (Retry-After). One row per subscriber, made on
+ * its first admission.
+ */
+export const subscriberProtection = pgTable('webhook_subscriber_protection', {
+  subscriberId: uuid('subscriber_id')
+    .primaryKey()
+    .references(() => subscribers.id, { onDelete: 'cascade' }),
+  inFlight: integer('in_flight').notNull().default(0),
+  pausedUntil: timestamp('paused_until', { withTimezone: true, precision: 3 }),
+  pauseReason: text('pause_reason'),
+  /**
+   * The adaptive cap (AIMD): halved on a 429/502/503/504 or a timeout (at most once a second),
+   * raised by 1/cap per success back to max_in_flight, where it returns to null.
+   */
+  effectiveInFlight: doublePrecision('effective_in_flight'),
+  effectiveChangedAt: timestamp('effective_changed_at', { withTimezone: true, precision: 3 }),
+  /** The rate limit's theoretical arrival time (GCRA): the next request conforms once now >= rate_tat - burst tolerance. */
+  rateTat: timestamp('rate_tat', { withTimezone: true, precision: 3 }),
+  /** The same for POSTs actually sent: a booked delivery that comes back late still waits its turn here (no bursts). */
+  sentTat: timestamp('sent_tat', { withTimezone: true, precision: 3 }),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * A rate-limited delivery's booked send time: it waits (a deferral, not an attempt) and is
+ * admitted at `ready_at` without taking another token, so waiting deliveries go first in, first out.
+ */
+export const rateReservations = pgTable(
+  'webhook_rate_reservations',
+  {
+    deliveryId: text('delivery_id').primaryKey(),
+    subscriberId: uuid('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    readyAt: timestamp('ready_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index('webhook_rate_reservations_ready_idx').on(t.readyAt)],
+);
+
+/** One row per POST in flight: released after the POST, or reaped once expired (a worker that died). */
+export const subscriberLeases = pgTable(
+  'webhook_subscriber_leases',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    subscriberId: uuid('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_subscriber_leases_expiry_idx').on(t.subscriberId, t.expiresAt)],
+);
+
+
 export const REPLAY_JOB_STATUSES = ['running', 'completed', 'cancelled', 'failed'] as const;
 export type ReplayJobStatus = (typeof REPLAY_JOB_STATUSES)[number];
 
@@ -205,4 +267,4 @@ export const replayJobs = pgTable(
   ],
 );
 
-export const schema = { subscribers, events, deliveries, logs, sources, replayJobs };
+export const schema = { subscribers, events, deliveries, logs, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations };

@@ -11,6 +11,16 @@
 // take a slot only while more than `reserve` slots stay free, so a newcomer (the healthy
 // subscriber beside a slow one) finds a free slot at once instead of waiting for a slow POST to
 // end. Freed slots go round-robin to the subscribers that wait, oldest waiter first within each.
+//
+// `admit()` is the whole answer, used by every POST: the worker's fair share first (in memory,
+// cheap), then the shared gate in PostgreSQL (src/protection): the subscriber's pause asked for by
+// its receiver (Retry-After) and its max_in_flight across all workers. It answers a lease, or
+// "wait until T, because R". The lease is released with the attempt's result, which feeds the
+// subscriber's health (a 429/503 with Retry-After pauses the subscriber).
+
+import type { ProtectionRepository, RateLimit } from '../protection/protection-repository';
+import { loadSignal, pauseFor } from '../protection/backpressure';
+import type { AttemptResult } from '../../workflows/types';
 
 /** Released after the POST; released twice is harmless. */
 export type Lease = () => void;
@@ -23,7 +33,91 @@ export interface AdmissionStats {
   bySubscriber: Record<string, number>;
 }
 
+/** Released once after the POST with its result (or nothing when no POST was made); twice is harmless. */
+export type AttemptLease = (result?: AttemptResult | null) => void;
+
+/** Go with a lease, or wait until `waitUntil` (epoch ms) because `reason`. */
+export type Admitted = { lease: AttemptLease } | { waitUntil: number; reason: string };
+
+export interface AdmitRequest {
+  subscriberId: string;
+  deliveryId: string;
+  /** The subscriber's max_in_flight; null takes the default (WEBHOOK_ENDPOINT_CONCURRENCY). */
+  maxInFlight: number | null;
+  /** The subscriber's rate limit, if it has one. */
+  rateLimit: RateLimit | null;
+  /**
+   * When this attempt was due (epoch ms): the delivery's next_attempt_at, or its creation for a
+   * first attempt. A pause holds it at most WEBHOOK_MAX_PAUSE past this, so that a receiver that
+   * answers 429 forever cannot hold a backlog for ever: each delivery still spends its attempts.
+   */
+  dueAt: number;
+}
+
+/** The admission request for a loaded delivery and its subscriber. */
+export function admitRequest(
+  delivery: { id: string; subscriberId: string; nextAttemptAt: Date | null; createdAt: Date },
+  subscriber: { maxInFlight: number | null; rateLimitPerSecond: number | null; rateLimitBurst: number | null },
+): AdmitRequest {
+  return {
+    subscriberId: delivery.subscriberId,
+    deliveryId: delivery.id,
+    maxInFlight: subscriber.maxInFlight,
+    rateLimit: subscriber.rateLimitPerSecond ? { perSecond: subscriber.rateLimitPerSecond, burst: subscriber.rateLimitBurst ?? 1 } : null,
+    dueAt: (delivery.nextAttemptAt ?? delivery.createdAt).getTime(),
+  };
+}
+
+/** The gate shared by every worker (src/protection/protection-repository), or a test's fake. */
+export type SharedGate = Pick<ProtectionRepository, 'tryAcquire' | 'release'>;
+
+export interface AdmissionOptions {
+  /** Without a gate only the worker's fair share applies (unit tests). */
+  gate?: SharedGate | null;
+  /** max_in_flight of a subscriber that sets none. */
+  defaultMaxInFlight?: number;
+  /** A lease expires this long after it was taken, when its worker died mid-POST. */
+  leaseTtlMs?: number;
+  /** The longest pause a Retry-After may ask for (WEBHOOK_MAX_PAUSE). */
+  maxPauseMs?: number;
+  /** The retry schedule: a pause lasts as long as the refused delivery waits under S6. */
+  retryDelaysMs?: number[];
+  /** A release that could not be written (its lease then expires). */
+  onError?: (err: unknown, context: string) => void;
+}
+
+/** The adaptive cap's input from an attempt's result (src/protection/backpressure). */
+function loadOf(result: AttemptResult | null | undefined, maxInFlight: number) {
+  const signal = loadSignal(result);
+  return signal ? { signal, maxInFlight } : null;
+}
+
+/** How long a deferral waits before it asks again when no better time is known. */
+export const DEFER_MS = 1_000;
+/**
+ * After the gate answers "max_in_flight reached", this worker defers that subscriber's attempts
+ * for this long without asking the database again (unless one of its own POSTs to it ends first):
+ * many deliveries to a slow receiver must not flood the pool that everyone's admissions share.
+ */
+const FULL_MEMO_MS = 250;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
 export interface Admission {
+  /**
+   * May this POST go now? Waits up to `maxWaitMs` for the worker's fair share and for the
+   * subscriber's max_in_flight; a pause answers at once. Throws only when the gate cannot be read.
+   */
+  admit(request: AdmitRequest, maxWaitMs: number, signal?: AbortSignal): Promise<Admitted>;
   /** A lease now, or null when the subscriber must wait. */
   tryAcquire(key: string): Lease | null;
   /**
@@ -43,7 +137,13 @@ interface Waiter {
   grant(lease: Lease): void;
 }
 
-export function createAdmission(capacity: number): Admission {
+export function createAdmission(capacity: number, options: AdmissionOptions = {}): Admission {
+  const gate = options.gate ?? null;
+  const defaultMaxInFlight = options.defaultMaxInFlight ?? 8;
+  const leaseTtlMs = options.leaseTtlMs ?? 60_000;
+  const maxPauseMs = options.maxPauseMs ?? 300_000;
+  const onError = options.onError ?? (() => undefined);
+  const pauseOptions = { maxPauseMs, retryDelaysMs: options.retryDelaysMs ?? [] };
   const held = new Map<string, number>();
   const waiters = new Map<string, Waiter[]>();
   /** Round-robin order of subscribers with waiters. */
@@ -117,7 +217,67 @@ export function createAdmission(capacity: number): Admission {
     }
   }
 
+  /** Refusals this worker remembers (a pause until its end, max_in_flight briefly), so it does not ask again. */
+  const refused = new Map<string, { until: number; answer: { waitUntil: number; reason: string } }>();
+  const remembered = (key: string) => {
+    const memo = refused.get(key);
+    if (memo && memo.until > Date.now()) return memo.answer;
+    if (memo) refused.delete(key);
+    return null;
+  };
+
   return {
+    async admit(request, maxWaitMs, signal) {
+      const deadline = Date.now() + maxWaitMs;
+      const max = request.maxInFlight ?? defaultMaxInFlight;
+      for (;;) {
+        const overdue = Date.now() - request.dueAt > maxPauseMs;
+        const memo = remembered(request.subscriberId);
+        if (memo && !(overdue && memo.reason.startsWith('paused'))) return memo;
+        const local = await this.acquire(request.subscriberId, Math.max(0, deadline - Date.now()), signal);
+        // Ask again when a slot is likely (its recent POST times), a little spread so that waiting deliveries do not all wake at once.
+        if (!local) return { waitUntil: Date.now() + Math.max(DEFER_MS / 4, expectedWaitMs(request.subscriberId)) * (1 + Math.random() * 0.25), reason: 'waiting for a POST slot: this subscriber is using its share of the worker' };
+        if (!gate) return { lease: () => local() };
+        let answer;
+        try {
+          answer = await gate.tryAcquire({ ...request, maxInFlight: max, ignorePause: overdue }, leaseTtlMs);
+        } catch (err) {
+          local();
+          throw err;
+        }
+        if ('leaseId' in answer) {
+          const { leaseId } = answer;
+          let released = false;
+          return {
+            lease: (result) => {
+              if (released) return;
+              released = true;
+              local();
+              // One of this subscriber's slots is free again: the next attempt asks the gate.
+              if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
+              gate.release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max)).catch((err) => onError(err, 'endpoint lease release'));
+            },
+          };
+        }
+        // Not now: give the worker's slot back to the other subscribers.
+        local();
+        if ('waitUntil' in answer) {
+          // A rate-limited delivery whose booked time comes before the wait ends waits here, holding no slot.
+          if (answer.kind === 'rate' && answer.waitUntil < deadline && !signal?.aborted) {
+            await sleep(Math.max(0, answer.waitUntil - Date.now()), signal);
+            continue;
+          }
+          const what = answer.kind === 'paused' ? 'paused' : 'over its rate limit';
+          const wait = { waitUntil: answer.waitUntil, reason: `${what} until ${new Date(answer.waitUntil).toISOString()}: ${answer.reason}` };
+          if (answer.kind === 'paused') refused.set(request.subscriberId, { until: answer.waitUntil, answer: wait });
+          return wait;
+        }
+        const wait = { waitUntil: Date.now() + DEFER_MS, reason: `waiting for a POST slot: ${max} POSTs (max_in_flight) are in flight to this subscriber across all workers` };
+        refused.set(request.subscriberId, { until: Date.now() + FULL_MEMO_MS, answer: wait });
+        return wait;
+      }
+    },
+
     tryAcquire(key) {
       if (waiters.get(key)?.length) return null; // first in, first out
       return eligible(key) ? lease(key) : null;

@@ -30,6 +30,11 @@ export interface InboundAnswer {
 export interface MetricsOptions {
   /** Pending deliveries, read at scrape time for `webhook_queue_depth`. */
   queueDepth?: () => Promise<number>;
+  /**
+   * Endpoint protection's shared state, read at scrape time: subscribers with POSTs in flight or
+   * paused, for `webhook_endpoint_in_flight` and `webhook_endpoint_paused`.
+   */
+  endpoints?: () => Promise<{ subscriberId: string; inFlight: number; paused: boolean }[]>;
   /** Events accepted on commit whose workflow start is queued or in flight here, for `webhook_start_backlog`. */
   startBacklog?: () => number;
   /** Node process metrics (CPU, memory, event loop lag). Off for the throwaway apps tests build. */
@@ -113,6 +118,34 @@ export function createMetrics(options: MetricsOptions = {}) {
         }
       },
     });
+  }
+
+  // Always registered (an app without a database exposes the families, empty).
+  {
+    const endpoints = options.endpoints ?? (async () => []);
+    // One read per scrape for both gauges; the second reuses the first's rows.
+    let latest: Promise<{ subscriberId: string; inFlight: number; paused: boolean }[]> | null = null;
+    const read = () => {
+      latest ??= endpoints().finally(() => setTimeout(() => (latest = null), 1_000).unref());
+      return latest;
+    };
+    const gauge = (name: string, help: string, value: (row: { inFlight: number; paused: boolean }) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['subscriber_id'] as const,
+        registers: [registry],
+        async collect() {
+          this.reset();
+          try {
+            for (const row of await read()) this.set({ subscriber_id: row.subscriberId }, value(row));
+          } catch (err) {
+            options.logger?.warn({ err }, `could not read ${name} for /metrics`);
+          }
+        },
+      });
+    gauge('webhook_endpoint_in_flight', 'POSTs in flight to a subscriber across all workers (subscribers with any, or paused), read at scrape time.', (r) => r.inFlight);
+    gauge('webhook_endpoint_paused', '1 while a Retry-After (429/503) pauses every delivery to the subscriber, read at scrape time.', (r) => (r.paused ? 1 : 0));
   }
 
   const startBacklog = options.startBacklog;

@@ -49,6 +49,29 @@ const targetUrl = z
 
 const signingKey = z.string().max(200).refine(isSigningKey, 'must be whsk_ followed by base64 of a 32-byte ed25519 seed');
 
+/** POSTs in flight to the subscriber across all workers (endpoint protection); null takes WEBHOOK_ENDPOINT_CONCURRENCY. */
+export const MAX_IN_FLIGHT_RANGE = { min: 1, max: 1000 } as const;
+const maxInFlight = z
+  .number({ message: `must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}` })
+  .int(`must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}`)
+  .min(MAX_IN_FLIGHT_RANGE.min, `must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}`)
+  .max(MAX_IN_FLIGHT_RANGE.max, `must be an integer from ${MAX_IN_FLIGHT_RANGE.min} to ${MAX_IN_FLIGHT_RANGE.max}`);
+
+export const RATE_LIMIT_RANGE = { perSecond: { min: 0.01, max: 10_000 }, burst: { min: 1, max: 10_000 } } as const;
+const perSecondMessage = `must be a number of requests per second from ${RATE_LIMIT_RANGE.perSecond.min} to ${RATE_LIMIT_RANGE.perSecond.max}`;
+const burstMessage = `must be an integer from ${RATE_LIMIT_RANGE.burst.min} to ${RATE_LIMIT_RANGE.burst.max}`;
+/** Requests per second across all workers, with a burst (a token bucket); null: no limit. */
+const rateLimit = z.strictObject(
+  {
+    per_second: z
+      .number({ message: perSecondMessage })
+      .min(RATE_LIMIT_RANGE.perSecond.min, perSecondMessage)
+      .max(RATE_LIMIT_RANGE.perSecond.max, perSecondMessage),
+    burst: z.number({ message: burstMessage }).int(burstMessage).min(RATE_LIMIT_RANGE.burst.min, burstMessage).max(RATE_LIMIT_RANGE.burst.max, burstMessage).optional(),
+  },
+  { message: 'must be an object {per_second, burst?} or null' },
+);
+
 export function subscriberBody(transforms: TransformRegistry) {
   return z.object({
     url: targetUrl,
@@ -67,7 +90,13 @@ export function subscriberBody(transforms: TransformRegistry) {
       .nullable()
       .optional(),
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and dashes'), z.string().max(1000)).optional(),
+    max_in_flight: maxInFlight.nullable().optional(),
+    rate_limit: rateLimit.nullable().optional(),
   });
+}
+
+function rateLimitColumns(limit: { per_second: number; burst?: number } | null) {
+  return { rateLimitPerSecond: limit?.per_second ?? null, rateLimitBurst: limit ? (limit.burst ?? 1) : null };
 }
 
 /** Header values as shown after create: each masked like a secret, since they usually authenticate us. */
@@ -104,6 +133,8 @@ export function presentSubscriber(s: Subscriber, reveal: 'all' | 'secret' | 'non
     transform: s.transform,
     headers: reveal === 'all' ? s.headers : maskedHeaders(s.headers),
     disabled_reason: s.disabledReason,
+    max_in_flight: s.maxInFlight,
+    rate_limit: s.rateLimitPerSecond === null ? null : { per_second: s.rateLimitPerSecond, burst: s.rateLimitBurst ?? 1 },
     secret: reveal === 'none' ? maskSecret(s.secret) : s.secret,
     previous_secret_expires_at: s.previousSecretExpiresAt,
     // v1a: receivers verify with the public key; the signing key is shown like the secret.
@@ -156,6 +187,8 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
       signatureVersion: input.signature_version ?? opts.defaultSignatureVersion ?? 'both',
       transform: input.transform ?? null,
       headers: input.headers ?? {},
+      maxInFlight: input.max_in_flight ?? null,
+      ...rateLimitColumns(input.rate_limit ?? null),
     });
     return reply.code(201).send(presentSubscriber(created, 'all'));
   });
@@ -229,6 +262,8 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
       ...(current.signingKey === null ? { signingKey: generateSigningKey() } : {}),
       ...(input.transform !== undefined ? { transform: input.transform } : {}),
       ...(input.headers !== undefined ? { headers: mergeHeaders(input.headers, current.headers) } : {}),
+      ...(input.max_in_flight !== undefined ? { maxInFlight: input.max_in_flight } : {}),
+      ...(input.rate_limit !== undefined ? rateLimitColumns(input.rate_limit) : {}),
     });
     return presentSubscriber(updated!);
   });

@@ -16,7 +16,7 @@ import type { ActivityDeps } from '../../../activities/deps';
 const event = { id: 'evt_1', source: 'api', externalId: 'x', type: 'order.created', payload: { a: 1 }, occurredAt: new Date(), agentId: null, receivedAt: new Date(), workflowId: 'event/evt_1', workflowStartedAt: new Date(), status: 'dispatched' as const, payloadExpiredAt: null, vetoReason: null };
 
 function subscriber(id: string, extra: Record<string, unknown> = {}) {
-  return { id, clientId: null, name: null, description: null, url: `http://127.0.0.1/${id}`, secret: 'whsec_c2VjcmV0', previousSecret: null, previousSecretExpiresAt: null, signingKey: null, previousSigningKey: null, previousSigningKeyExpiresAt: null, events: ['*'], active: true, signatureVersion: 'both' as const, transform: null, headers: {}, disabledReason: null, createdAt: new Date(), updatedAt: new Date(), ...extra };
+  return { id, clientId: null, name: null, description: null, url: `http://127.0.0.1/${id}`, secret: 'whsec_c2VjcmV0', previousSecret: null, previousSecretExpiresAt: null, signingKey: null, previousSigningKey: null, previousSigningKeyExpiresAt: null, events: ['*'], active: true, signatureVersion: 'both' as const, transform: null, headers: {}, disabledReason: null, maxInFlight: null, rateLimitPerSecond: null, rateLimitBurst: null, createdAt: new Date(), updatedAt: new Date(), ...extra };
 }
 
 function fixture(subs: ReturnType<typeof subscriber>[], options: { failRecordFor?: string; http?: OutboundClient['post'] } = {}) {

@@ -1,0 +1,242 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/database';
+
+// Endpoint protection's shared state, in PostgreSQL so that it holds across every worker:
+// a counter of POSTs in flight per subscriber (webhook_subscriber_protection.in_flight) kept
+// beside one lease row per POST (webhook_subscriber_leases). Taking a lease is one statement:
+// the conditional UPDATE re-checks `in_flight < max` under the row lock, so two workers can never
+// both take the last slot. A lease whose worker died expires and is reaped by the next refusal.
+// Times are the database's clock, so workers with skewed clocks agree on a pause.
+
+/** Why a lease was refused: a pause or the rate limit (until a known time), or max_in_flight. */
+export type GateRefusal = { waitUntil: number; kind: 'paused' | 'rate'; reason: string } | { full: true; inFlight: number };
+export type GateAnswer = { leaseId: string } | GateRefusal;
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+export interface GateRequest {
+  subscriberId: string;
+  /** The delivery asking: a rate-limited one keeps its booked send time across asks. */
+  deliveryId: string;
+  maxInFlight: number;
+  rateLimit: RateLimit | null;
+  /** Held by a pause longer than WEBHOOK_MAX_PAUSE past its due time: it goes anyway (one attempt). */
+  ignorePause?: boolean;
+}
+
+export interface ProtectionState {
+  subscriberId: string;
+  inFlight: number;
+  pausedUntil: Date | null;
+  pauseReason: string | null;
+  /** The adaptive cap below max_in_flight after overload signals; null at the configured value. */
+  effectiveInFlight: number | null;
+}
+
+interface Row extends Record<string, unknown> {
+  lease_id: string | null;
+  exists: boolean | null;
+  in_flight: number | null;
+  paused_until_ms: number | string | null;
+  pause_reason: string | null;
+}
+
+const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
+export function createProtectionRepository(db: Db) {
+  const take = async (subscriberId: string, maxInFlight: number, ttlMs: number, ignorePause: boolean): Promise<Row> => {
+    const result = await db.execute(sql`
+      with up as (
+        update webhook_subscriber_protection set in_flight = in_flight + 1, updated_at = now()
+        where subscriber_id = ${subscriberId} and in_flight < least(${maxInFlight}::int, coalesce(floor(effective_in_flight)::int, ${maxInFlight}::int))
+          and (paused_until is null or paused_until <= now() or ${ignorePause}::boolean)
+        returning subscriber_id
+      ), lease as (
+        insert into webhook_subscriber_leases (subscriber_id, expires_at)
+        select subscriber_id, now() + ${ttlMs}::int * interval '1 millisecond' from up
+        returning id
+      )
+      select (select id::text from lease) as lease_id,
+             p.subscriber_id is not null as exists,
+             p.in_flight,
+             case when p.paused_until > now() then (extract(epoch from p.paused_until) * 1000)::float8 end as paused_until_ms,
+             p.pause_reason
+      from (select 1) as one
+      left join webhook_subscriber_protection p on p.subscriber_id = ${subscriberId}`);
+    return rowsOf<Row>(result)[0];
+  };
+
+  return {
+    /** A lease for one POST, or why not: the subscriber is paused, over its rate limit, or has max_in_flight POSTs in flight. */
+    async tryAcquire(request: GateRequest, ttlMs: number): Promise<GateAnswer> {
+      const { subscriberId, maxInFlight } = request;
+      if (request.rateLimit) {
+        const answer = await this.tryAcquireLimited(request, request.rateLimit, ttlMs);
+        if ('full' in answer && (await this.reap(subscriberId)) > 0) return this.tryAcquireLimited(request, request.rateLimit, ttlMs);
+        return answer;
+      }
+      for (let round = 0; ; round++) {
+        const row = await take(subscriberId, maxInFlight, ttlMs, request.ignorePause === true);
+        if (row.lease_id) return { leaseId: row.lease_id };
+        if (row.paused_until_ms !== null && !request.ignorePause) return { waitUntil: Number(row.paused_until_ms), kind: 'paused', reason: row.pause_reason ?? 'paused' };
+        if (round > 0) return { full: true, inFlight: Number(row.in_flight ?? 0) };
+        if (!row.exists) {
+          // The subscriber's first admission: make its row, then ask again.
+          await db.execute(sql`insert into webhook_subscriber_protection (subscriber_id) values (${subscriberId}) on conflict do nothing`);
+        } else if ((await this.reap(subscriberId)) === 0) {
+          return { full: true, inFlight: Number(row.in_flight ?? 0) };
+        }
+      }
+    },
+
+    /**
+     * The rate-limited path, in one transaction under the subscriber's row lock: a GCRA token
+     * bucket (rate `perSecond`, `burst` at once). A delivery over the limit books the next free
+     * send time and is told to wait until then; asking again at that time it is admitted on its
+     * booking, without a new token, so the waiting deliveries go out in the order they asked.
+     */
+    async tryAcquireLimited(request: GateRequest, rate: RateLimit, ttlMs: number): Promise<GateAnswer> {
+      const { subscriberId, deliveryId, maxInFlight } = request;
+      await db.execute(sql`insert into webhook_subscriber_protection (subscriber_id) values (${subscriberId}) on conflict do nothing`);
+      return db.transaction(async (tx) => {
+        const [p] = rowsOf<{ in_flight: number; effective: number | null; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number }>(
+          await tx.execute(sql`
+            select in_flight, floor(effective_in_flight)::int as effective,
+                   case when paused_until > now() then (extract(epoch from paused_until) * 1000)::float8 end as paused_ms,
+                   pause_reason as reason,
+                   (extract(epoch from rate_tat) * 1000)::float8 as tat_ms,
+                   (extract(epoch from sent_tat) * 1000)::float8 as sent_ms,
+                   (extract(epoch from now()) * 1000)::float8 as now_ms
+            from webhook_subscriber_protection where subscriber_id = ${subscriberId} for update`),
+        );
+        if (p.paused_ms !== null && !request.ignorePause) return { waitUntil: Number(p.paused_ms), kind: 'paused' as const, reason: p.reason ?? 'paused' };
+        const now = Number(p.now_ms);
+        const [booked] = rowsOf<{ ready_ms: number }>(
+          await tx.execute(sql`select (extract(epoch from ready_at) * 1000)::float8 as ready_ms from webhook_rate_reservations where delivery_id = ${deliveryId}`),
+        );
+        const reason = `rate limit ${rate.perSecond}/s (burst ${rate.burst})`;
+        if (booked && Number(booked.ready_ms) > now) return { waitUntil: Number(booked.ready_ms), kind: 'rate' as const, reason };
+        // GCRA: a request conforms when the theoretical arrival time is within the burst tolerance of now.
+        const interval = 1000 / rate.perSecond;
+        const tolerance = (rate.burst - 1) * interval;
+        // Half a token of slack: a sender that comes back a few ms after its turn (a round trip)
+        // keeps the rhythm instead of adding its lateness to every later turn.
+        const sentArrival = Math.max(now - interval / 2, p.sent_ms === null ? now : Number(p.sent_ms));
+        let tat: number | null = null;
+        if (!booked) {
+          const arrival = Math.max(now, p.tat_ms === null ? now : Number(p.tat_ms));
+          const conformsAt = arrival - tolerance;
+          tat = arrival + interval;
+          if (conformsAt > now) {
+            await tx.execute(sql`
+              insert into webhook_rate_reservations (delivery_id, subscriber_id, ready_at)
+              values (${deliveryId}, ${subscriberId}, to_timestamp(${conformsAt / 1000}::float8))`);
+            await tx.execute(sql`update webhook_subscriber_protection set rate_tat = to_timestamp(${tat / 1000}::float8) where subscriber_id = ${subscriberId}`);
+            return { waitUntil: Math.ceil(conformsAt), kind: 'rate' as const, reason };
+          }
+        }
+        // Bookings whose deliveries came back late must not go out together: the sent bucket spaces them.
+        if (sentArrival - tolerance > now) return { waitUntil: Math.ceil(sentArrival - tolerance), kind: 'rate' as const, reason };
+        // Its token (or its booking) is kept for later when max_in_flight POSTs are in flight.
+        if (Number(p.in_flight) >= Math.min(maxInFlight, p.effective === null ? maxInFlight : Number(p.effective))) {
+          return { full: true as const, inFlight: Number(p.in_flight) };
+        }
+        if (booked) await tx.execute(sql`delete from webhook_rate_reservations where delivery_id = ${deliveryId}`);
+        await tx.execute(sql`
+          update webhook_subscriber_protection
+          set in_flight = in_flight + 1, updated_at = now(), sent_tat = to_timestamp(${(sentArrival + interval) / 1000}::float8)${
+            tat === null ? sql`` : sql`, rate_tat = to_timestamp(${tat / 1000}::float8)`
+          }
+          where subscriber_id = ${subscriberId}`);
+        const [lease] = rowsOf<{ id: string }>(
+          await tx.execute(sql`
+            insert into webhook_subscriber_leases (subscriber_id, expires_at)
+            values (${subscriberId}, now() + ${ttlMs}::int * interval '1 millisecond') returning id::text as id`),
+        );
+        return { leaseId: lease.id };
+      });
+    },
+
+    /**
+     * Ends a lease; with `pauseMs`, also pauses the subscriber that long from now (never
+     * shortening a longer pause already in force).
+     */
+    async release(
+      leaseId: string,
+      pause: { ms: number; reason: string } | null,
+      load: { signal: 'overload' | 'success'; maxInFlight: number } | null = null,
+    ): Promise<void> {
+      const signal = load?.signal ?? null;
+      const max = load?.maxInFlight ?? null;
+      // Multiplicative decrease at most once a second (a burst of refusals is one signal).
+      const decrease = sql`(${signal}::text = 'overload' and (p.effective_changed_at is null or p.effective_changed_at < now() - interval '1 second'))`;
+      await db.execute(sql`
+        with gone as (delete from webhook_subscriber_leases where id = ${leaseId} returning subscriber_id)
+        update webhook_subscriber_protection p
+        set in_flight = greatest(p.in_flight - 1, 0),
+            updated_at = now(),
+            effective_in_flight = case
+              when ${decrease} then greatest(1, floor(coalesce(p.effective_in_flight, ${max}::int) / 2))
+              when ${signal}::text = 'success' and p.effective_in_flight is not null then
+                case when p.effective_in_flight + 1.0 / p.effective_in_flight >= ${max}::int then null
+                     else p.effective_in_flight + 1.0 / p.effective_in_flight end
+              else p.effective_in_flight end,
+            effective_changed_at = case when ${decrease} then now() else p.effective_changed_at end,
+            paused_until = case when ${pause?.ms ?? null}::int is null then p.paused_until
+                                else greatest(coalesce(p.paused_until, now()), now() + ${pause?.ms ?? null}::int * interval '1 millisecond') end,
+            pause_reason = case when ${pause?.ms ?? null}::int is not null
+                                  and (p.paused_until is null or p.paused_until < now() + ${pause?.ms ?? null}::int * interval '1 millisecond')
+                                then ${pause?.reason ?? null}::text else p.pause_reason end
+        from gone where p.subscriber_id = gone.subscriber_id`);
+    },
+
+    /** Drops the expired leases of a subscriber (their workers died mid-POST); returns how many. */
+    async reap(subscriberId: string): Promise<number> {
+      const result = await db.execute(sql`
+        with gone as (
+          delete from webhook_subscriber_leases where subscriber_id = ${subscriberId} and expires_at <= now() returning 1
+        ), n as (select count(*)::int as n from gone)
+        update webhook_subscriber_protection set in_flight = greatest(in_flight - (select n from n), 0), updated_at = now()
+        where subscriber_id = ${subscriberId} and (select n from n) > 0
+        returning (select n from n) as reaped`);
+      const [row] = rowsOf<{ reaped: number }>(result);
+      return row ? Number(row.reaped) : 0;
+    },
+
+    /** Subscribers with POSTs in flight or paused now, busiest first, at most `limit` (for /metrics). */
+    async busy(limit: number): Promise<{ subscriberId: string; inFlight: number; paused: boolean }[]> {
+      const result = await db.execute(sql`
+        select subscriber_id, in_flight, coalesce(paused_until > now(), false) as paused
+        from webhook_subscriber_protection
+        where in_flight > 0 or paused_until > now()
+        order by in_flight desc, subscriber_id
+        limit ${limit}`);
+      return rowsOf<{ subscriber_id: string; in_flight: number; paused: boolean }>(result).map((r) => ({
+        subscriberId: r.subscriber_id,
+        inFlight: Number(r.in_flight),
+        paused: r.paused === true,
+      }));
+    },
+
+    /** The shared state of one subscriber, for the admin API; null before its first admission. */
+    async state(subscriberId: string): Promise<ProtectionState | null> {
+      const result = await db.execute(sql`
+        select subscriber_id, in_flight, paused_until, pause_reason, floor(effective_in_flight)::int as effective
+        from webhook_subscriber_protection where subscriber_id = ${subscriberId}`);
+      const [row] = rowsOf<{ subscriber_id: string; in_flight: number; paused_until: Date | string | null; pause_reason: string | null; effective: number | null }>(result);
+      if (!row) return null;
+      return {
+        subscriberId: row.subscriber_id,
+        inFlight: Number(row.in_flight),
+        pausedUntil: row.paused_until === null ? null : new Date(row.paused_until),
+        pauseReason: row.pause_reason,
+        effectiveInFlight: row.effective === null ? null : Number(row.effective),
+      };
+    },
+  };
+}
+
+export type ProtectionRepository = ReturnType<typeof createProtectionRepository>;

@@ -1,0 +1,123 @@
+import { createAdmission, type SharedGate } from '../../../src/engine/admission';
+import { loadSignal, pauseFor } from '../../../src/protection/backpressure';
+import type { GateAnswer, GateRequest } from '../../../src/protection/protection-repository';
+
+// admission.admit(): the worker's fair share, then the shared gate; a lease is released with the
+// attempt's result, which feeds the subscriber's pause.
+
+function fakeGate(answers: GateAnswer[]) {
+  const asked: GateRequest[] = [];
+  const released: { leaseId: string; pause: { ms: number; reason: string } | null; load?: unknown }[] = [];
+  const gate: SharedGate = {
+    async tryAcquire(request) {
+      asked.push(request);
+      return answers.shift() ?? { leaseId: `lease-${asked.length}` };
+    },
+    async release(leaseId, pause, load) {
+      released.push({ leaseId, pause, load });
+    },
+  };
+  return { gate, asked, released };
+}
+
+const request = (overrides: Partial<Parameters<ReturnType<typeof createAdmission>['admit']>[0]> = {}) => ({
+  subscriberId: 's1',
+  deliveryId: 'd1',
+  maxInFlight: null,
+  rateLimit: null,
+  dueAt: Date.now(),
+  ...overrides,
+});
+
+const result = (statusCode: number, retryAfterMs: number | null) => ({
+  attempt: 1,
+  outcome: 'failure' as const,
+  statusCode,
+  durationMs: 5,
+  error: null,
+  retryAfterMs,
+  logged: true,
+  at: Date.now(),
+});
+
+it('asks the gate with the default max_in_flight and releases the lease with the pause a 429 asks for', async () => {
+  const { gate, asked, released } = fakeGate([]);
+  const admission = createAdmission(10, { gate, defaultMaxInFlight: 8, maxPauseMs: 60_000, retryDelaysMs: [100_000, 200_000] });
+  const admitted = await admission.admit(request(), 1_000);
+  if (!('lease' in admitted)) throw new Error('expected a lease');
+  expect(asked[0].maxInFlight).toBe(8);
+  expect(admission.stats().inFlight).toBe(1);
+  admitted.lease(result(429, 120_000));
+  admitted.lease(result(429, 120_000)); // twice is harmless
+  expect(admission.stats().inFlight).toBe(0);
+  expect(released).toEqual([{ leaseId: 'lease-1', pause: { ms: 60_000, reason: expect.stringContaining('WEBHOOK_MAX_PAUSE') }, load: { signal: 'overload', maxInFlight: 8 } }]);
+});
+
+it('remembers a max_in_flight refusal briefly instead of asking the database again, until one of its own POSTs ends', async () => {
+  const { gate, asked } = fakeGate([{ leaseId: 'mine' }, { full: true, inFlight: 2 }]);
+  const admission = createAdmission(10, { gate });
+  const first = await admission.admit(request({ deliveryId: 'a' }), 1_000);
+  const refused = await admission.admit(request({ deliveryId: 'b' }), 1_000);
+  expect(refused).toMatchObject({ reason: expect.stringContaining('max_in_flight') });
+  expect(await admission.admit(request({ deliveryId: 'c' }), 1_000)).toMatchObject({ reason: expect.stringContaining('max_in_flight') });
+  expect(asked).toHaveLength(2);
+  // Its own POST to that subscriber ended: the next attempt asks again, and gets a lease.
+  if ('lease' in first) first.lease(result(200, null));
+  expect(await admission.admit(request({ deliveryId: 'c' }), 1_000)).toHaveProperty('lease');
+  expect(asked).toHaveLength(3);
+  // Nothing remembered for another subscriber.
+  expect(await admission.admit(request({ subscriberId: 's2' }), 1_000)).toHaveProperty('lease');
+});
+
+it('answers a pause at once and holds it without asking, except for an attempt overdue by more than WEBHOOK_MAX_PAUSE', async () => {
+  const until = Date.now() + 60_000;
+  const { gate, asked } = fakeGate([{ waitUntil: until, kind: 'paused', reason: 'the receiver answered 429' }]);
+  const admission = createAdmission(10, { gate, maxPauseMs: 5_000 });
+  expect(await admission.admit(request(), 1_000)).toEqual({ waitUntil: until, reason: expect.stringContaining('paused until') });
+  expect(await admission.admit(request({ deliveryId: 'd2' }), 1_000)).toMatchObject({ waitUntil: until });
+  expect(asked).toHaveLength(1);
+  const overdue = await admission.admit(request({ deliveryId: 'd3', dueAt: Date.now() - 6_000 }), 1_000);
+  expect(overdue).toHaveProperty('lease');
+  expect(asked[1]).toMatchObject({ deliveryId: 'd3', ignorePause: true });
+});
+
+it('waits in the activity for a rate-limited booking that comes before the admission wait ends', async () => {
+  const { gate, asked } = fakeGate([{ waitUntil: Date.now() + 150, kind: 'rate', reason: 'rate limit 5/s (burst 1)' }]);
+  const admission = createAdmission(10, { gate });
+  const started = Date.now();
+  const pending = admission.admit(request({ rateLimit: { perSecond: 5, burst: 1 } }), 1_000);
+  await new Promise((r) => setTimeout(r, 50));
+  // While it sleeps it holds none of the worker's slots.
+  expect(admission.stats().inFlight).toBe(0);
+  const admitted = await pending;
+  expect(admitted).toHaveProperty('lease');
+  expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  expect(asked).toHaveLength(2);
+  expect(admission.stats().inFlight).toBe(1);
+});
+
+describe('pauseFor', () => {
+  const plan = { maxPauseMs: 60_000, retryDelaysMs: [5_000, 30_000] };
+  it('pauses on 429 or 503 with a Retry-After as long as the refused delivery waits (S6: at most twice its step)', () => {
+    expect(pauseFor(result(429, 10_000), plan)).toEqual({ ms: 10_000, reason: 'the receiver answered 429 with Retry-After 10s' });
+    expect(pauseFor(result(503, 3_600_000), plan)?.ms).toBe(10_000);
+    expect(pauseFor({ ...result(503, 3_600_000), attempt: 2 }, plan)?.ms).toBe(60_000);
+    // After the last attempt: the last step doubled stands in.
+    expect(pauseFor({ ...result(429, 3_600_000), attempt: 3 }, { ...plan, maxPauseMs: 600_000 })?.ms).toBe(60_000);
+  });
+  it('asks no pause without a Retry-After, or for other answers', () => {
+    expect(pauseFor(result(429, null), plan)).toBeNull();
+    expect(pauseFor(result(500, 10_000), plan)).toBeNull();
+    expect(pauseFor(null, plan)).toBeNull();
+  });
+});
+
+describe('loadSignal', () => {
+  it('reads 429, 502, 503, 504 and timeouts as overload, successes as success, the rest as nothing', () => {
+    for (const code of [429, 502, 503, 504]) expect(loadSignal(result(code, null))).toBe('overload');
+    expect(loadSignal({ ...result(0, null), statusCode: null, outcome: 'timeout' })).toBe('overload');
+    expect(loadSignal({ ...result(200, null), outcome: 'success' })).toBe('success');
+    expect(loadSignal(result(500, null))).toBeNull();
+    expect(loadSignal(null)).toBeNull();
+  });
+});
