@@ -1,5 +1,5 @@
-import { eventually, startHarness, type Harness } from '../../helpers/harness';
-import { startReceiver, type Receiver } from '../../helpers/receiver';
+import { eventually, startHarness, type Harness } from '../helpers/harness';
+import { startReceiver, type Receiver } from '../helpers/receiver';
 
 // A failed first attempt gets its delivery workflow at once, not when its page ends: on a page
 // of 500 where 400 receivers take 2 s, each failed delivery's second attempt still fires 1 s ± 1 s
