@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ListPosition } from '../db/newest-first';
 import type { Repositories } from '../db/repositories';
+import { createPeriodicTask } from '../periodic-task';
 import { resumeFrom, type DeliveryStarter } from './delivery-starter';
 
 export interface OrphanDeliveryReconcilerOptions {
@@ -35,18 +36,16 @@ export function createOrphanDeliveryReconciler(options: OrphanDeliveryReconciler
   const minAgeMs = options.minAgeMs ?? ORPHAN_MIN_AGE_MS;
   const batchSize = options.batchSize ?? 100;
   const now = options.now ?? (() => Date.now());
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
-  let stopped = false;
+  const task = createPeriodicTask(() => reconcileOnce(), intervalMs, logger, 'orphan-delivery pass');
 
   async function reconcileOnce(): Promise<ReconcileResult> {
     const result: ReconcileResult = { started: 0, alreadyRunning: 0, failed: 0 };
     const cutoff = new Date(now() - minAgeMs);
     let after: ListPosition | undefined;
-    while (!stopped) {
+    while (!task.stopped) {
       const page = await repos.deliveries.listOrphans(cutoff, batchSize, after);
       for (const row of page) {
-        if (stopped) break;
+        if (task.stopped) break;
         try {
           const subscriber = await repos.subscribers.get(row.subscriberId);
           if (!subscriber) continue; // its rows go with it (on delete cascade)
@@ -66,30 +65,10 @@ export function createOrphanDeliveryReconciler(options: OrphanDeliveryReconciler
     return result;
   }
 
-  function schedule(delayMs: number): void {
-    timer = setTimeout(() => {
-      running = reconcileOnce()
-        .catch((err: unknown) => logger.error({ err }, 'orphan-delivery pass failed'))
-        .finally(() => {
-          running = null;
-          if (!stopped) schedule(intervalMs);
-        });
-    }, delayMs);
-    timer.unref();
-  }
-
   return {
     reconcileOnce,
-    start(): void {
-      if (intervalMs <= 0 || timer || running || stopped) return;
-      schedule(0);
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running;
-    },
+    start: () => task.start(),
+    stop: () => task.stop(),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventRepository } from '../db/event-repository';
 import type { ListPosition } from '../db/newest-first';
+import { createPeriodicTask } from '../periodic-task';
 import type { Dispatcher } from './dispatcher';
 
 export interface UnstartedEventSweeperOptions {
@@ -42,9 +43,7 @@ export function createUnstartedEventSweeper(options: UnstartedEventSweeperOption
   const batchSize = options.batchSize ?? 100;
   const concurrency = options.concurrency ?? 16;
   const now = options.now ?? (() => Date.now());
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
-  let stopped = false;
+  const task = createPeriodicTask(() => sweepOnce(), intervalMs, logger, 'unstarted-event sweep');
 
   async function sweepOnce(): Promise<SweepResult> {
     const result: SweepResult = { started: 0, alreadyStarted: 0, failed: 0, interrupted: false };
@@ -56,7 +55,7 @@ export function createUnstartedEventSweeper(options: UnstartedEventSweeperOption
       after = last && { at: last.receivedAt, id: last.id };
       // Rows this process is starting already (acknowledged on commit) are left to it.
       const todo = page.filter((event) => !dispatcher.isStarting?.(event.id));
-      for (let i = 0; i < todo.length && !stopped; i += concurrency) {
+      for (let i = 0; i < todo.length && !task.stopped; i += concurrency) {
         const outcomes = await Promise.allSettled(todo.slice(i, i + concurrency).map(async (event) => ({ event, startedHere: await dispatcher.startWorkflow(event) })));
         const started = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
         // The dispatcher has logged why a start failed. One bad row never stops a sweep; a chunk
@@ -74,40 +73,16 @@ export function createUnstartedEventSweeper(options: UnstartedEventSweeperOption
         }
         if (result.interrupted) return result;
       }
-      if (stopped || page.length < batchSize) return result;
+      if (task.stopped || page.length < batchSize) return result;
     }
-  }
-
-  function tick(): void {
-    running = sweepOnce()
-      .catch((err: unknown) => logger.error({ err }, 'unstarted-event sweep failed'))
-      .finally(() => {
-        running = null;
-        if (!stopped) schedule(intervalMs);
-      });
-  }
-
-  function schedule(delayMs: number): void {
-    timer = setTimeout(tick, delayMs);
-    timer.unref();
   }
 
   return {
     sweepOnce,
-
     /** Sweeps now (what a crash left behind), then every interval after each sweep ends. */
-    start(): void {
-      if (intervalMs <= 0 || timer || running || stopped) return;
-      schedule(0);
-    },
-
+    start: () => task.start(),
     /** Stops sweeping and waits for a sweep in progress to end. */
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running;
-    },
+    stop: () => task.stop(),
   };
 }
 
