@@ -60,7 +60,7 @@ const FIRST_ATTEMPT_LOCAL_OPTIONS = {
 const { attemptDelivery: attemptDeliveryLocally } = proxyLocalActivities<Activities>(FIRST_ATTEMPT_LOCAL_OPTIONS);
 
 /** Patch ids (workflows/README.md): each guards a change to running workflow code. */
-export const PATCHES = { firstAttemptLocal: 'first-attempt-local-activity', deferUntilReady: 'defer-until-ready' } as const;
+export const PATCHES = { firstAttemptLocal: 'first-attempt-local-activity', deferUntilReady: 'defer-until-ready', recordHandedOffAttempt: 'record-handed-off-attempt' } as const;
 const { recordAttempt, finishDelivery } = proxyActivities<Activities>(BOOKKEEPING_OPTIONS);
 
 /**
@@ -153,6 +153,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   // On the fast path the fan-out made the first attempt; this workflow takes over from there.
   if (input.firstAttempt) {
     attempts.push(input.firstAttempt);
+    // The fan-out hands over an attempt whose log write failed: this workflow records it, durably.
+    if (!input.firstAttempt.logged && patched(PATCHES.recordHandedOffAttempt)) await recordAttempt({ deliveryId: input.deliveryId, result: input.firstAttempt });
     const decision = next(input.firstAttempt);
     if ('final' in decision) return finish(decision.final, decision.reason);
     await backoff(input.firstAttempt, decision.delay);

@@ -48,6 +48,11 @@ async function openPostgres(url: string, poolSize: number, onIdleError: (err: Er
   // A pooled connection the server closed while idle (a restart, an administrator's kill) is
   // dropped by the pool; without a listener its 'error' event would end the process.
   pool.on('error', onIdleError);
+  // A connection the server ends while it is checked out (a transaction in progress, a
+  // bounded call that gave up on it) emits 'error' on the client itself, where the pool has no
+  // listener: that ended the worker in the PostgreSQL-outage test. The query in flight fails on
+  // its own; the event only needs a listener.
+  pool.on('connect', (client) => client.on('error', onIdleError));
   return {
     db: drizzle({ client: pool, schema }) as unknown as Db,
     kind: 'postgres',

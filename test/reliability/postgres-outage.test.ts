@@ -41,7 +41,7 @@ describe('Postgres stopped mid-run', () => {
     // /0 answers at once; /1 refuses every first attempt, and its delivery workflow's retry is
     // answered after a second (so some are answered while the database is down); /2 is slow.
     receiver = await startReceiver((req) => {
-      if (req.url.endsWith('/1')) return req.headers['x-webhook-attempt'] === '1' ? { status: 503 } : { status: 200, delayMs: 1_000 };
+      if (req.url.endsWith('/1')) return req.headers['x-webhook-attempt'] === '1' ? { status: 500 } : { status: 200, delayMs: 1_000 };
       return { status: 200, delayMs: req.url.endsWith('/2') ? 300 : 0 };
     });
     const event = `fault.postgres.${Date.now()}`;

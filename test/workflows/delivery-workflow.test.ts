@@ -85,6 +85,18 @@ describe('delivery workflow (time-skipping)', () => {
     expect(f.finished).toEqual([]);
   });
 
+  it('records a first attempt the fan-out could not log, once, even when it succeeded', async () => {
+    const recorded: unknown[] = [];
+    const f = fakeReceiver(() => 200);
+    const activities = { ...f.activities, recordAttempt: async (input: unknown) => void recorded.push(input) };
+    const first: AttemptResult = { attempt: 1, outcome: 'success', statusCode: 200, durationMs: 5, error: null, retryAfterMs: null, logged: false, at: Date.now(), requestBody: '{"a":1}' };
+    const input = deliveryInput({ firstAttempt: first });
+    const result = await run(activities, (taskQueue) => env.client.workflow.execute('deliveryWorkflow', { taskQueue, workflowId: `d-${randomUUID()}`, args: [input] }));
+    expect(result).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(recorded).toEqual([{ deliveryId: input.deliveryId, result: first }]);
+    expect(f.due).toHaveLength(0);
+  });
+
   it('waits durably while the worker has no POST slot, without counting an attempt', async () => {
     let asked = 0;
     const attemptsSeen: number[] = [];
