@@ -29,15 +29,30 @@ interface Prepared {
 }
 
 /** The exact bytes and headers of an attempt. Throws when the request cannot be built (a transform that throws). */
+/**
+ * Bodies already rendered for one loaded event, by transform: a fan-out page shares one event
+ * object across its rows, so a 1 MiB payload to 500 subscribers is serialised once per
+ * transform, not once per delivery. Transforms are pure (SPEC S11), so the bytes are the same.
+ */
+const rendered = new WeakMap<object, Map<string | null, string>>();
+
+function render(deps: AttemptDeps, row: DeliveryForAttempt): string {
+  const { event, subscriber } = row;
+  let byTransform = rendered.get(event);
+  if (!byTransform) rendered.set(event, (byTransform = new Map()));
+  const cached = byTransform.get(subscriber.transform);
+  if (cached !== undefined) return cached;
+  const timestamp = Math.floor((event.occurredAt ?? event.receivedAt).getTime() / 1000);
+  const about = { id: event.id, type: event.type, timestamp, agentId: event.agentId };
+  const body = deps.transforms.render(subscriber.transform, about, deliveryEnvelope(about, event.payload));
+  byTransform.set(subscriber.transform, body);
+  return body;
+}
+
 function prepare(deps: AttemptDeps, row: DeliveryForAttempt, attempt: number, at: number): Prepared {
   const { delivery, event, subscriber } = row;
   const lineage = delivery.replayOf ?? delivery.id;
-  let body = delivery.requestBody;
-  if (body === null) {
-    const timestamp = Math.floor((event.occurredAt ?? event.receivedAt).getTime() / 1000);
-    const about = { id: event.id, type: event.type, timestamp, agentId: event.agentId };
-    body = deps.transforms.render(subscriber.transform, about, deliveryEnvelope(about, event.payload));
-  }
+  const body = delivery.requestBody ?? render(deps, row);
   const headers: Record<string, string> = {
     ...subscriber.headers,
     'content-type': 'application/json',
