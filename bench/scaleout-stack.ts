@@ -6,7 +6,7 @@ import { findTemporalCli } from '../src/temporal/cli-path';
 import { freePort, startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { startPostgres, type PostgresServer } from '../test/helpers/postgres-server';
 import { startRealTemporalServer, type RealTemporalServer } from '../test/production/temporal-server';
-import { ADMIN_TOKEN, INBOUND_SECRET, type Stack } from './lib/stack';
+import { ADMIN_TOKEN, INBOUND_SECRET, stackClients, type Stack } from './lib/stack';
 
 // The scale-out benchmark's system: `apis` api processes and `workers` worker processes on one
 // PostgreSQL, against either the CLI's dev server (one shard, SQLite in memory) or the real
@@ -136,20 +136,7 @@ export async function startScaleoutStack(options: { server: ServerKind; apis: nu
     databaseUrl,
     processes: { api: apis[0]!, worker: workers[0]!, receiver },
     sql,
-    async admin(method, url, body) {
-      const res = await fetch(`${apiUrl}/admin/api${url}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return res.status === 204 ? null : res.json();
-    },
-    async receiverStats() {
-      return (await (await fetch(`http://127.0.0.1:${receiverPort}/__stats`)).json()) as never;
-    },
-    async resetReceiver(mode = 'ok') {
-      await fetch(`http://127.0.0.1:${receiverPort}/__reset?mode=${mode}`, { method: 'POST' });
-    },
+    ...stackClients(apiUrl, receiverPort),
     rssMb: () => ({ api: 0, worker: 0 }),
     async stop() {
       await sql.end();

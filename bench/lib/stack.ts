@@ -116,6 +116,22 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     databaseUrl,
     processes: { api, worker, receiver },
     sql,
+    ...stackClients(apiUrl, receiverPort),
+    rssMb: () => ({ api: rssOf(api.pid), worker: rssOf(worker.pid) }),
+    async stop() {
+      await sql.end();
+      for (const p of [api, worker]) p.kill('SIGTERM');
+      await Promise.all([api, worker].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+      receiver.kill('SIGKILL');
+      await temporal.stop();
+      pg.stop();
+    },
+  };
+}
+
+/** The admin API and the loopback receiver's controls, as every bench stack offers them. */
+export function stackClients(apiUrl: string, receiverPort: number): Pick<Stack, 'admin' | 'receiverStats' | 'resetReceiver'> {
+  return {
     async admin(method, url, body) {
       const res = await fetch(`${apiUrl}/admin/api${url}`, {
         method,
@@ -129,15 +145,6 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     },
     async resetReceiver(mode = 'ok') {
       await fetch(`http://127.0.0.1:${receiverPort}/__reset?mode=${mode}`, { method: 'POST' });
-    },
-    rssMb: () => ({ api: rssOf(api.pid), worker: rssOf(worker.pid) }),
-    async stop() {
-      await sql.end();
-      for (const p of [api, worker]) p.kill('SIGTERM');
-      await Promise.all([api, worker].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
-      receiver.kill('SIGKILL');
-      await temporal.stop();
-      pg.stop();
     },
   };
 }
