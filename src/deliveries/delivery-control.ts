@@ -96,11 +96,6 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
       return { replayed, skipped };
     },
 
-    async replayRange(subscriberId: string, from: Date, to: Date) {
-      const dead = await repos.deliveries.list({ status: 'dead', subscriberId, from, to, limit: 10_000 });
-      return this.replay(dead.map((d) => d.id));
-    },
-
     retryNow: (id: string) => signal(id, (workflowId) => driver.retryNow(workflowId)),
     cancel: (id: string, reason?: string) => signal(id, (workflowId) => driver.cancel(workflowId, reason ?? 'cancelled by an operator')),
 
