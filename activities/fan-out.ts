@@ -9,6 +9,7 @@ import type { AttemptResult, DeliveryLine, FanOutPage } from '../workflows/types
 import { deactivateIfGone, sendAttempt, unlogged, type Attempted } from './attempt';
 import { screenEvent } from './before-dispatch';
 import { admitRequest } from '../src/engine/admission';
+import { handOffOrdered } from './ordered-hand-off';
 import type { ActivityDeps } from './deps';
 
 export interface FanOutBatchInput {
@@ -80,7 +81,8 @@ export function createFanOutActivities(deps: ActivityDeps) {
       // The payload is loaded once for the page, not once per delivery.
       const loaded = await repos.deliveries.loadPage(input.eventId, ids);
       if (!loaded) return { ...base, nextCursor: null, deliveries: [], firstAttempts: { succeeded: 0, failed: 0 } };
-      const { rows } = loaded;
+      // Keyed deliveries to ordered subscribers go to their key's queue, never attempted here.
+      const { rest: rows, queued } = await handOffOrdered(deps, loaded);
       if (!config.fastPath) {
         const children = rows.map(({ delivery, subscriber }) => ({
           deliveryId: delivery.id,
@@ -88,12 +90,12 @@ export function createFanOutActivities(deps: ActivityDeps) {
           target: targetLabel(subscriber.url),
           firstAttempt: null,
         }));
-        return finish({ ...base, deliveries: children, firstAttempts: { succeeded: 0, failed: 0 } });
+        return finish({ ...base, deliveries: children, firstAttempts: { succeeded: 0, failed: 0 }, handedOff: queued });
       }
 
       let succeeded = 0;
       let failed = 0;
-      let handedOff = 0;
+      let handedOff = queued;
       const lines: DeliveryLine[] = [];
       const line = (row: DeliveryForAttempt, outcome: DeliveryLine['outcome'], attempts: number, statusCode: number | null, workflow: boolean) => {
         if (lines.length < LINES_PER_PAGE) {

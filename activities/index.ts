@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { createDeliveryActivities } from './deliver';
 import { createFanOutActivities } from './fan-out';
+import { createOrderedKeyActivities } from './ordered-key';
 import { createRetentionActivities } from './retention';
 
 /** The object the worker registers. Workflows proxy `ReturnType<typeof createActivities>`. */
@@ -9,6 +10,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFanOutActivities(deps),
     ...createDeliveryActivities(deps),
     ...createRetentionActivities(deps),
+    ...createOrderedKeyActivities(deps),
   };
 }
 

@@ -6,7 +6,7 @@ import { installErrorHandler } from './errors';
 import type { Dispatcher } from './events/dispatcher';
 import type { AsnTable } from './inbound/asn-table';
 import { createGateway } from './inbound/gateway';
-import { DEFAULT_SOURCE, resolveSource } from './inbound/inbound-source';
+import { DEFAULT_SOURCE, GENERIC_ORDERING_KEY_POINTER, resolveSource } from './inbound/inbound-source';
 import type { IpWhitelist } from './inbound/ip-whitelist';
 import { createInboundRateLimiter } from './inbound/rate-limiter';
 import { genericVerifier } from './inbound/verifiers/generic';
@@ -28,6 +28,7 @@ import adminStatsRoutes from './routes/admin-stats';
 import adminSubscriberRoutes from './routes/admin-subscribers';
 import adminUiRoutes, { ADMIN_UI_DIR } from './routes/admin-ui';
 import adminTransformRoutes from './routes/admin-transforms';
+import adminOrderingRoutes from './routes/admin-ordering';
 import adminProtectionRoutes from './routes/admin-protection';
 import inboundRoutes from './routes/inbound';
 import metricsRoutes from './routes/metrics';
@@ -104,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           maxClockSkewSeconds: config.WEBHOOK_MAX_CLOCK_SKEW,
           validateSignature: config.WEBHOOK_VALIDATE_SIGNATURE,
           verifyToken: null,
+          orderingKeyPointer: GENERIC_ORDERING_KEY_POINTER,
         },
         findSource: async (name: string) => {
           const row = await deps.repos.sources.get(name);
@@ -146,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await secured.register(adminTransformRoutes, { transforms: deps.transforms });
         if (deps.driver) await secured.register(adminEngineRoutes, { driver: deps.driver });
         await secured.register(adminProtectionRoutes, { repos: deps.repos, defaultMaxInFlight: config.WEBHOOK_ENDPOINT_CONCURRENCY });
+        await secured.register(adminOrderingRoutes, { repos: deps.repos, control: deps.control });
       });
     },
     { prefix: '/admin/api' },

@@ -4,6 +4,8 @@ import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError
 import { TransformFailedError, UnknownTransformError } from './transforms/registry';
 import { EventStoreUnavailableError, StartBacklogFullError, WorkflowStartFailedError } from './events/event-errors';
 import { InvalidEventFieldError } from './domain/event-type';
+import { InvalidOrderingKeyError } from './domain/ordering-key';
+import { OrderedKeyNotBlockedError } from './ordering/ordering-errors';
 import { UnstorableTextError } from './domain/storable-text';
 import { PayloadExpiredError } from './retention/payload-expiry';
 
@@ -68,6 +70,8 @@ export function toHttpError(err: unknown): HttpError | null {
   if (err instanceof DeliveryNotRunningError) return new HttpError(409, 'not_running', err.message);
   if (err instanceof PayloadExpiredError) return new HttpError(409, 'payload_expired', err.message, { delivery_id: err.deliveryId, event_id: err.eventId });
   if (err instanceof UnknownTransformError) return new HttpError(400, 'unknown_transform', err.message, { known: err.known });
+  if (err instanceof InvalidOrderingKeyError) return new HttpError(400, 'invalid_ordering_key', err.message, [{ field: err.field, message: err.message }]);
+  if (err instanceof OrderedKeyNotBlockedError) return new HttpError(409, 'not_blocked', err.message);
   if (err instanceof TransformFailedError) return new HttpError(422, 'transform_failed', err.message);
   return null;
 }

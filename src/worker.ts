@@ -26,7 +26,7 @@ export interface WorkerDeps {
   logger: Logger;
   temporalAddress: string;
   /** Starts delivery workflows from the activities. */
-  driver: Pick<QueueDriver, 'startDelivery'>;
+  driver: Pick<QueueDriver, 'startDelivery' | 'wakeOrderedKey'>;
   /** Records and starts internal events (the dispatcher, in `start` mode). */
   events: EventSink;
   adminUrl: string | null;

@@ -144,3 +144,34 @@ export interface FinishDeliveryResult {
   /** The dead-letter event, recorded and started by the activity through the one event path. */
   deadLetterEvent: { eventId: string; eventType: string } | null;
 }
+
+/** One subscriber's deliveries of one ordering key, made one after another (workflows/ordered-key-workflow.ts). */
+export interface OrderedKeyInput {
+  subscriberId: string;
+  orderingKey: string;
+  searchAttributes: boolean;
+  /** Deliveries made by earlier runs (continue-as-new). */
+  delivered?: number;
+  /** The delivery the previous run finished last, whose outcome the next look at the queue judges. */
+  settled?: string | null;
+}
+
+export interface OrderedKeyResult {
+  delivered: number;
+}
+
+export interface OrderedNextInput {
+  subscriberId: string;
+  orderingKey: string;
+  /** The delivery just finished: a dead one blocks the key under the `block` policy. */
+  settled: string | null;
+}
+
+/** What the key's workflow does next, read from the database (the queue's only truth). */
+export type OrderedNext =
+  | { kind: 'deliver'; workflowId: string; input: DeliveryWorkflowInput; queued: number }
+  /** An earlier event of the key has not been fanned out to this subscriber yet. */
+  | { kind: 'gap'; eventId: string; queued: number }
+  /** A dead delivery stops the key until an operator skips it or replays it. */
+  | { kind: 'blocked'; deliveryId: string; since: number; queued: number }
+  | { kind: 'idle' };

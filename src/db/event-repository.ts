@@ -38,7 +38,7 @@ export function createEventRepository(db: Db) {
      * are in input order; of two inputs with one key, only the first is `created`.
      */
     async insertManyIfAbsent(inputs: NewEvent[]): Promise<{ event: EventRow; created: boolean }[]> {
-      const inserted = await db.insert(events).values(inputs).onConflictDoNothing().returning();
+      const inserted = await insertInKeyOrder(db, inputs);
       const rows = new Map(inserted.map((row) => [eventKey(row), row]));
       const fresh = new Set(rows.keys());
       const missing = inputs.filter((input) => !rows.has(eventKey(input)));
@@ -125,6 +125,20 @@ export function createEventRepository(db: Db) {
         .limit(limit);
     },
   };
+}
+
+/**
+ * Inserts the rows. Keyed rows take a lock per ordering key first (sorted, so two batches never
+ * deadlock): their sequence numbers are then handed out in commit order per key, so an ordered
+ * key's workflow never sees a later event of its key before an earlier one commits.
+ */
+async function insertInKeyOrder(db: Db, inputs: NewEvent[]): Promise<EventRow[]> {
+  const keys = [...new Set(inputs.map((i) => i.orderingKey).filter((k): k is string => typeof k === 'string'))].sort();
+  if (keys.length === 0) return db.insert(events).values(inputs).onConflictDoNothing().returning();
+  return db.transaction(async (tx) => {
+    for (const key of keys) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${'webhook-ordering:' + key}, 0))`);
+    return tx.insert(events).values(inputs).onConflictDoNothing().returning();
+  });
 }
 
 function eventKey(event: Pick<NewEvent, 'source' | 'externalId'>): string {

@@ -4,6 +4,7 @@ import { createEventCatalogRepository } from './event-catalog-repository';
 import { createEventRepository } from './event-repository';
 import { createRetentionRepository } from '../retention/retention-repository';
 import { createReplayJobRepository } from './replay-job-repository';
+import { createOrderingRepository } from '../ordering/ordering-repository';
 import { createProtectionRepository } from '../protection/protection-repository';
 import { createSourceRepository } from './source-repository';
 import { createStatsRepository } from './stats-repository';
@@ -22,6 +23,7 @@ export function createRepositories(db: Db) {
     health: createSubscriberHealthRepository(db),
     eventCatalog: createEventCatalogRepository(db),
     protection: createProtectionRepository(db),
+    ordering: createOrderingRepository(db),
   };
 }
 

@@ -7,11 +7,13 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { OrderingOnDead } from '../domain/ordering-key';
 import type { SignatureVersion } from '../domain/signature';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
@@ -45,6 +47,10 @@ export const subscribers = pgTable(
     /** Requests per second across all workers (a token bucket with `rateLimitBurst`); null: no limit. */
     rateLimitPerSecond: doublePrecision('rate_limit_per_second'),
     rateLimitBurst: integer('rate_limit_burst'),
+    /** Deliveries of events with an ordering key are made one after another per key (src/ordering). */
+    orderedDelivery: boolean('ordered_delivery').notNull().default(false),
+    /** What a keyed delivery that ends dead does to its key: `block` it until an operator acts, or `skip` to the next. */
+    orderingOnDead: text('ordering_on_dead').$type<OrderingOnDead>().notNull().default('block'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -75,6 +81,10 @@ export const events = pgTable(
     /** Set when retention (or an expunge) removed the payload; the row stays for its deliveries. */
     payloadExpiredAt: timestamp('payload_expired_at', { withTimezone: true, precision: 3 }),
     vetoReason: text('veto_reason'),
+    /** Events with one key reach an ordered subscriber one after another, in `sequence` order. */
+    orderingKey: text('ordering_key'),
+    /** The acceptance order, assigned by the insert (under a per-key lock, so it is also the commit order per key). */
+    sequence: bigint('sequence', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
   },
   (t) => [
     uniqueIndex('webhook_events_source_external_id_idx').on(t.source, t.externalId),
@@ -84,6 +94,8 @@ export const events = pgTable(
     index('webhook_events_unstarted_idx').on(t.receivedAt, t.id).where(sql`${t.workflowStartedAt} is null`),
     // The pruner's scan: payloads not yet expired, oldest first, without re-reading expired rows.
     index('webhook_events_payload_kept_idx').on(t.receivedAt).where(sql`${t.payloadExpiredAt} is null`),
+    // An ordered key's gap check: keyed events whose fan-out has not finished, by key and sequence.
+    index('webhook_events_ordering_open_idx').on(t.orderingKey, t.sequence).where(sql`${t.orderingKey} is not null and ${t.status} in ('received', 'dispatched')`),
   ],
 );
 
@@ -112,6 +124,10 @@ export const deliveries = pgTable(
     replayOf: text('replay_of'),
     /** When its delivery workflow was known to run; null for a delivery that never needed one, or whose start is pending. */
     workflowStartedAt: timestamp('workflow_started_at', { withTimezone: true, precision: 3 }),
+    /** Set only for a delivery its key's workflow makes in order (an ordered subscriber, a keyed event). */
+    orderingKey: text('ordering_key'),
+    /** Its event's sequence: the order within the key. */
+    sequence: bigint('sequence', { mode: 'number' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
@@ -123,6 +139,8 @@ export const deliveries = pgTable(
     index('webhook_deliveries_subscriber_idx').on(t.subscriberId, t.createdAt),
     index('webhook_deliveries_event_idx').on(t.eventId),
     index('webhook_deliveries_created_idx').on(t.createdAt),
+    // A key's queue: its pending ordered deliveries, in sequence order.
+    index('webhook_deliveries_ordering_queue_idx').on(t.subscriberId, t.orderingKey, t.sequence).where(sql`${t.orderingKey} is not null and ${t.status} = 'pending'`),
     // The pruner's scan: finished deliveries, oldest first.
     index('webhook_deliveries_completed_idx').on(t.completedAt).where(sql`${t.completedAt} is not null`),
   ],
@@ -170,6 +188,8 @@ export const sources = pgTable('webhook_sources', {
   verifyToken: text('verify_token'),
   ipWhitelist: jsonb('ip_whitelist').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
   maxClockSkew: integer('max_clock_skew'),
+  /** A JSON pointer (RFC 6901) into the body whose value is the event's ordering key; null: unkeyed. */
+  orderingKeyPointer: text('ordering_key_pointer'),
   active: boolean('active').notNull().default(true),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
@@ -267,4 +287,17 @@ export const replayJobs = pgTable(
   ],
 );
 
-export const schema = { subscribers, events, deliveries, logs, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations };
+/**
+ * Ordered keys stopped by a dead delivery (the `block` policy): the key's workflow waits until an
+ * operator skips it or replays the delivery (src/ordering).
+ */
+export const orderingBlocks = pgTable('webhook_ordering_blocks', {
+  subscriberId: uuid('subscriber_id')
+    .notNull()
+    .references(() => subscribers.id, { onDelete: 'cascade' }),
+  orderingKey: text('ordering_key').notNull(),
+  deliveryId: text('delivery_id').notNull(),
+  blockedAt: timestamp('blocked_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.subscriberId, t.orderingKey] })]);
+
+export const schema = { subscribers, events, deliveries, logs, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations, orderingBlocks };

@@ -4,6 +4,7 @@ import type { Repositories } from '../db/repositories';
 import { deliveryIdFor, deliveryWorkflowId } from '../domain/ids';
 import { testSource } from '../domain/internal-events';
 import { replayWorkflowId } from '../domain/workflow-ids';
+import { OrderedKeyNotBlockedError } from '../ordering/ordering-errors';
 import type { Dispatcher } from '../events/dispatcher';
 import type { EventDraft } from '../events/normalized-event';
 import { WorkNotRunningError, type QueueDriver } from '../engine/queue-driver';
@@ -14,10 +15,10 @@ import { assertPayloadsKept } from '../retention/payload-expiry';
 
 export interface DeliveryControlOptions {
   repos: Repositories;
-  driver: Pick<QueueDriver, 'retryNow' | 'cancel' | 'liveStatus'>;
+  driver: Pick<QueueDriver, 'retryNow' | 'cancel' | 'liveStatus' | 'wakeOrderedKey'>;
   starter: DeliveryStarter;
   dispatcher: Pick<Dispatcher, 'dispatch'>;
-  logger: Pick<Logger, 'warn'>;
+  logger: Pick<Logger, 'warn' | 'info'>;
 }
 
 export interface ReplayResult {
@@ -85,7 +86,11 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
           requestBody: original.requestBody,
           replayOf: root,
           workflowId: replayWorkflowId(original.eventId, original.subscriberId, n),
+          // An ordered delivery's replay takes its place in its key's queue, and lifts the block it made.
+          orderingKey: original.orderingKey,
+          sequence: original.sequence,
         });
+        if (original.orderingKey !== null) await repos.ordering.unblock({ subscriberId: original.subscriberId, orderingKey: original.orderingKey }, original.id);
         try {
           await starter.start(replay, subscriber.url, null);
         } catch (err) {
@@ -94,6 +99,15 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
         replayed.push({ original: id, delivery_id: replay.id, workflow_id: replay.workflowId });
       }
       return { replayed, skipped };
+    },
+
+    /** Lifts an ordered key's block: its dead delivery stays dead, and the key goes on with the next. */
+    async skipOrderedKey(subscriberId: string, orderingKey: string): Promise<{ skipped: string }> {
+      const lifted = await repos.ordering.unblock({ subscriberId, orderingKey });
+      if (!lifted) throw new OrderedKeyNotBlockedError(subscriberId, orderingKey);
+      opts.logger.info({ subscriberId, deliveryId: lifted.deliveryId }, 'an operator skipped the dead delivery of an ordered key');
+      await driver.wakeOrderedKey({ subscriberId, orderingKey });
+      return { skipped: lifted.deliveryId };
     },
 
     retryNow: (id: string) => signal(id, (workflowId) => driver.retryNow(workflowId)),

@@ -7,7 +7,7 @@ import type { AttemptResult, DeliveryWorkflowInput } from '../../workflows/types
 export interface DeliveryStarterOptions {
   repos: Pick<Repositories, 'deliveries'>;
   /** The queue driver's part: starts the delivery unless it was ever started. */
-  engine: Pick<QueueDriver, 'startDelivery'>;
+  engine: Pick<QueueDriver, 'startDelivery' | 'wakeOrderedKey'>;
   retryDelaysMs: number[];
   attemptTimeoutMs: number;
   searchAttributes: boolean;
@@ -37,8 +37,17 @@ export function createDeliveryStarter(opts: DeliveryStarterOptions) {
 
   return {
     inputFor,
-    /** Starts (or finds) the delivery's workflow, then marks the row. */
+    /**
+     * Starts (or finds) the delivery's workflow, then marks the row. An ordered delivery (one with
+     * an ordering key) is in its key's queue already: its key's workflow is woken instead, and
+     * starts the delivery's workflow when its turn comes.
+     */
     async start(row: DeliveryRow, url: string, firstAttempt: AttemptResult | null = resumeFrom(row)): Promise<boolean> {
+      if (row.orderingKey !== null) {
+        await opts.engine.wakeOrderedKey({ subscriberId: row.subscriberId, orderingKey: row.orderingKey });
+        await opts.repos.deliveries.markWorkflowStarted([row.id]);
+        return true;
+      }
       const started = await opts.engine.startDelivery(inputFor(row, url, firstAttempt), row.workflowId);
       await opts.repos.deliveries.markWorkflowStarted([row.id]);
       return started;

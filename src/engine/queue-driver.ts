@@ -1,3 +1,4 @@
+import type { OrderedKeyRef } from '../ordering/ordering-repository';
 import type { DeliveryStatusView, DeliveryWorkflowInput, EventWorkflowResult } from '../../workflows/types';
 
 // Everything the app asks of the delivery engine, in one interface. Temporal is the default
@@ -39,6 +40,11 @@ export interface QueueDriver {
   eventResult(workflowId: string, signal: AbortSignal): Promise<EventWorkflowResult | null>;
   /** Starts a delivery (first run or replay) unless it was ever started; true when started by this call. */
   startDelivery(input: DeliveryWorkflowInput, workflowId: string): Promise<boolean>;
+  /**
+   * Wakes the serialiser of one subscriber's deliveries of one ordering key, starting it if it is
+   * not running. Its queue is in the database (src/ordering); a wake only makes it look again.
+   */
+  wakeOrderedKey(key: OrderedKeyRef): Promise<void>;
   /** Skips a pending delivery's current wait. Throws WorkNotRunningError. */
   retryNow(workflowId: string): Promise<void>;
   /** Stops a pending delivery after any attempt in flight. Throws WorkNotRunningError. */

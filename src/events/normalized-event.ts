@@ -1,4 +1,5 @@
 import { assertEventFields } from '../domain/event-type';
+import { checkedOrderingKey } from '../domain/ordering-key';
 import { contentKey, eventIdFor, eventWorkflowId } from '../domain/ids';
 import { assertStorable } from '../domain/storable-text';
 import type { NewEvent } from '../db/event-repository';
@@ -13,6 +14,8 @@ export interface NormalizedEvent {
   receivedAt: Date;
   data: unknown;
   agentId: string | null;
+  /** Deliveries to ordered subscribers follow this key's acceptance order; null: unkeyed. */
+  orderingKey: string | null;
 }
 
 export interface EventDraft {
@@ -23,6 +26,7 @@ export interface EventDraft {
   occurredAt?: Date;
   data?: unknown;
   agentId?: string | null;
+  orderingKey?: string | null;
 }
 
 /**
@@ -35,6 +39,7 @@ export function normalizeEvent(draft: EventDraft, now = new Date()): NormalizedE
   assertStorable(draft.externalId ?? null, 'id');
   assertStorable(draft.source, 'source');
   assertStorable(draft.data ?? null, 'data');
+  const orderingKey = checkedOrderingKey(draft.orderingKey, 'ordering_key');
   const occurredAt = draft.occurredAt ?? now;
   const data = draft.data ?? null;
   const externalId = draft.externalId || contentKey(draft.type, Math.floor(occurredAt.getTime() / 1000), data);
@@ -47,6 +52,7 @@ export function normalizeEvent(draft: EventDraft, now = new Date()): NormalizedE
     receivedAt: now,
     data,
     agentId: draft.agentId ?? null,
+    orderingKey,
   };
 }
 
@@ -60,6 +66,7 @@ export function toEventRow(event: NormalizedEvent): NewEvent {
     occurredAt: event.occurredAt,
     receivedAt: event.receivedAt,
     agentId: event.agentId,
+    orderingKey: event.orderingKey,
     workflowId: eventWorkflowId(event.id),
   };
 }

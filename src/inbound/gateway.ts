@@ -2,7 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { HttpError } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
 import { checkClockSkew } from './clock-skew';
-import type { InboundSource } from './inbound-source';
+import { checkedOrderingKey } from '../domain/ordering-key';
+import { resolveJsonPointer } from '../domain/json-pointer';
+import { GENERIC_ORDERING_KEY_POINTER, type InboundSource } from './inbound-source';
 import { parseJsonObject } from './json-body';
 import type { InboundRateLimiter } from './rate-limiter';
 
@@ -35,6 +37,7 @@ export function createGateway({ dispatcher, rateLimiter, maxWaitSeconds, now = (
     async accept({ source, headers, raw, ip }: InboundCall): Promise<GatewayAnswer> {
       const request = { headers, raw, body: parseJsonObject(raw) };
       const event = source.verifier.read(request);
+      const orderingKey = orderingKeyOf(request.body, source.orderingKeyPointer);
 
       if (!source.whitelist.allows(ip)) {
         throw new HttpError(403, 'ip_not_whitelisted', `client address ${ip} is not in the whitelist of source "${source.name}"`);
@@ -50,6 +53,7 @@ export function createGateway({ dispatcher, rateLimiter, maxWaitSeconds, now = (
         occurredAt: event.occurredAt ?? undefined,
         data: event.data,
         agentId: event.agentId,
+        orderingKey,
       });
       if (result.status === 'duplicate') {
         return { status: 'duplicate', event_id: result.event.id, workflow_id: result.workflowId };
@@ -72,6 +76,16 @@ export function createGateway({ dispatcher, rateLimiter, maxWaitSeconds, now = (
 }
 
 export type Gateway = ReturnType<typeof createGateway>;
+
+/**
+ * The ordering key at `pointer` in the body: absent or null leaves the event unkeyed; a number
+ * counts as its decimal text; anything else must follow the key rule (400 naming the pointer).
+ */
+export function orderingKeyOf(body: Record<string, unknown>, pointer: string | null): string | null {
+  if (pointer === null) return null;
+  const value = resolveJsonPointer(body, pointer);
+  return checkedOrderingKey(typeof value === 'number' && Number.isFinite(value) ? String(value) : value, pointer === GENERIC_ORDERING_KEY_POINTER ? 'ordering_key' : `the ordering key at ${pointer}`);
+}
 
 /** `Prefer: wait=<seconds>` (RFC 7240), capped at `max`. */
 export function preferWait(headers: IncomingHttpHeaders, max: number): number {

@@ -14,7 +14,12 @@ export interface InboundSource {
   validateSignature: boolean;
   /** The Meta handshake token, for `GET` on a meta source. */
   verifyToken: string | null;
+  /** Where in the body the event's ordering key is (a JSON pointer); null: its events are unkeyed. */
+  orderingKeyPointer: string | null;
 }
+
+/** The unnamed gateway's generic envelope carries its ordering key in a top-level field. */
+export const GENERIC_ORDERING_KEY_POINTER = '/ordering_key';
 
 /** The source name of events that arrive on the unnamed gateway path. */
 export const DEFAULT_SOURCE = 'default';
@@ -32,5 +37,6 @@ export function resolveSource(row: Source, defaults: { asnTable: AsnTable | null
     maxClockSkewSeconds: row.maxClockSkew ?? defaults.maxClockSkewSeconds,
     validateSignature: true,
     verifyToken: row.verifyToken,
+    orderingKeyPointer: row.orderingKeyPointer,
   };
 }

@@ -5,6 +5,7 @@ import type { EventSummary } from '../db/event-repository';
 import type { Repositories } from '../db/repositories';
 import { EVENT_STATUSES } from '../db/schema';
 import { agentIdProblem, externalEventTypeProblem } from '../domain/event-type';
+import { orderingKeyProblem } from '../domain/ordering-key';
 import { notFound } from '../errors';
 import type { Dispatcher } from '../events/dispatcher';
 import { decodeCursor, toPage } from './cursor';
@@ -27,6 +28,8 @@ const dispatchBody = z.object({
   data: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
   agent_id: ruled(agentIdProblem).optional(),
   id: z.string().min(1).max(200).optional(),
+  /** Ordered subscribers get the events of one key one after another, in acceptance order. */
+  ordering_key: ruled(orderingKeyProblem).optional(),
 });
 
 const listQuery = z.object({
@@ -58,6 +61,8 @@ const present = (e: EventSummary) => ({
   workflow_id: e.workflowId,
   workflow_started_at: e.workflowStartedAt,
   payload_expired: e.payloadExpiredAt !== null,
+  ordering_key: e.orderingKey,
+  sequence: e.sequence,
 });
 
 const tags = ['events'];
@@ -86,6 +91,7 @@ export default async function adminEventRoutes(fastify: FastifyInstance, { repos
       externalId: input.id,
       data: input.data ?? null,
       agentId: input.agent_id ?? null,
+      orderingKey: input.ordering_key ?? null,
     });
     return reply.code(result.status === 'received' ? 202 : 200).send({
       status: result.status,
@@ -124,6 +130,6 @@ export default async function adminEventRoutes(fastify: FastifyInstance, { repos
       limit: q.deliveries_limit + 1,
     });
     const page = toPage(rows, q.deliveries_limit, (d) => ({ at: d.createdAt, id: d.id }), (d) => d);
-    return { ...event, payload_expired: event.payloadExpiredAt !== null, deliveries: page.data, deliveries_next_cursor: page.next_cursor };
+    return { ...event, payload_expired: event.payloadExpiredAt !== null, ordering_key: event.orderingKey, deliveries: page.data, deliveries_next_cursor: page.next_cursor };
   });
 }

@@ -6,6 +6,7 @@ import type { Repositories } from '../db/repositories';
 import type { SourceVerifier } from '../db/schema';
 import type { Source } from '../db/source-repository';
 import { INTERNAL_SOURCE } from '../domain/internal-events';
+import { jsonPointerProblem } from '../domain/json-pointer';
 import { maskSecret, secretProblem } from '../domain/secret-mask';
 import { standardWebhooksKey } from '../domain/signature';
 import { HttpError, notFound } from '../errors';
@@ -35,6 +36,14 @@ const fields = {
   verify_token: z.string().min(8, 'must be at least 8 characters').max(256).superRefine(notBlank).nullable(),
   ip_whitelist: z.array(z.string().max(100)).max(1000),
   max_clock_skew: z.number().int().min(0).max(86_400).nullable(),
+  /** A JSON pointer into the body whose value is each event's ordering key (for example /data/customer_id). */
+  ordering_key_pointer: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = jsonPointerProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .nullable(),
   active: z.boolean(),
 };
 const createBody = z.object({
@@ -47,6 +56,7 @@ const createBody = z.object({
   verify_token: fields.verify_token.optional(),
   ip_whitelist: fields.ip_whitelist.optional(),
   max_clock_skew: fields.max_clock_skew.optional(),
+  ordering_key_pointer: fields.ordering_key_pointer.optional(),
   active: fields.active.optional(),
 });
 const updateBody = z.object(fields).partial();
@@ -62,6 +72,7 @@ export function presentSource(s: Source, revealSecrets = false) {
     verify_token: s.verifyToken === null ? null : revealSecrets ? s.verifyToken : mask(s.verifyToken),
     ip_whitelist: s.ipWhitelist,
     max_clock_skew: s.maxClockSkew,
+    ordering_key_pointer: s.orderingKeyPointer,
     active: s.active,
     created_at: s.createdAt,
     updated_at: s.updatedAt,
@@ -86,6 +97,7 @@ export default async function adminSourceRoutes(fastify: FastifyInstance, { repo
       verifyToken,
       ipWhitelist: input.ip_whitelist ?? [],
       maxClockSkew: input.max_clock_skew ?? null,
+      orderingKeyPointer: input.ordering_key_pointer ?? null,
       active: input.active ?? true,
     });
     if (!created) throw new HttpError(409, 'conflict', `a source named "${input.name}" exists; update it with PATCH /admin/api/sources/${input.name}`);
@@ -109,6 +121,7 @@ export default async function adminSourceRoutes(fastify: FastifyInstance, { repo
     const updated = await repos.sources.update(current.name, {
       ...next,
       maxClockSkew: input.max_clock_skew === undefined ? current.maxClockSkew : input.max_clock_skew,
+      orderingKeyPointer: input.ordering_key_pointer === undefined ? current.orderingKeyPointer : input.ordering_key_pointer,
       active: input.active ?? current.active,
     });
     if (!updated) throw notFound(`source ${current.name}`);

@@ -6,6 +6,7 @@ import type { Repositories } from '../db/repositories';
 import type { Subscriber } from '../db/subscriber-repository';
 import { isValidPattern } from '../domain/event-pattern';
 import { eventTypeProblem } from '../domain/event-type';
+import { ORDERING_ON_DEAD } from '../domain/ordering-key';
 import { maskSecret, secretProblem } from '../domain/secret-mask';
 import { generateSigningKey, isSigningKey, publicKeyOf, SIGNATURE_VERSIONS, signingKeysAt } from '../domain/signature';
 import { notFound } from '../errors';
@@ -92,6 +93,10 @@ export function subscriberBody(transforms: TransformRegistry) {
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and dashes'), z.string().max(1000)).optional(),
     max_in_flight: maxInFlight.nullable().optional(),
     rate_limit: rateLimit.nullable().optional(),
+    /** Events with an ordering key reach this subscriber one after another per key. */
+    ordered_delivery: z.boolean().optional(),
+    /** What a keyed delivery that ends dead does to its key (ordered_delivery only). */
+    ordering_on_dead: z.enum(ORDERING_ON_DEAD).optional(),
   });
 }
 
@@ -135,6 +140,8 @@ export function presentSubscriber(s: Subscriber, reveal: 'all' | 'secret' | 'non
     disabled_reason: s.disabledReason,
     max_in_flight: s.maxInFlight,
     rate_limit: s.rateLimitPerSecond === null ? null : { per_second: s.rateLimitPerSecond, burst: s.rateLimitBurst ?? 1 },
+    ordered_delivery: s.orderedDelivery,
+    ordering_on_dead: s.orderingOnDead,
     secret: reveal === 'none' ? maskSecret(s.secret) : s.secret,
     previous_secret_expires_at: s.previousSecretExpiresAt,
     // v1a: receivers verify with the public key; the signing key is shown like the secret.
@@ -189,6 +196,8 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
       headers: input.headers ?? {},
       maxInFlight: input.max_in_flight ?? null,
       ...rateLimitColumns(input.rate_limit ?? null),
+      orderedDelivery: input.ordered_delivery ?? false,
+      orderingOnDead: input.ordering_on_dead ?? 'block',
     });
     return reply.code(201).send(presentSubscriber(created, 'all'));
   });
@@ -264,6 +273,8 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
       ...(input.headers !== undefined ? { headers: mergeHeaders(input.headers, current.headers) } : {}),
       ...(input.max_in_flight !== undefined ? { maxInFlight: input.max_in_flight } : {}),
       ...(input.rate_limit !== undefined ? rateLimitColumns(input.rate_limit) : {}),
+      ...(input.ordered_delivery !== undefined ? { orderedDelivery: input.ordered_delivery } : {}),
+      ...(input.ordering_on_dead !== undefined ? { orderingOnDead: input.ordering_on_dead } : {}),
     });
     return presentSubscriber(updated!);
   });

@@ -1,10 +1,11 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkNotRunningError, type EventStart, type InFlight, type QueueDriver } from '../engine/queue-driver';
-import type { DeliveryStatusView, EventWorkflowInput, EventWorkflowResult } from '../../workflows/types';
+import type { DeliveryStatusView, EventWorkflowInput, EventWorkflowResult, OrderedKeyInput } from '../../workflows/types';
 import { DETAILS_MAX_BYTES, markdownCode, oneLine, SUMMARY_MAX_BYTES, truncateBytes } from '../domain/temporal-text';
 import { connectClient } from './client';
 import type { TemporalConnectionOptions } from './connection-options';
 import { deliveryStartOptions } from './delivery-start';
+import { orderedKeyStartOptions } from './ordered-key-start';
 import { eventSearchAttributes } from './search-attributes';
 
 export interface TemporalDriverOptions {
@@ -101,6 +102,17 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
         if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
         throw err;
       }
+    },
+    /** Signal-with-start: one workflow per (subscriber, key), started by the first wake and after it went idle. */
+    async wakeOrderedKey({ subscriberId, orderingKey }) {
+      const input: OrderedKeyInput = { subscriberId, orderingKey, searchAttributes: options.searchAttributes };
+      await client.workflow.signalWithStart('orderedKeyWorkflow', {
+        ...orderedKeyStartOptions(input),
+        taskQueue: options.taskQueue,
+        args: [input],
+        signal: 'wake',
+        signalArgs: [],
+      });
     },
     retryNow: (workflowId) => signal(workflowId, 'retryNow', []),
     cancel: (workflowId, reason) => signal(workflowId, 'cancel', [reason]),

@@ -51,6 +51,7 @@ export function sourceRow(overrides: Partial<Source> & Pick<Source, 'name' | 've
     verifyToken: null,
     ipWhitelist: [],
     maxClockSkew: null,
+    orderingKeyPointer: null,
     active: true,
     createdAt: new Date(NOW_MS),
     updatedAt: new Date(NOW_MS),

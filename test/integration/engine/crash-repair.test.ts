@@ -27,7 +27,7 @@ let receiver: Receiver;
 /** A queue driver whose starts fail, as if the process died just after the row was written. */
 const crashingDriver = { startEvent: async () => Promise.reject(new Error('crashed before the start')), eventResult: async () => null } as unknown as QueueDriver;
 
-function starter(engine: Pick<QueueDriver, 'startDelivery'> = h.runtime.driver) {
+function starter(engine: Pick<QueueDriver, 'startDelivery' | 'wakeOrderedKey'> = h.runtime.driver) {
   return createDeliveryStarter({ repos: h.runtime.repos, engine, retryDelaysMs: retryDelays(h.config), attemptTimeoutMs: 10_000, searchAttributes: true, adminUrl: null });
 }
 
@@ -54,7 +54,7 @@ it('repairs a replay whose workflow start failed after its row was written', asy
   expect(dead.event_id).toBe(event_id);
 
   receiver.respond(() => ({ status: 200 }));
-  const control = createDeliveryControl({ repos: h.runtime.repos, driver: h.runtime.driver, starter: starter({ startDelivery: () => Promise.reject(new Error('crashed')) }), dispatcher: h.runtime.dispatcher, logger });
+  const control = createDeliveryControl({ repos: h.runtime.repos, driver: h.runtime.driver, starter: starter({ startDelivery: () => Promise.reject(new Error('crashed')), wakeOrderedKey: () => Promise.reject(new Error('crashed')) }), dispatcher: h.runtime.dispatcher, logger });
   const { replayed } = await control.replay([dead.id]);
   const [row] = await h.database.db.select().from(deliveries).where(eq(deliveries.id, replayed[0].delivery_id));
   expect(row).toMatchObject({ status: 'pending', workflowStartedAt: null });

@@ -13,17 +13,17 @@ import type { ActivityDeps } from '../../../activities/deps';
 // The fan-out page isolates its items: a throwing transform, a receiver whose answer cannot be
 // recorded, a failing 410 write each become that delivery's outcome, never the page's exception.
 
-const event = { id: 'evt_1', source: 'api', externalId: 'x', type: 'order.created', payload: { a: 1 }, occurredAt: new Date(), agentId: null, receivedAt: new Date(), workflowId: 'event/evt_1', workflowStartedAt: new Date(), status: 'dispatched' as const, payloadExpiredAt: null, vetoReason: null };
+const event = { id: 'evt_1', source: 'api', externalId: 'x', type: 'order.created', payload: { a: 1 }, occurredAt: new Date(), agentId: null, receivedAt: new Date(), workflowId: 'event/evt_1', workflowStartedAt: new Date(), status: 'dispatched' as const, payloadExpiredAt: null, vetoReason: null, orderingKey: null, sequence: 1 };
 
 function subscriber(id: string, extra: Record<string, unknown> = {}) {
-  return { id, clientId: null, name: null, description: null, url: `http://127.0.0.1/${id}`, secret: 'whsec_c2VjcmV0', previousSecret: null, previousSecretExpiresAt: null, signingKey: null, previousSigningKey: null, previousSigningKeyExpiresAt: null, events: ['*'], active: true, signatureVersion: 'both' as const, transform: null, headers: {}, disabledReason: null, maxInFlight: null, rateLimitPerSecond: null, rateLimitBurst: null, createdAt: new Date(), updatedAt: new Date(), ...extra };
+  return { id, clientId: null, name: null, description: null, url: `http://127.0.0.1/${id}`, secret: 'whsec_c2VjcmV0', previousSecret: null, previousSecretExpiresAt: null, signingKey: null, previousSigningKey: null, previousSigningKeyExpiresAt: null, events: ['*'], active: true, signatureVersion: 'both' as const, transform: null, headers: {}, disabledReason: null, maxInFlight: null, rateLimitPerSecond: null, rateLimitBurst: null, orderedDelivery: false, orderingOnDead: 'block' as const, createdAt: new Date(), updatedAt: new Date(), ...extra };
 }
 
 function fixture(subs: ReturnType<typeof subscriber>[], options: { failRecordFor?: string; http?: OutboundClient['post'] } = {}) {
   const rows: DeliveryForAttempt[] = subs.map((s) => ({
     event,
     subscriber: s,
-    delivery: { id: `dlv_${s.id}`, eventId: event.id, subscriberId: s.id, eventType: event.type, status: 'pending', attempts: 0, lastResponseCode: null, lastError: null, nextAttemptAt: null, requestBody: null, workflowId: `event/evt_1/sub/${s.id}`, replayOf: null, workflowStartedAt: null, createdAt: new Date(), updatedAt: new Date(), completedAt: null },
+    delivery: { id: `dlv_${s.id}`, eventId: event.id, subscriberId: s.id, eventType: event.type, status: 'pending', attempts: 0, lastResponseCode: null, lastError: null, nextAttemptAt: null, requestBody: null, workflowId: `event/evt_1/sub/${s.id}`, replayOf: null, workflowStartedAt: null, orderingKey: null, sequence: null, createdAt: new Date(), updatedAt: new Date(), completedAt: null },
   }));
   const recorded: AttemptRecord[] = [];
   const handedOff: { id: string; first: AttemptResult | null }[] = [];

@@ -20,6 +20,8 @@ function eventRow(overrides: Partial<EventRow> = {}): EventRow {
     status: 'received',
     payloadExpiredAt: null,
     vetoReason: null,
+    orderingKey: null,
+    sequence: 1,
     ...overrides,
   };
 }
