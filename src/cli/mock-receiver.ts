@@ -76,7 +76,7 @@ export async function startMockReceiver(options: {
         const body = Buffer.concat(chunks).toString('utf8');
         const headers = normalizeHeaders(req.headers);
         const verdicts = behaviour.secret
-          ? verifyAll(headers, body, behaviour.secret, {
+          ? verifyAll(headers, body, { secret: behaviour.secret }, {
               nowSeconds: Math.floor(Date.now() / 1000),
               toleranceSeconds: behaviour.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
             })

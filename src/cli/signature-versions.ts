@@ -1,4 +1,5 @@
-import { signV1, signV2, safeEqual, verifyV1 } from '../domain/signature';
+import { signV1, signV1a, signV2, safeEqual, verifyV1, verifyV1a } from '../domain/signature';
+import { CliError } from './cli-error';
 
 // The outbound signature versions, as a receiver checks them. Each version is one entry of
 // SIGNATURE_VERSIONS; `verifySignature` applies the checks that every version shares.
@@ -6,30 +7,58 @@ import { signV1, signV2, safeEqual, verifyV1 } from '../domain/signature';
 /** Request headers with lower-case names. */
 export type HeaderMap = Record<string, string>;
 
+/** The keys a command was given: the HMAC secret (v1, v2), the ed25519 signing key (signs v1a) and public key (verifies v1a). */
+export interface SigningKeys {
+  secret?: string;
+  signingKey?: string;
+  publicKey?: string;
+}
+
 export interface SignRequest {
   id: string;
   timestampSeconds: number;
   body: string;
-  secret: string;
+  keys: SigningKeys;
 }
 
 export interface SignatureVersion {
   readonly name: string;
   /** The headers it uses, for messages: `X-Agent-Signature`. */
   readonly headerNames: string;
-  sign(request: SignRequest): HeaderMap;
+  /** What its key is called in messages, and the options that give it when signing and verifying. */
+  readonly keyNoun: 'secret' | 'key';
+  readonly signOption: '--secret' | '--signing-key';
+  readonly verifyOption: '--secret' | '--public-key';
+  signKey(keys: SigningKeys): string | undefined;
+  verifyKey(keys: SigningKeys): string | undefined;
+  sign(request: Omit<SignRequest, 'keys'>, key: string): HeaderMap;
   /** Whether the headers carry this version's signature at all. */
   present(headers: HeaderMap): boolean;
-  /** Whether `secret` signed `body` as these headers say. */
-  matches(headers: HeaderMap, body: string, secret: string): boolean;
+  /** Whether `key` signed `body` as these headers say. */
+  matches(headers: HeaderMap, body: string, key: string): boolean;
   /** The signed Unix time, or null when the version signs none. */
   signedAt(headers: HeaderMap): number | null;
+}
+
+const hmacKey = {
+  keyNoun: 'secret',
+  signOption: '--secret',
+  verifyOption: '--secret',
+  signKey: (keys: SigningKeys) => keys.secret,
+  verifyKey: (keys: SigningKeys) => keys.secret,
+} as const;
+
+/** The Standard Webhooks signed time, shared by v2 and v1a. */
+function webhookTimestamp(headers: HeaderMap): number | null {
+  const text = headers['webhook-timestamp'];
+  return text && /^\d{1,15}$/.test(text) ? Number(text) : null;
 }
 
 const v1: SignatureVersion = {
   name: 'v1',
   headerNames: 'X-Agent-Signature',
-  sign: ({ body, secret }) => ({ 'x-agent-signature': signV1(body, secret) }),
+  ...hmacKey,
+  sign: ({ body }, secret) => ({ 'x-agent-signature': signV1(body, secret) }),
   present: (headers) => Boolean(headers['x-agent-signature']),
   // During a rotation X-Agent-Signature-Previous carries the old secret's signature.
   matches: (headers, body, secret) =>
@@ -40,7 +69,8 @@ const v1: SignatureVersion = {
 const v2: SignatureVersion = {
   name: 'v2',
   headerNames: 'webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks)',
-  sign: ({ id, timestampSeconds, body, secret }) => ({
+  ...hmacKey,
+  sign: ({ id, timestampSeconds, body }, secret) => ({
     'webhook-id': id,
     'webhook-timestamp': String(timestampSeconds),
     'webhook-signature': signV2(id, timestampSeconds, body, secret),
@@ -57,13 +87,34 @@ const v2: SignatureVersion = {
     for (const given of (headers['webhook-signature'] ?? '').split(/\s+/)) ok = safeEqual(expected, given) || ok;
     return ok;
   },
-  signedAt(headers) {
-    const text = headers['webhook-timestamp'];
-    return text && /^\d{1,15}$/.test(text) ? Number(text) : null;
-  },
+  signedAt: webhookTimestamp,
 };
 
-export const SIGNATURE_VERSIONS: Record<string, SignatureVersion> = { v1, v2 };
+/** Standard Webhooks ed25519: signed with the whsk_ key, verified with the whpk_ key, so a receiver holds no secret. */
+const v1a: SignatureVersion = {
+  name: 'v1a',
+  headerNames: 'webhook-id, webhook-timestamp and a v1a entry in webhook-signature (Standard Webhooks ed25519)',
+  keyNoun: 'key',
+  signOption: '--signing-key',
+  verifyOption: '--public-key',
+  signKey: (keys) => keys.signingKey,
+  verifyKey: (keys) => keys.publicKey,
+  sign: ({ id, timestampSeconds, body }, signingKey) => ({
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': signV1a(id, timestampSeconds, body, signingKey),
+  }),
+  present: (headers) => (headers['webhook-signature'] ?? '').split(/\s+/).some((s) => s.startsWith('v1a,')),
+  matches(headers, body, publicKey) {
+    const id = headers['webhook-id'];
+    const timestamp = Number(headers['webhook-timestamp']);
+    if (!id || !Number.isSafeInteger(timestamp)) return false;
+    return verifyV1a(id, timestamp, body, headers['webhook-signature'] ?? '', publicKey);
+  },
+  signedAt: webhookTimestamp,
+};
+
+export const SIGNATURE_VERSIONS: Record<string, SignatureVersion> = { v1, v2, v1a };
 export const VERSION_NAMES = Object.keys(SIGNATURE_VERSIONS);
 
 export type VerifyFailure = 'missing' | 'stale-timestamp' | 'body-changed' | 'wrong-secret';
@@ -83,9 +134,20 @@ export interface VerifyOptions {
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
-/** The signature headers of several versions for one body. */
+/**
+ * The signature headers of several versions for one body. Standard Webhooks versions share one
+ * `webhook-signature` header, their entries space-separated, as the spec allows.
+ */
 export function signAll(versions: SignatureVersion[], request: SignRequest): HeaderMap {
-  return Object.assign({}, ...versions.map((v) => v.sign(request))) as HeaderMap;
+  const headers: HeaderMap = {};
+  for (const version of versions) {
+    const key = version.signKey(request.keys);
+    if (!key) throw new CliError(`${version.name} signatures need ${version.signOption}`);
+    for (const [name, value] of Object.entries(version.sign(request, key))) {
+      headers[name] = name === 'webhook-signature' && headers[name] ? `${headers[name]} ${value}` : value;
+    }
+  }
+  return headers;
 }
 
 /**
@@ -95,6 +157,7 @@ export function signAll(versions: SignatureVersion[], request: SignRequest): Hea
  * blamed only on evidence.
  */
 export function verifySignature(version: SignatureVersion, headers: HeaderMap, body: string, secret: string, options: VerifyOptions): Verdict {
+  const noun = version.keyNoun;
   const verdict = (ok: boolean, message: string, failure?: VerifyFailure): Verdict => ({ version: version.name, ok, failure, message });
   if (!version.present(headers)) return verdict(false, `no ${version.name} signature: expected ${version.headerNames}`, 'missing');
   const signed = version.matches(headers, body, secret);
@@ -116,7 +179,7 @@ export function verifySignature(version: SignatureVersion, headers: HeaderMap, b
       return verdict(false, `body changed after signing: it verifies only ${how}; verify the raw bytes as received${also}`, 'body-changed');
     }
   }
-  return verdict(false, `wrong secret: the signature does not match this secret (or the body was edited in place)${also}`, 'wrong-secret');
+  return verdict(false, `wrong ${noun}: the signature does not match this ${noun} (or the body was edited in place)${also}`, 'wrong-secret');
 }
 
 /** What the body may have been before a receiver's framework reformatted it. */
@@ -135,14 +198,22 @@ function originalBodies(body: string): { how: string; text: string }[] {
   return candidates.filter((c) => c.text !== body);
 }
 
-/** Every version present in the headers, verified; one `missing` verdict when none is. */
-export function verifyAll(headers: HeaderMap, body: string, secret: string, options: VerifyOptions, only?: SignatureVersion[]): Verdict[] {
+/**
+ * Every version present in the headers whose key was given, verified; one `missing` verdict when
+ * none is present, or when no present one can be checked with the keys given (it names the option).
+ */
+export function verifyAll(headers: HeaderMap, body: string, keys: SigningKeys, options: VerifyOptions, only?: SignatureVersion[]): Verdict[] {
   const versions = only ?? Object.values(SIGNATURE_VERSIONS).filter((v) => v.present(headers));
   if (versions.length === 0) {
     const expected = Object.values(SIGNATURE_VERSIONS).map((v) => `${v.headerNames} (${v.name})`).join(' or ');
     return [{ version: '-', ok: false, failure: 'missing', message: `no signature headers: expected ${expected}` }];
   }
-  return versions.map((v) => verifySignature(v, headers, body, secret, options));
+  const checkable = versions.filter((v) => v.verifyKey(keys));
+  if (checkable.length === 0) {
+    const needed = versions.map((v) => `${v.name} needs ${v.verifyOption}`).join(', ');
+    return [{ version: versions.map((v) => v.name).join('+'), ok: false, failure: 'missing', message: `no key for the signatures present: ${needed}` }];
+  }
+  return checkable.map((v) => verifySignature(v, headers, body, v.verifyKey(keys)!, options));
 }
 
 /** Lower-cased header names, the first value of repeated ones. */

@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 
 // Outbound and inbound signing schemes. Every comparison is constant-time.
 
@@ -92,6 +92,31 @@ export function isSigningKey(signingKey: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Thrown when a `whpk_` public key is not base64 of a 32-byte ed25519 public key. */
+export class InvalidPublicKeyError extends Error {
+  constructor() {
+    super('a public key must be whpk_ followed by base64 of a 32-byte ed25519 public key');
+  }
+}
+
+/** The ed25519 public key of a `whpk_` key, or of a `whsk_` signing key. */
+function verifyingKeyOf(key: string): KeyObject {
+  if (key.startsWith('whsk_')) return createPublicKey(privateKeyOf(key));
+  const raw = Buffer.from(key.startsWith('whpk_') ? key.slice(5) : key, 'base64');
+  if (raw.length !== 32) throw new InvalidPublicKeyError();
+  return createPublicKey({ key: Buffer.concat([SPKI_ED25519, raw]), format: 'der', type: 'spki' });
+}
+
+/** Whether any `v1a,` entry of a (space-separated) `webhook-signature` header verifies `id.timestamp.body` with `publicKey` (whpk_, or whsk_). */
+export function verifyV1a(id: string, timestampSeconds: number, body: string, header: string, publicKey: string): boolean {
+  const key = verifyingKeyOf(publicKey);
+  const signed = Buffer.from(`${id}.${timestampSeconds}.${body}`);
+  return header
+    .split(/\s+/)
+    .filter((entry) => entry.startsWith('v1a,'))
+    .some((entry) => verify(null, signed, key, Buffer.from(entry.slice(4), 'base64')));
 }
 
 /** One `v1a,<base64>` Standard Webhooks ed25519 signature over `id.timestamp.body`. */

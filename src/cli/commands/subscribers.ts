@@ -36,6 +36,8 @@ function printSubscriber(command: Command, s: SubscriberView, note?: string): vo
     ['signature', s.signature_version],
     ['secret', s.secret],
   ];
+  // v1a: receivers verify with the public key (webhookctl verify --public-key).
+  if (typeof s.public_key === 'string') fields.push(['public key', s.public_key]);
   if (s.disabled_reason) fields.push(['disabled', s.disabled_reason]);
   process.stdout.write(`${formatFields(fields)}\n${note ? `${note}\n` : ''}`);
 }
