@@ -5,6 +5,7 @@ import { benchCost, benchPendingRss } from './cost';
 import { benchDeliveryShape, benchSteadyLatency, printDelivery } from './delivery';
 import { benchFanOutRss } from './fan-out-rss';
 import { benchIngest } from './ingest';
+import { benchOrdering } from './ordering';
 import { benchPrune } from './prune';
 import { machine, startStack } from './lib/stack';
 import { medianRows, table } from './lib/stats';
@@ -12,13 +13,13 @@ import { benchRetryTiming } from './retry-timing';
 import { benchStats } from './stats';
 import { benchScaleout } from './scaleout';
 
-// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss fanout-rss prune stats (and, only
+// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss fanout-rss prune stats ordering (and, only
 // when named, scaleout). Each writes
 // its figures to bench/results/<name>-<time>.json and prints a table; with --runs N each
 // benchmark but rss runs N times and the medians are printed and saved too. Fast path and
 // workflow-per-delivery run in the same invocation, so their ratio is measured under the same load.
 
-const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss', 'fanout-rss', 'prune', 'stats'];
+const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss', 'fanout-rss', 'prune', 'stats', 'ordering'];
 // Only when named: `scaleout` needs the Temporal server built from source (bench/scaleout.ts).
 const optIn = ['scaleout'];
 const args = process.argv.slice(2);
@@ -141,6 +142,7 @@ async function main() {
     });
   }
   if (run.includes('stats')) await repeated('stats', ['window'], () => withStack({}, (s) => benchStats(s)));
+  if (run.includes('ordering')) await repeated('ordering', ['keys'], () => withStack(modes[0].env, (s) => benchOrdering(s)));
 }
 
 main().then(

@@ -3,6 +3,7 @@
 // longer replays is a running delivery the change would break (workflows/README.md).
 //
 //   npm run record:histories
+//   npm run record:histories -- --only ordered-key   (one scenario group: core or ordered-key)
 //
 // It starts its own Temporal dev server and an embedded PGlite, runs each scenario against a
 // loopback receiver, and writes test/fixtures/histories/<scenario>.json.
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import { parseConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
+import { orderedKeyWorkflowId } from '../src/domain/ordering-key';
 import { createLogger } from '../src/logger';
 import { startRuntime, type Runtime } from '../src/runtime';
 import { findTemporalCli } from '../src/temporal/cli-path';
@@ -41,41 +43,62 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
   mkdirSync(OUT, { recursive: true });
   const written: string[] = [];
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : null;
   try {
-    await withRuntime(temporal.address, { WEBHOOK_FAST_PATH: 'true', WEBHOOK_RETRY_SCHEDULE: '3s,3s' }, async (rt) => {
-      // Fast path: a first attempt fails in the fan-out, the delivery workflow retries after a durable timer.
-      behaviours.set('flaky', (n) => (n === 1 ? 503 : 200));
-      const flaky = await scenario(rt, `${base}/flaky`, 'history.fast');
-      written.push(await save(rt, 'fast-path-event', flaky.eventWorkflowId), await save(rt, 'fast-path-delivery', await finished(rt, flaky.deliveryWorkflowId)));
-
-      // Dead letter: every attempt fails; the workflow finishes dead and announces it.
-      behaviours.set('dead', () => 500);
-      const dead = await scenario(rt, `${base}/dead`, 'history.dead');
-      written.push(await save(rt, 'dead-letter-delivery', await finished(rt, dead.deliveryWorkflowId)));
-
-      // Replay of that dead delivery, now answered.
-      behaviours.set('dead', () => 200);
-      const replay = await rt.control.replay([dead.deliveryId]);
-      written.push(await save(rt, 'replay-delivery', await finished(rt, replay.replayed[0].workflow_id)));
-    });
-    await withRuntime(temporal.address, { WEBHOOK_FAST_PATH: 'true', WEBHOOK_RETRY_SCHEDULE: '1h' }, async (rt) => {
-      // retryNow skips an hour's backoff.
-      behaviours.set('later', (n) => (n === 1 ? 503 : 200));
-      const later = await scenario(rt, `${base}/later`, 'history.later');
-      await waitFor(async () => (await rt.repos.deliveries.get(later.deliveryId))?.attempts === 1);
-      await rt.control.retryNow(later.deliveryId);
-      written.push(await save(rt, 'retry-now-delivery', await finished(rt, later.deliveryWorkflowId)));
-    });
-    await withRuntime(temporal.address, { WEBHOOK_FAST_PATH: 'false', WEBHOOK_RETRY_SCHEDULE: '3s' }, async (rt) => {
-      behaviours.set('child', (n) => (n === 1 ? 503 : 200));
-      const child = await scenario(rt, `${base}/child`, 'history.child');
-      written.push(await save(rt, 'fast-path-off-event', child.eventWorkflowId), await save(rt, 'fast-path-off-delivery', await finished(rt, child.deliveryWorkflowId)));
-    });
+    if (!only || only === 'core') await recordCore(temporal.address, base, written);
+    if (!only || only === 'ordered-key') {
+      await withRuntime(temporal.address, { WEBHOOK_FAST_PATH: 'true', WEBHOOK_RETRY_SCHEDULE: '3s' }, async (rt) => {
+        // An ordered key: three keyed events, the first retried once in its child delivery
+        // workflow, then the key's workflow waits idle (recorded while it waits).
+        behaviours.set('ordered', (n) => (n === 1 ? 503 : 200));
+        const type = 'history.ordered';
+        const subscriber = await rt.repos.subscribers.create({ url: `${base}/ordered`, secret: 'whsec_aGlzdG9yaWVzLXNlY3JldA==', events: [type], orderedDelivery: true });
+        for (let n = 0; n < 3; n++) await rt.dispatcher.dispatch({ source: 'api', type, data: { n }, orderingKey: 'customer-1' });
+        await waitFor(async () => (await rt.repos.deliveries.list({ subscriberId: subscriber.id, status: 'succeeded' })).length === 3, 120_000);
+        const keyWorkflowId = orderedKeyWorkflowId(subscriber.id, 'customer-1');
+        await waitFor(async () => (await rt.client.workflow.getHandle(keyWorkflowId).describe()).raw.pendingChildren?.length === 0);
+        written.push(await save(rt, 'ordered-key', keyWorkflowId));
+      });
+    }
     console.log(`recorded ${written.length} histories into ${path.relative(process.cwd(), OUT)}:\n  ${written.join('\n  ')}`);
   } finally {
     receiver.close();
     await temporal.stop();
   }
+}
+
+/** The fast path on and off, a dead letter, a replay and a retryNow signal. */
+async function recordCore(address: string, base: string, written: string[]): Promise<void> {
+  await withRuntime(address, { WEBHOOK_FAST_PATH: 'true', WEBHOOK_RETRY_SCHEDULE: '3s,3s' }, async (rt) => {
+    // Fast path: a first attempt fails in the fan-out, the delivery workflow retries after a durable timer.
+    behaviours.set('flaky', (n) => (n === 1 ? 503 : 200));
+    const flaky = await scenario(rt, `${base}/flaky`, 'history.fast');
+    written.push(await save(rt, 'fast-path-event', flaky.eventWorkflowId), await save(rt, 'fast-path-delivery', await finished(rt, flaky.deliveryWorkflowId)));
+
+    // Dead letter: every attempt fails; the workflow finishes dead and announces it.
+    behaviours.set('dead', () => 500);
+    const dead = await scenario(rt, `${base}/dead`, 'history.dead');
+    written.push(await save(rt, 'dead-letter-delivery', await finished(rt, dead.deliveryWorkflowId)));
+
+    // Replay of that dead delivery, now answered.
+    behaviours.set('dead', () => 200);
+    const replay = await rt.control.replay([dead.deliveryId]);
+    written.push(await save(rt, 'replay-delivery', await finished(rt, replay.replayed[0].workflow_id)));
+  });
+  await withRuntime(address, { WEBHOOK_FAST_PATH: 'true', WEBHOOK_RETRY_SCHEDULE: '1h' }, async (rt) => {
+    // retryNow skips an hour's backoff.
+    behaviours.set('later', (n) => (n === 1 ? 503 : 200));
+    const later = await scenario(rt, `${base}/later`, 'history.later');
+    await waitFor(async () => (await rt.repos.deliveries.get(later.deliveryId))?.attempts === 1);
+    await rt.control.retryNow(later.deliveryId);
+    written.push(await save(rt, 'retry-now-delivery', await finished(rt, later.deliveryWorkflowId)));
+  });
+  await withRuntime(address, { WEBHOOK_FAST_PATH: 'false', WEBHOOK_RETRY_SCHEDULE: '3s' }, async (rt) => {
+    behaviours.set('child', (n) => (n === 1 ? 503 : 200));
+    const child = await scenario(rt, `${base}/child`, 'history.child');
+    written.push(await save(rt, 'fast-path-off-event', child.eventWorkflowId), await save(rt, 'fast-path-off-delivery', await finished(rt, child.deliveryWorkflowId)));
+  });
 }
 
 async function withRuntime(address: string, env: Record<string, string>, run: (rt: Runtime) => Promise<void>): Promise<void> {

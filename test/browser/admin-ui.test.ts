@@ -50,9 +50,11 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.locator('#url-error').getByText('must be an http(s) URL').waitFor();
     await page.getByLabel('URL').fill(ok.url);
     await page.getByRole('button', { name: 'Create subscriber' }).click();
-    const secret = page.locator('.secret code');
+    const secret = page.locator('.secret code').first();
     await secret.waitFor();
     expect(await secret.textContent()).toMatch(/^whsec_/);
+    // Beside the secret, shown once, the v1a public key that receivers verify with.
+    expect(await page.getByLabel('Public key', { exact: true }).textContent()).toMatch(/^whpk_/);
     await page.getByRole('button', { name: 'Copy secret' }).waitFor();
     await shot(page, '2-subscriber-created');
     const list = await ui.h.admin('GET', '/subscribers');
@@ -86,10 +88,16 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await ok.waitFor(1);
 
     await page.getByRole('link', { name: 'Loopback receiver' }).click();
+    // The v1a public key is shown on the subscriber's page: receivers verify with it.
+    const { public_key: publicKey } = (await ui.h.admin('GET', `/subscribers/${state.subscriberId}`)).json;
+    expect(publicKey).toMatch(/^whpk_/);
+    expect(await page.getByLabel('Public key', { exact: true }).textContent()).toBe(publicKey);
     await page.getByLabel('Description').fill('Receives the sandbox events');
+    await page.getByLabel('Ordered delivery per key').check();
+    await page.getByLabel('When a keyed delivery dies').selectOption('skip');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Saved.').waitFor();
-    expect((await ui.h.admin('GET', `/subscribers/${state.subscriberId}`)).json.description).toBe('Receives the sandbox events');
+    expect((await ui.h.admin('GET', `/subscribers/${state.subscriberId}`)).json).toMatchObject({ description: 'Receives the sandbox events', ordered_delivery: true, ordering_on_dead: 'skip' });
     await shot(page, '2b-subscriber-edited');
     await page.getByRole('link', { name: 'Subscribers' }).click();
   });

@@ -18,6 +18,8 @@ describe('committed workflow histories', () => {
     const versions = [...new Set(names.map((n) => n.split('-')[0]))];
     expect(versions).toEqual(expect.arrayContaining(['v1', 'v2']));
     for (const v of versions) expect(names).toEqual(expect.arrayContaining(SCENARIOS.map((s) => `${v}-${s}`)));
+    // An ordered key's workflow (one per subscriber and key), from the version that added it.
+    expect(names).toContain('v2-ordered-key');
     const retryNow = readFileSync(path.join(DIR, 'v1-retry-now-delivery.json'), 'utf8');
     expect(JSON.parse(retryNow).events).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
   });

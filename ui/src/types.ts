@@ -12,6 +12,11 @@ export interface Subscriber {
   headers: Record<string, string>;
   disabled_reason: string | null;
   secret: string;
+  /** The whpk_ key receivers verify v1a (ed25519) signatures with; null before the subscriber has a signing key. */
+  public_key: string | null;
+  /** Events with an ordering key are delivered one after another per key. */
+  ordered_delivery: boolean;
+  ordering_on_dead: 'block' | 'skip';
   created_at: string;
   /** In the list: the last 24 hours' attempts. */
   health?: { hours: number; attempts: number; success_rate: number | null };

@@ -17,9 +17,11 @@ interface Form {
   transform: string;
   headers: string;
   active: boolean;
+  ordered_delivery: boolean;
+  ordering_on_dead: 'block' | 'skip';
 }
 
-const EMPTY: Form = { name: '', url: '', events: '', description: '', signature_version: 'both', transform: '', headers: '', active: true };
+const EMPTY: Form = { name: '', url: '', events: '', description: '', signature_version: 'both', transform: '', headers: '', active: true, ordered_delivery: false, ordering_on_dead: 'block' };
 
 const fromSubscriber = (s: Subscriber): Form => ({
   name: s.name ?? '',
@@ -32,6 +34,8 @@ const fromSubscriber = (s: Subscriber): Form => ({
     .map(([k, v]) => `${k}: ${v}`)
     .join('\n'),
   active: s.active,
+  ordered_delivery: s.ordered_delivery,
+  ordering_on_dead: s.ordering_on_dead,
 });
 
 function toBody(f: Form, creating: boolean) {
@@ -52,6 +56,8 @@ function toBody(f: Form, creating: boolean) {
     signature_version: f.signature_version,
     transform: f.transform.trim() || null,
     headers,
+    ordered_delivery: f.ordered_delivery,
+    ordering_on_dead: f.ordering_on_dead,
     ...(creating ? { active: f.active } : {}),
   };
 }
@@ -80,6 +86,7 @@ export function SubscriberForm({ id }: { id: string | null }) {
         <p>
           <code class="wrap">{created.secret}</code> <CopyButton text={created.secret} label="Copy secret" />
         </p>
+        {created.public_key && <PublicKey publicKey={created.public_key} />}
         <Link href="/subscribers" class="button">
           Back to subscribers
         </Link>
@@ -101,7 +108,7 @@ export function SubscriberForm({ id }: { id: string | null }) {
     ) : null;
   };
   const described = (name: string) => (error?.forField(name) ? `${name}-error` : undefined);
-  const known = ['url', 'events', 'name', 'description', 'signature_version', 'transform', 'headers', 'active'];
+  const known = ['url', 'events', 'name', 'description', 'signature_version', 'transform', 'headers', 'active', 'ordered_delivery', 'ordering_on_dead'];
   const other = error && (error.details.length === 0 || error.details.some((d) => !known.includes(d.field.split('.')[0]!)));
 
   const submit = async (e: Event) => {
@@ -156,9 +163,30 @@ export function SubscriberForm({ id }: { id: string | null }) {
           <option value="both">both (X-Agent-Signature and Standard Webhooks)</option>
           <option value="v1">v1 (X-Agent-Signature)</option>
           <option value="v2">v2 (Standard Webhooks)</option>
+          <option value="v1a">v1a (Standard Webhooks ed25519: receivers verify with the public key)</option>
+          <option value="v2+v1a">v2+v1a (HMAC and ed25519)</option>
+          <option value="all">all (v1, v2 and v1a)</option>
         </select>
         {fieldError('signature_version')}
       </div>
+      {id && existing.data?.public_key && <PublicKey publicKey={existing.data.public_key} />}
+      <div class="field check">
+        <input id="ordered_delivery" type="checkbox" checked={form.ordered_delivery} onChange={set('ordered_delivery')} aria-describedby="ordered_delivery-help" />
+        <label for="ordered_delivery">Ordered delivery per key</label>
+        <span class="muted" id="ordered_delivery-help">
+          Events with the same ordering key arrive one after another, in the order they were accepted.
+        </span>
+      </div>
+      {form.ordered_delivery && (
+        <div class="field">
+          <label for="ordering_on_dead">When a keyed delivery dies</label>
+          <select id="ordering_on_dead" value={form.ordering_on_dead} onChange={set('ordering_on_dead')}>
+            <option value="block">block the key until an operator skips or replays it</option>
+            <option value="skip">skip it and go on with the next</option>
+          </select>
+          {fieldError('ordering_on_dead')}
+        </div>
+      )}
       <div class="field">
         <label for="transform">Transform</label>
         <input id="transform" value={form.transform} onInput={set('transform')} placeholder="none" aria-describedby={described('transform')} />
@@ -214,3 +242,18 @@ export function SubscriberForm({ id }: { id: string | null }) {
   );
 }
 
+/** The v1a public key: safe to show and to share, since it cannot sign. */
+function PublicKey({ publicKey }: { publicKey: string }) {
+  return (
+    <div class="field" role="group" aria-labelledby="public-key-label">
+      <span id="public-key-label">Public key (v1a)</span>
+      <p>
+        <code class="wrap" aria-label="Public key">
+          {publicKey}
+        </code>{' '}
+        <CopyButton text={publicKey} label="Copy public key" />
+      </p>
+      <span class="muted">Receivers verify v1a (ed25519) signatures with it. It cannot sign, so it need not be kept secret.</span>
+    </div>
+  );
+}
