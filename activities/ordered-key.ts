@@ -26,10 +26,20 @@ export function createOrderedKeyActivities(deps: ActivityDeps) {
           }
         }
       }
-      const head = await repos.ordering.head(key);
       const block = await repos.ordering.blockOf(key);
-      if (block) return { kind: 'blocked', deliveryId: block.deliveryId, since: block.blockedAt.getTime(), queued: head?.queued ?? 0 };
-      if (!head) return { kind: 'idle' };
+      if (block) {
+        // Blocked, it waits for an operator, who wakes it: new deliveries need not.
+        await repos.ordering.setIdle(key, false);
+        return { kind: 'blocked', deliveryId: block.deliveryId, since: block.blockedAt.getTime(), queued: (await repos.ordering.head(key))?.queued ?? 0 };
+      }
+      let head = await repos.ordering.head(key);
+      if (!head) {
+        // Idle first, then one more look: a delivery enqueued meanwhile is seen here, or its sender sees the mark and wakes us.
+        await repos.ordering.setIdle(key, true);
+        head = await repos.ordering.head(key);
+        if (!head) return { kind: 'idle' };
+      }
+      await repos.ordering.setIdle(key, false);
       const gap = await repos.ordering.gapBefore(key, head.delivery.sequence!);
       if (gap) return { kind: 'gap', eventId: gap, queued: head.queued };
       return { kind: 'deliver', workflowId: head.delivery.workflowId, input: starter.inputFor(head.delivery, head.url, resumeFrom(head.delivery)), queued: head.queued };

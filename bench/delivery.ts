@@ -12,21 +12,23 @@ export async function addSubscribers(stack: Stack, count: number, events: string
   }
 }
 
-async function dispatchAll(stack: Stack, event: string, count: number, concurrency = 16): Promise<void> {
+/** Dispatches `count` events, `concurrency` at a time; `body(n)` gives the n-th request's fields beside `event`. */
+export async function dispatchAll(stack: Stack, event: string, count: number, concurrency = 16, body: (n: number) => Record<string, unknown> = unique): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
-        next++;
-        // A unique id: two events with equal content in the same millisecond would be one event.
-        const res = await stack.admin('POST', '/events', { event, id: randomUUID(), data: { sentAt: Date.now() } });
+        const res = await stack.admin('POST', '/events', { event, ...body(next++) });
         if (res.status !== 'received') throw new Error(`dispatch answered ${JSON.stringify(res)}`);
       }
     }),
   );
 }
 
-async function waitForReceipts(stack: Stack, expected: number, timeoutMs: number) {
+// A unique id: two events with equal content in the same millisecond would be one event.
+const unique = () => ({ id: randomUUID(), data: { sentAt: Date.now() } });
+
+export async function waitForReceipts(stack: Stack, expected: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stats = await stack.receiverStats();

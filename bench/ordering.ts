@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Stack } from './lib/stack';
 import { table } from './lib/stats';
-import { addSubscribers } from './delivery';
+import { addSubscribers, dispatchAll, waitForReceipts } from './delivery';
 
 // `npm run bench -- ordering`: ordered delivery per key against unkeyed delivery, to one ordered
 // subscriber. Keyed deliveries of one key are made one after another (one workflow per key, each
@@ -10,31 +10,6 @@ import { addSubscribers } from './delivery';
 
 /** The machine is shared: each row says how loaded it was (1-minute load average) when it ended. */
 const load = () => +os.loadavg()[0].toFixed(1);
-
-async function dispatchKeyed(stack: Stack, event: string, count: number, keys: number | null, concurrency = 16): Promise<void> {
-  // Each lane sends its own keys' events in order, so every key's events are accepted in order.
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const n = next++;
-        const body = keys === null ? { event, id: `${event}/${n}`, data: { n } } : { event, id: `${event}/${n}`, ordering_key: `k${n % keys}`, data: { n } };
-        const res = await stack.admin('POST', '/events', body);
-        if (res.status !== 'received') throw new Error(`dispatch answered ${JSON.stringify(res)}`);
-      }
-    }),
-  );
-}
-
-async function waitForReceipts(stack: Stack, expected: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const stats = await stack.receiverStats();
-    if (stats.unique >= expected) return stats;
-    if (Date.now() > deadline) throw new Error(`only ${stats.unique} of ${expected} deliveries arrived`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 export async function benchOrdering(stack: Stack, events = 1000): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
@@ -45,7 +20,8 @@ export async function benchOrdering(stack: Stack, events = 1000): Promise<Record
     await stack.sql`update webhook_subscribers set ordered_delivery = true where active`;
     await stack.resetReceiver('ok');
     const started = Date.now();
-    await dispatchKeyed(stack, event, events, keys);
+    // Each lane sends its events in order, so a key's events are accepted in (nearly) their order.
+    await dispatchAll(stack, event, events, 16, (n) => ({ id: `${event}/${n}`, data: { n }, ...(keys === null ? {} : { ordering_key: `k${n % keys}` }) }));
     const stats = await waitForReceipts(stack, events, 900_000);
     const seconds = (stats.last - started) / 1000;
     rows.push({

@@ -288,16 +288,23 @@ export const replayJobs = pgTable(
 );
 
 /**
- * Ordered keys stopped by a dead delivery (the `block` policy): the key's workflow waits until an
- * operator skips it or replays the delivery (src/ordering).
+ * One row per (subscriber, ordering key) whose workflow has run (src/ordering): whether that
+ * workflow waits idle for a wake (a new delivery must signal it; otherwise it finds the delivery
+ * itself), and the dead delivery that blocks the key under the `block` policy.
  */
-export const orderingBlocks = pgTable('webhook_ordering_blocks', {
-  subscriberId: uuid('subscriber_id')
-    .notNull()
-    .references(() => subscribers.id, { onDelete: 'cascade' }),
-  orderingKey: text('ordering_key').notNull(),
-  deliveryId: text('delivery_id').notNull(),
-  blockedAt: timestamp('blocked_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-}, (t) => [primaryKey({ columns: [t.subscriberId, t.orderingKey] })]);
+export const orderingKeys = pgTable(
+  'webhook_ordering_keys',
+  {
+    subscriberId: uuid('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    orderingKey: text('ordering_key').notNull(),
+    idle: boolean('idle').notNull().default(false),
+    blockedBy: text('blocked_by'),
+    blockedAt: timestamp('blocked_at', { withTimezone: true, precision: 3 }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.subscriberId, t.orderingKey] }), index('webhook_ordering_keys_blocked_idx').on(t.subscriberId, t.blockedAt).where(sql`${t.blockedBy} is not null`)],
+);
 
-export const schema = { subscribers, events, deliveries, logs, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations, orderingBlocks };
+export const schema = { subscribers, events, deliveries, logs, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations, orderingKeys };

@@ -5,7 +5,7 @@ import type { QueueDriver } from '../engine/queue-driver';
 import type { AttemptResult, DeliveryWorkflowInput } from '../../workflows/types';
 
 export interface DeliveryStarterOptions {
-  repos: Pick<Repositories, 'deliveries'>;
+  repos: Pick<Repositories, 'deliveries' | 'ordering'>;
   /** The queue driver's part: starts the delivery unless it was ever started. */
   engine: Pick<QueueDriver, 'startDelivery' | 'wakeOrderedKey'>;
   retryDelaysMs: number[];
@@ -39,12 +39,14 @@ export function createDeliveryStarter(opts: DeliveryStarterOptions) {
     inputFor,
     /**
      * Starts (or finds) the delivery's workflow, then marks the row. An ordered delivery (one with
-     * an ordering key) is in its key's queue already: its key's workflow is woken instead, and
-     * starts the delivery's workflow when its turn comes.
+     * an ordering key) is in its key's queue already: its key's workflow is woken instead when it
+     * waits idle (a busy one finds the delivery itself), and starts the delivery's workflow when
+     * its turn comes.
      */
     async start(row: DeliveryRow, url: string, firstAttempt: AttemptResult | null = resumeFrom(row)): Promise<boolean> {
       if (row.orderingKey !== null) {
-        await opts.engine.wakeOrderedKey({ subscriberId: row.subscriberId, orderingKey: row.orderingKey });
+        const key = { subscriberId: row.subscriberId, orderingKey: row.orderingKey };
+        if (await opts.repos.ordering.needsWake(key)) await opts.engine.wakeOrderedKey(key);
         await opts.repos.deliveries.markWorkflowStarted([row.id]);
         return true;
       }

@@ -1,24 +1,34 @@
-import { and, asc, count, eq, inArray, isNull, lt, notExists, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNotNull, isNull, lt, notExists, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import type { DeliveryRow } from '../db/delivery-repository';
-import { deliveries, events, orderingBlocks, subscribers } from '../db/schema';
+import { deliveries, events, orderingKeys, subscribers } from '../db/schema';
 
 // The state of ordered keys lives in PostgreSQL: a key's queue is its subscriber's pending
-// ordered deliveries in sequence order (a partial index holds only those), and a key stopped by
-// a dead delivery has a row in webhook_ordering_blocks. The key's workflow only reads it, so a
-// lost signal or a restarted workflow never loses or reorders anything.
+// ordered deliveries in sequence order (a partial index holds only those); webhook_ordering_keys
+// says whether the key's workflow waits idle (only then does a new delivery signal it) and which
+// dead delivery blocks the key. The workflow reads its queue here, so a late or repeated signal,
+// or a restarted workflow, never loses or reorders anything.
 
 export interface OrderedKeyRef {
   subscriberId: string;
   orderingKey: string;
 }
 
-export type OrderingBlock = typeof orderingBlocks.$inferSelect;
+export interface OrderingBlock {
+  orderingKey: string;
+  deliveryId: string;
+  blockedAt: Date;
+}
+
+/** The queue length a key's workflow shows is exact up to this many. */
+export const QUEUE_COUNT_CAP = 10_000;
 
 export interface KeyQueue {
   orderingKey: string;
   pending: number;
 }
+
+const thisKey = ({ subscriberId, orderingKey }: OrderedKeyRef) => and(eq(orderingKeys.subscriberId, subscriberId), eq(orderingKeys.orderingKey, orderingKey));
 
 export function createOrderingRepository(db: Db) {
   return {
@@ -31,7 +41,7 @@ export function createOrderingRepository(db: Db) {
         .where(and(inArray(deliveries.id, ids), isNull(deliveries.orderingKey)));
     },
 
-    /** The key's next delivery (lowest sequence, then oldest: a replay comes after what it replays) and its queue length. */
+    /** The key's next delivery (lowest sequence, then oldest: a replay comes after what it replays) and its queue length (at most QUEUE_COUNT_CAP). */
     async head({ subscriberId, orderingKey }: OrderedKeyRef): Promise<{ delivery: DeliveryRow; url: string; queued: number } | null> {
       const queue = and(eq(deliveries.subscriberId, subscriberId), eq(deliveries.orderingKey, orderingKey), eq(deliveries.status, 'pending'));
       const [first] = await db
@@ -42,7 +52,9 @@ export function createOrderingRepository(db: Db) {
         .orderBy(asc(deliveries.sequence), asc(deliveries.createdAt))
         .limit(1);
       if (!first) return null;
-      const [{ queued }] = await db.select({ queued: count() }).from(deliveries).where(queue);
+      // Counted up to a cap: every step of a deep queue must not cost its whole length.
+      const capped = db.select({ one: sql`1` }).from(deliveries).where(queue).limit(QUEUE_COUNT_CAP).as('capped');
+      const [{ queued }] = await db.select({ queued: count() }).from(capped);
       return { ...first, queued };
     },
 
@@ -74,35 +86,62 @@ export function createOrderingRepository(db: Db) {
 
     /** Stops the key at this delivery; a key already blocked keeps its first block. */
     async block({ subscriberId, orderingKey }: OrderedKeyRef, deliveryId: string): Promise<void> {
-      await db.insert(orderingBlocks).values({ subscriberId, orderingKey, deliveryId }).onConflictDoNothing();
+      const now = new Date();
+      await db
+        .insert(orderingKeys)
+        .values({ subscriberId, orderingKey, blockedBy: deliveryId, blockedAt: now })
+        .onConflictDoUpdate({ target: [orderingKeys.subscriberId, orderingKeys.orderingKey], set: { blockedBy: deliveryId, blockedAt: now, updatedAt: now }, setWhere: isNull(orderingKeys.blockedBy) });
     },
 
-    async blockOf({ subscriberId, orderingKey }: OrderedKeyRef): Promise<OrderingBlock | undefined> {
+    async blockOf(key: OrderedKeyRef): Promise<OrderingBlock | undefined> {
       const [row] = await db
-        .select()
-        .from(orderingBlocks)
-        .where(and(eq(orderingBlocks.subscriberId, subscriberId), eq(orderingBlocks.orderingKey, orderingKey)));
-      return row;
+        .select({ orderingKey: orderingKeys.orderingKey, deliveryId: orderingKeys.blockedBy, blockedAt: orderingKeys.blockedAt })
+        .from(orderingKeys)
+        .where(and(thisKey(key), isNotNull(orderingKeys.blockedBy)));
+      return row ? { orderingKey: row.orderingKey, deliveryId: row.deliveryId!, blockedAt: row.blockedAt! } : undefined;
     },
 
     /** Lifts the key's block (only the one made by `deliveryId`, when given); the block, or undefined when there was none. */
-    async unblock({ subscriberId, orderingKey }: OrderedKeyRef, deliveryId?: string): Promise<OrderingBlock | undefined> {
-      const [row] = await db
-        .delete(orderingBlocks)
-        .where(
-          and(
-            eq(orderingBlocks.subscriberId, subscriberId),
-            eq(orderingBlocks.orderingKey, orderingKey),
-            deliveryId ? eq(orderingBlocks.deliveryId, deliveryId) : undefined,
-          ),
-        )
-        .returning();
-      return row;
+    async unblock(key: OrderedKeyRef, deliveryId?: string): Promise<OrderingBlock | undefined> {
+      const block = await this.blockOf(key);
+      if (!block || (deliveryId && block.deliveryId !== deliveryId)) return undefined;
+      // Conditional on the block read: of two operators lifting it at once, one does.
+      const lifted = await db
+        .update(orderingKeys)
+        // Marked idle: the next delivery of the key (a replay of the dead one) wakes its workflow.
+        .set({ blockedBy: null, blockedAt: null, idle: true, updatedAt: new Date() })
+        .where(and(thisKey(key), eq(orderingKeys.blockedBy, block.deliveryId)))
+        .returning({ orderingKey: orderingKeys.orderingKey });
+      return lifted.length > 0 ? block : undefined;
     },
 
     /** The subscriber's blocked keys, oldest block first. */
     async blocked(subscriberId: string, limit: number): Promise<OrderingBlock[]> {
-      return db.select().from(orderingBlocks).where(eq(orderingBlocks.subscriberId, subscriberId)).orderBy(asc(orderingBlocks.blockedAt)).limit(limit);
+      const rows = await db
+        .select({ orderingKey: orderingKeys.orderingKey, deliveryId: orderingKeys.blockedBy, blockedAt: orderingKeys.blockedAt })
+        .from(orderingKeys)
+        .where(and(eq(orderingKeys.subscriberId, subscriberId), isNotNull(orderingKeys.blockedBy)))
+        .orderBy(asc(orderingKeys.blockedAt))
+        .limit(limit);
+      return rows.map((r) => ({ orderingKey: r.orderingKey, deliveryId: r.deliveryId!, blockedAt: r.blockedAt! }));
+    },
+
+    /**
+     * Records whether the key's workflow waits idle for a wake. It marks itself idle before it
+     * looks at its queue a last time, and a new delivery is enqueued before its sender reads the
+     * mark: so either the workflow sees the delivery, or the sender sees the mark and wakes it.
+     */
+    async setIdle(key: OrderedKeyRef, idle: boolean): Promise<void> {
+      await db
+        .insert(orderingKeys)
+        .values({ ...key, idle })
+        .onConflictDoUpdate({ target: [orderingKeys.subscriberId, orderingKeys.orderingKey], set: { idle, updatedAt: new Date() }, setWhere: sql`${orderingKeys.idle} <> ${idle}` });
+    },
+
+    /** Whether a new delivery must wake the key's workflow: it waits idle, or has never run. */
+    async needsWake(key: OrderedKeyRef): Promise<boolean> {
+      const [row] = await db.select({ idle: orderingKeys.idle }).from(orderingKeys).where(thisKey(key));
+      return row?.idle ?? true;
     },
 
     /** The subscriber's keys with pending deliveries, longest queue first. */
