@@ -21,7 +21,7 @@ export async function benchOrdering(stack: Stack, events = 1000): Promise<Record
     await stack.resetReceiver('ok');
     const started = Date.now();
     // Each lane sends its events in order, so a key's events are accepted in (nearly) their order.
-    await dispatchAll(stack, event, events, 16, (n) => ({ id: `${event}/${n}`, data: { n }, ...(keys === null ? {} : { ordering_key: `k${n % keys}` }) }));
+    await dispatchAll(stack, event, events, 16, (n) => ({ id: `${event}/${n}`, data: { n, sentAt: Date.now() }, ...(keys === null ? {} : { ordering_key: `k${n % keys}` }) }));
     const stats = await waitForReceipts(stack, events, 900_000);
     const seconds = (stats.last - started) / 1000;
     rows.push({
