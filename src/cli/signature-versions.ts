@@ -66,28 +66,44 @@ const v1: SignatureVersion = {
   signedAt: () => null,
 };
 
+/**
+ * What the Standard Webhooks versions share: the three headers, entries `<scheme>,<base64>` in
+ * one space-separated `webhook-signature` (several during a rotation, or several schemes), over
+ * `id.timestamp.body`. `check` tells whether the header verifies with `key`.
+ */
+function standardWebhooks(
+  scheme: 'v1' | 'v1a',
+  sign: (id: string, timestampSeconds: number, body: string, key: string) => string,
+  check: (id: string, timestampSeconds: number, body: string, header: string, key: string) => boolean,
+): Pick<SignatureVersion, 'sign' | 'present' | 'matches' | 'signedAt'> {
+  return {
+    sign: ({ id, timestampSeconds, body }, key) => ({
+      'webhook-id': id,
+      'webhook-timestamp': String(timestampSeconds),
+      'webhook-signature': sign(id, timestampSeconds, body, key),
+    }),
+    present: (headers) => (headers['webhook-signature'] ?? '').split(/\s+/).some((s) => s.startsWith(`${scheme},`)),
+    matches(headers, body, key) {
+      const id = headers['webhook-id'];
+      const timestamp = Number(headers['webhook-timestamp']);
+      if (!id || !Number.isSafeInteger(timestamp)) return false;
+      return check(id, timestamp, body, headers['webhook-signature'] ?? '', key);
+    },
+    signedAt: webhookTimestamp,
+  };
+}
+
 const v2: SignatureVersion = {
   name: 'v2',
   headerNames: 'webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks)',
   ...hmacKey,
-  sign: ({ id, timestampSeconds, body }, secret) => ({
-    'webhook-id': id,
-    'webhook-timestamp': String(timestampSeconds),
-    'webhook-signature': signV2(id, timestampSeconds, body, secret),
-  }),
-  // The header may also carry other schemes' entries (`v1a,` for ed25519).
-  present: (headers) => (headers['webhook-signature'] ?? '').split(/\s+/).some((s) => s.startsWith('v1,')),
-  matches(headers, body, secret) {
-    const id = headers['webhook-id'];
-    const timestamp = Number(headers['webhook-timestamp']);
-    if (!id || !Number.isSafeInteger(timestamp)) return false;
+  ...standardWebhooks('v1', signV2, (id, timestamp, body, header, secret) => {
     const expected = signV2(id, timestamp, body, secret);
     let ok = false;
-    // During a rotation the header holds several space-separated signatures.
-    for (const given of (headers['webhook-signature'] ?? '').split(/\s+/)) ok = safeEqual(expected, given) || ok;
+    // Every entry is compared, in constant time: the header may hold several (a rotation, v1a).
+    for (const given of header.split(/\s+/)) ok = safeEqual(expected, given) || ok;
     return ok;
-  },
-  signedAt: webhookTimestamp,
+  }),
 };
 
 /** Standard Webhooks ed25519: signed with the whsk_ key, verified with the whpk_ key, so a receiver holds no secret. */
@@ -99,19 +115,7 @@ const v1a: SignatureVersion = {
   verifyOption: '--public-key',
   signKey: (keys) => keys.signingKey,
   verifyKey: (keys) => keys.publicKey,
-  sign: ({ id, timestampSeconds, body }, signingKey) => ({
-    'webhook-id': id,
-    'webhook-timestamp': String(timestampSeconds),
-    'webhook-signature': signV1a(id, timestampSeconds, body, signingKey),
-  }),
-  present: (headers) => (headers['webhook-signature'] ?? '').split(/\s+/).some((s) => s.startsWith('v1a,')),
-  matches(headers, body, publicKey) {
-    const id = headers['webhook-id'];
-    const timestamp = Number(headers['webhook-timestamp']);
-    if (!id || !Number.isSafeInteger(timestamp)) return false;
-    return verifyV1a(id, timestamp, body, headers['webhook-signature'] ?? '', publicKey);
-  },
-  signedAt: webhookTimestamp,
+  ...standardWebhooks('v1a', signV1a, verifyV1a),
 };
 
 export const SIGNATURE_VERSIONS: Record<string, SignatureVersion> = { v1, v2, v1a };
