@@ -38,6 +38,16 @@ export interface GateRequest {
   breaker?: BreakerSettings | null;
 }
 
+/** One subscriber's shared protection state, for /metrics. */
+export interface EndpointLoad {
+  subscriberId: string;
+  inFlight: number;
+  paused: boolean;
+  circuitOpen: boolean;
+  /** The adaptive cap when lowered below max_in_flight; null at the configured value. */
+  effectiveInFlight: number | null;
+}
+
 export interface ProtectionState {
   subscriberId: string;
   inFlight: number;
@@ -237,18 +247,24 @@ export function createProtectionRepository(db: Db) {
       return row ? Number(row.reaped) : 0;
     },
 
-    /** Subscribers with POSTs in flight or paused now, busiest first, at most `limit` (for /metrics). */
-    async busy(limit: number): Promise<{ subscriberId: string; inFlight: number; paused: boolean }[]> {
+    /**
+     * Subscribers with POSTs in flight, paused, with an open circuit or a lowered adaptive cap,
+     * busiest first, at most `limit` (for /metrics).
+     */
+    async busy(limit: number): Promise<EndpointLoad[]> {
       const result = await db.execute(sql`
-        select subscriber_id, in_flight, coalesce(paused_until > now(), false) as paused
+        select subscriber_id, in_flight, coalesce(paused_until > now(), false) as paused, circuit_state <> 'closed' as circuit_open,
+               floor(effective_in_flight)::int as effective
         from webhook_subscriber_protection
-        where in_flight > 0 or paused_until > now()
+        where in_flight > 0 or paused_until > now() or circuit_state <> 'closed' or effective_in_flight is not null
         order by in_flight desc, subscriber_id
         limit ${limit}`);
-      return rowsOf<{ subscriber_id: string; in_flight: number; paused: boolean }>(result).map((r) => ({
+      return rowsOf<{ subscriber_id: string; in_flight: number; paused: boolean; circuit_open: boolean; effective: number | null }>(result).map((r) => ({
         subscriberId: r.subscriber_id,
         inFlight: Number(r.in_flight),
         paused: r.paused === true,
+        circuitOpen: r.circuit_open === true,
+        effectiveInFlight: r.effective === null ? null : Number(r.effective),
       }));
     },
 

@@ -49,6 +49,8 @@ it('opens on sustained failure, sends only probes while open, and delivers every
   expect(opened.health).toBe('open');
   expect(opened.circuit.last_error).toContain('500');
   const openedAt = new Date(opened.circuit.opened_at).getTime();
+  const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+  expect(metrics.body).toContain(`webhook_endpoint_circuit_open{subscriber_id="${id}"} 1`);
 
   // Events dispatched while it is open are held too.
   for (let e = 6; e < 9; e++) expect((await h.admin('POST', '/events', { event: 'orders.created', data: { e } })).status).toBe(202);
