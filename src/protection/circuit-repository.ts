@@ -220,6 +220,12 @@ export function createCircuitRepository(db: Db) {
       return change;
     },
 
+    /** Records that the subscriber was disabled elsewhere (a 410 Gone), so that it is told once as `disabled`. */
+    async markDisabled(subscriberId: string, reason: string): Promise<HealthChange | null> {
+      await db.execute(sql`insert into webhook_subscriber_protection (subscriber_id) values (${subscriberId}) on conflict do nothing`);
+      return transition(subscriberId, 'disabled', reason, sql`p.health_state <> 'disabled'`, sql`circuit_state = p.circuit_state`);
+    },
+
     /**
      * Re-enabling: the circuit closes and the adaptive cap restarts at 1 (ramp-up); told as
      * `recovered` when the subscriber was not healthy. The subscriber row itself is the caller's.

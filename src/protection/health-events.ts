@@ -1,4 +1,5 @@
 import type { EventSink } from '../../activities/deps';
+import type { Repositories } from '../db/repositories';
 import { INTERNAL_SOURCE, SUBSCRIBER_HEALTH_EVENTS } from '../domain/internal-events';
 import type { HealthChange } from './circuit-breaker';
 
@@ -31,4 +32,10 @@ export function announceHealthChange(events: EventSink, onError: (err: unknown, 
   return (change: HealthChange): void => {
     events.dispatch(healthEvent(change)).catch((err) => onError(err, change));
   };
+}
+
+/** Tells that a subscriber was disabled outside the breaker (a 410 Gone), once. */
+export async function tellDisabled(deps: { repos: Repositories; events: EventSink }, subscriberId: string, reason: string): Promise<void> {
+  const change = await deps.repos.protection.circuit.markDisabled(subscriberId, reason);
+  if (change) await deps.events.dispatch(healthEvent(change));
 }

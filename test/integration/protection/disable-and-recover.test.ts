@@ -86,6 +86,21 @@ it('disables a subscriber whose circuit stays open, keeps what arrives, and repl
   expect(kinds.filter((k) => k === 'webhook.subscriber.circuit_opened')).toHaveLength(1);
 }, 90_000);
 
+it('tells webhook.subscriber.disabled when a 410 disables a subscriber at once, and holds what arrives next', async () => {
+  const gone = await startReceiver(() => ({ status: 410 }));
+  try {
+    const id = (await h.admin('POST', '/subscribers', { url: `${gone.url}/gone`, events: ['gone.*'] })).json.id as string;
+    expect((await h.admin('POST', '/events', { event: 'gone.first', data: {} })).status).toBe(202);
+    const event = await eventually(async () => told(id).find((b) => b.event === 'webhook.subscriber.disabled'), 20_000);
+    expect(event.data.reason).toContain('410 Gone');
+    expect((await h.admin('POST', '/events', { event: 'gone.second', data: {} })).status).toBe(202);
+    await eventually(async () => (await h.admin('GET', `/deliveries?status=held&subscriber_id=${id}`)).json.data.length === 1, 20_000);
+    expect(gone.requests).toHaveLength(1);
+  } finally {
+    await gone.close();
+  }
+});
+
 it('refuses an enable body with a bad replay_held, naming the field, and changes nothing', async () => {
   const sub = await h.admin('POST', '/subscribers', { url: `${dead.url}/other`, events: ['x.*'], active: false });
   for (const body of [{ replay_held: 'yes' }, { replay_held: 1 }, { replay: true }]) {
