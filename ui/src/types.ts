@@ -76,7 +76,7 @@ export interface EventDetail {
   deliveries: { id: string; subscriberId: string; status: string; attempts: number; lastResponseCode: number | null; lastError: string | null; createdAt: string }[];
 }
 
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled'] as const;
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled', 'held'] as const;
 export const EVENT_STATUSES = ['received', 'dispatched', 'processed'] as const;
 
 /** A delivery that may still change. */
