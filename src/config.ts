@@ -166,7 +166,7 @@ export const configSchema = z
     /** The longest pause a receiver's Retry-After (on 429 or 503) imposes on its whole subscriber (S6's cap, twice the step, applies too). */
     WEBHOOK_MAX_PAUSE: duration('5m'),
     /** The circuit breaker (src/protection/circuit-breaker.ts): failed share of a window's attempts that opens it. */
-    WEBHOOK_BREAKER_FAILURE_RATE: z.coerce.number().gt(0, 'must be above 0').max(1, 'must be at most 1').default(0.5),
+    WEBHOOK_BREAKER_FAILURE_RATE: z.coerce.number().gt(0, 'must be above 0').max(1, 'must be at most 1').default(0.8),
     WEBHOOK_BREAKER_WINDOW: duration('1m').pipe(z.number().min(1000, 'must be at least 1s')),
     /** Attempts a window needs before its failure rate counts: one flaky response cannot open the circuit. */
     WEBHOOK_BREAKER_MIN_ATTEMPTS: int(20, 1),

@@ -30,11 +30,13 @@ export interface BreakerSettings {
 }
 
 /**
- * Defaults a single flaky response cannot trip: at least 20 attempts in a minute, half of them
- * failed, or 5 timeouts in a row (25 s of silence at the default 5 s timeout).
+ * Defaults a single flaky response cannot trip: at least 20 attempts in a minute, 80 % of them
+ * failed, or 5 timeouts in a row (25 s of silence at the default 5 s timeout). Not 50 %: a
+ * receiver that refuses every first attempt and takes every retry is flaky, not down, and
+ * holding its deliveries for probes would only slow it.
  */
 export const DEFAULT_BREAKER: BreakerSettings = {
-  failureRate: 0.5,
+  failureRate: 0.8,
   windowMs: 60_000,
   minAttempts: 20,
   timeoutsInRow: 5,

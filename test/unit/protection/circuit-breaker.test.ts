@@ -23,11 +23,12 @@ describe('circuit breaker rules', () => {
   it('stays closed on the defaults after one flaky response, or many failures among too few attempts', () => {
     expect(openReason({ windowAttempts: 1, windowFailures: 1, timeoutsInRow: 1 }, DEFAULT_BREAKER)).toBeNull();
     expect(openReason({ windowAttempts: 19, windowFailures: 19, timeoutsInRow: 4 }, DEFAULT_BREAKER)).toBeNull();
-    expect(openReason({ windowAttempts: 40, windowFailures: 19, timeoutsInRow: 0 }, DEFAULT_BREAKER)).toBeNull();
+    expect(openReason({ windowAttempts: 40, windowFailures: 20, timeoutsInRow: 0 }, DEFAULT_BREAKER)).toBeNull();
+    expect(openReason({ windowAttempts: 20, windowFailures: 15, timeoutsInRow: 0 }, DEFAULT_BREAKER)).toBeNull();
   });
 
   it('opens on a failure rate at the threshold with enough attempts, or on N timeouts in a row, and says why', () => {
-    expect(openReason({ windowAttempts: 20, windowFailures: 10, timeoutsInRow: 0 }, DEFAULT_BREAKER)).toBe('10 of 20 attempts failed within 60s');
+    expect(openReason({ windowAttempts: 20, windowFailures: 16, timeoutsInRow: 0 }, DEFAULT_BREAKER)).toBe('16 of 20 attempts failed within 60s');
     expect(openReason({ windowAttempts: 5, windowFailures: 5, timeoutsInRow: 5 }, DEFAULT_BREAKER)).toBe('5 timeouts in a row');
   });
 
