@@ -240,6 +240,18 @@ export function createCircuitRepository(db: Db) {
       return change;
     },
 
+    /** Each listed subscriber's circuit state and lowered adaptive cap (for the subscriber list's badges), in one query. */
+    async summaries(subscriberIds: string[]): Promise<Map<string, { state: string; effectiveInFlight: number | null }>> {
+      if (subscriberIds.length === 0) return new Map();
+      const ids = sql.join(subscriberIds.map((id) => sql`${id}::uuid`), sql`, `);
+      const result = await db.execute(sql`
+        select subscriber_id::text as id, circuit_state, floor(effective_in_flight)::int as effective
+        from webhook_subscriber_protection where subscriber_id in (${ids}) and (circuit_state <> 'closed' or effective_in_flight is not null)`);
+      return new Map(
+        rowsOf<{ id: string; circuit_state: string; effective: number | null }>(result).map((r) => [r.id, { state: r.circuit_state, effectiveInFlight: r.effective === null ? null : Number(r.effective) }]),
+      );
+    },
+
     /** A subscriber's deliveries waiting (pending) and kept for replay (held). */
     async backlog(subscriberId: string): Promise<{ pending: number; held: number }> {
       const result = await db.execute(sql`

@@ -14,7 +14,8 @@ export interface Subscriber {
   secret: string;
   created_at: string;
   /** In the list: the last 24 hours' attempts. */
-  health?: { hours: number; attempts: number; success_rate: number | null };
+  /** `circuit`: the breaker's state; `effective_max_in_flight`: the adaptive cap while lowered (else null). */
+  health?: { hours: number; attempts: number; success_rate: number | null; circuit?: string; effective_max_in_flight?: number | null };
 }
 
 export interface Delivery {

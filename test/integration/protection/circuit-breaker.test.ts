@@ -51,6 +51,8 @@ it('opens on sustained failure, sends only probes while open, and delivers every
   const openedAt = new Date(opened.circuit.opened_at).getTime();
   const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
   expect(metrics.body).toContain(`webhook_endpoint_circuit_open{subscriber_id="${id}"} 1`);
+  const listed = (await h.admin('GET', '/subscribers')).json.data.find((s: { id: string }) => s.id === id);
+  expect(listed.health.circuit).not.toBe('closed');
 
   // Events dispatched while it is open are held too.
   for (let e = 6; e < 9; e++) expect((await h.admin('POST', '/events', { event: 'orders.created', data: { e } })).status).toBe(202);
