@@ -74,6 +74,23 @@ describe('circuit repository', () => {
     await release(first.leaseId, ok());
   });
 
+  it('tells degraded once when overload lowers the adaptive cap, and recovered once successes restore it', async () => {
+    const overloaded = attemptResult(1, now(), now(), 'failure', { statusCode: 503, error: 'HTTP 503' });
+    const first = await lease('a');
+    const changes = await repos.protection.release(first.leaseId, null, { signal: 'overload', maxInFlight: 2 }, { signal: breakerSignal(overloaded), error: overloaded.error, settings });
+    expect(changes.map((c) => [c.state, c.previous, c.seq])).toEqual([['degraded', 'healthy', 1]]);
+    expect(changes[0].lastError).toBe('HTTP 503');
+    const again = await lease('b');
+    expect(await repos.protection.release(again.leaseId, null, { signal: 'overload', maxInFlight: 2 }, { signal: 'failure', error: 'HTTP 503', settings })).toEqual([]);
+    // Additive increase from 1 back to max_in_flight 2: one success restores it.
+    const told = [];
+    for (const id of ['c', 'd', 'e']) {
+      const l = await lease(id);
+      told.push(...(await repos.protection.release(l.leaseId, null, { signal: 'success', maxInFlight: 2 }, { signal: 'success', error: null, settings })));
+    }
+    expect(told.map((c) => [c.state, c.previous, c.seq])).toEqual([['healthy', 'degraded', 2]]);
+  });
+
   it('disables the subscriber, once, when its circuit stays open past WEBHOOK_DISABLE_AFTER', async () => {
     const short = { ...settings, disableAfterMs: 1_000, probeMinMs: 5_000 };
     for (const id of ['a', 'b', 'c']) await release((await lease(id, short)).leaseId, timeout(), short);
