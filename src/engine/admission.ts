@@ -13,10 +13,13 @@
 // end. Freed slots go round-robin to the subscribers that wait, oldest waiter first within each.
 //
 // `admit()` is the whole answer, used by every POST: the worker's fair share first (in memory,
-// cheap), then the shared gate in PostgreSQL (src/protection): the subscriber's pause asked for by
-// its receiver (Retry-After) and its max_in_flight across all workers. It answers a lease, or
-// "wait until T, because R". The lease is released with the attempt's result, which feeds the
-// subscriber's health (a 429/503 with Retry-After pauses the subscriber).
+// cheap), then the shared gate in PostgreSQL (src/protection): the subscriber's circuit (while
+// open, only its one probe goes; everything else is held until the next probe), the pause asked
+// for by its receiver (Retry-After), its rate limit and its max_in_flight across all workers. It
+// answers a lease, or "wait until T, because R". The lease is released with the attempt's result,
+// which feeds the subscriber's health: a 429/503 with Retry-After pauses it, overload lowers its
+// adaptive cap, and failures count towards opening its circuit; each change of health is told
+// once through `onHealthChange` (the `webhook.subscriber.*` events).
 
 import type { GateAnswer, GateRequest, RateLimit } from '../protection/protection-repository';
 import { loadSignal, pauseFor } from '../protection/backpressure';
