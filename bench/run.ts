@@ -76,6 +76,8 @@ async function main() {
     { label: 'workflow per delivery', config: 'defaults + WEBHOOK_FAST_PATH=false', env: { WEBHOOK_FAST_PATH: 'false' } },
     { label: 'fast path', config: 'tuned: WEBHOOK_LOCAL_FANOUT=true, WEBHOOK_CONCURRENCY=100, WEBHOOK_FANOUT_CONCURRENCY=64', env: { WEBHOOK_LOCAL_FANOUT: 'true', WEBHOOK_CONCURRENCY: '100', WEBHOOK_FANOUT_CONCURRENCY: '64' } },
   ];
+  // The second queue driver (PostgreSQL only), measured in the same run as the Temporal driver: delivery only.
+  const pgboss = { label: 'pgboss driver', config: 'defaults + QUEUE_DRIVER=pgboss', env: { QUEUE_DRIVER: 'pgboss' } };
 
   if (run.includes('ceiling')) await repeated('ceiling', ['workload'], () => withStack({}, (s) => benchCeiling(s)));
   if (run.includes('ingest')) {
@@ -95,8 +97,16 @@ async function main() {
     await repeated('delivery', ['config', 'mode', 'shape', 'rate'], async () => {
       const rows: Record<string, unknown>[] = [];
       const steady: Record<string, unknown>[] = [];
-      for (const mode of modes) {
+      for (const mode of [...modes, pgboss]) {
         await withStack(mode.env, async (s) => {
+          if (mode === pgboss) {
+            for (const shape of [{ events: 1000, subscribers: 10 }, { events: 10, subscribers: 1000 }]) {
+              const row = await benchDeliveryShape(s, shape, mode.label);
+              rows.push({ config: mode.config, ...row, event_workflows_per_s: '—', bare_ceiling_per_s: '—', of_ceiling: '—' });
+            }
+            steady.push({ config: mode.config, ...(await benchSteadyLatency(s, mode.label)) });
+            return;
+          }
           // The dev server's bare-workflow ceiling, measured in this run on this stack: event
           // workflows per second read as a fraction of it.
           const ceiling = await benchCeiling(s, 500);
