@@ -225,8 +225,8 @@ describe.each(drivers)('the $name queue driver, its worker SIGKILLed mid-flight'
     for (let i = 0; i < SUBSCRIBERS; i++) await h.admin('POST', '/subscribers', { url: `${r.url}/${i}`, events: [ev] });
     const serviceEnv = baseServiceEnv({
       DATABASE_URL: h.database.url,
-      TEMPORAL_ADDRESS: readTestRuntime().temporalAddress,
-      TEMPORAL_TASK_QUEUE: h.config.TEMPORAL_TASK_QUEUE,
+      // The pg-boss worker is given no Temporal at all.
+      ...(name === 'temporal' ? { TEMPORAL_ADDRESS: readTestRuntime().temporalAddress, TEMPORAL_TASK_QUEUE: h.config.TEMPORAL_TASK_QUEUE } : {}),
       WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s',
       WEBHOOK_TIMEOUT: '3',
       LOG_LEVEL: 'info',
