@@ -11,6 +11,9 @@ export const EVENT_QUEUE = 'hookyard-events';
 /** One job per step of a delivery: an attempt, or the decision after one (the delivery workflow's work). */
 export const DELIVERY_QUEUE = 'hookyard-deliveries';
 
+/** One pruning run per WEBHOOK_RETENTION_INTERVAL (the Temporal driver's retention Schedule). */
+export const RETENTION_QUEUE = 'hookyard-retention';
+
 /** An event's fan-out job. */
 export interface EventJob {
   workflowId: string;
@@ -71,6 +74,7 @@ export async function openBoss(options: BossOptions): Promise<PgBoss> {
   const queue = { retryLimit: 1_000, retryDelay: 1, retryBackoff: true, expireInSeconds: options.livenessSeconds };
   await boss.createQueue(EVENT_QUEUE, { name: EVENT_QUEUE, ...queue });
   await boss.createQueue(DELIVERY_QUEUE, { name: DELIVERY_QUEUE, ...queue });
+  await boss.createQueue(RETENTION_QUEUE, { name: RETENTION_QUEUE, ...queue, retryLimit: 10 });
   return boss;
 }
 

@@ -3,9 +3,10 @@ import type { FanOutPage } from '../../workflows/types';
 import { deliveryWorkflowId } from '../domain/workflow-ids';
 import { createActivityDeps, createWorkerHttp, type EngineWorkerDeps } from '../engine/activity-deps';
 import type { OutboundClient } from '../net/outbound-client';
-import { DELIVERY_QUEUE, EVENT_QUEUE, stepJobId, type DeliveryStep, type EventJob } from './boss';
+import { DELIVERY_QUEUE, EVENT_QUEUE, RETENTION_QUEUE, stepJobId, type DeliveryStep, type EventJob } from './boss';
 import { runDeliveryStep } from './delivery-steps';
 import { startJobRunner } from './job-runner';
+import { offerRetentionRuns, runRetention } from './retention-jobs';
 import type { PgBossDriver } from './pgboss-driver';
 
 // The pg-boss worker: the event fan-out and the delivery steps, run as jobs by the same activity
@@ -99,6 +100,17 @@ export function startPgBossWorker(deps: PgBossWorkerDeps): RunningPgBossWorker {
       }
     },
   });
+  const retention = startJobRunner<object>({
+    boss,
+    queue: RETENTION_QUEUE,
+    concurrency: 1,
+    livenessSeconds: liveness,
+    pollMs: POLL_MS * 4,
+    logger,
+    handle: (_job, ctx) => runRetention(activities.pruneExpired, config, ctx),
+  });
+  const offers = offerRetentionRuns(boss, config, logger, () => retention.wake());
+  offers.start();
   driver.onQueued(() => {
     deliveries.wake();
     events.wake();
@@ -107,10 +119,11 @@ export function startPgBossWorker(deps: PgBossWorkerDeps): RunningPgBossWorker {
   let stopping: Promise<void> | null = null;
   return {
     http,
-    running: () => deliveries.running() && events.running(),
+    running: () => deliveries.running() && events.running() && retention.running(),
     stop() {
       stopping ??= (async () => {
-        await Promise.all([events.stop(10_000), deliveries.stop(10_000)]);
+        await offers.stop();
+        await Promise.all([events.stop(10_000), deliveries.stop(10_000), retention.stop(10_000)]);
         await http.close();
       })();
       return stopping;
