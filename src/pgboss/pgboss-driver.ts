@@ -1,5 +1,6 @@
 import type PgBoss from 'pg-boss';
 import type { Repositories } from '../db/repositories';
+import { within } from '../deadline';
 import type { LogRow } from '../db/delivery-repository';
 import { WorkNotRunningError, type EventStart, type InFlight, type QueueDriver } from '../engine/queue-driver';
 import { maxAttempts } from '../domain/retry-schedule';
@@ -46,9 +47,10 @@ export async function connectPgBossDriver(options: PgBossDriverOptions): Promise
     livenessSeconds: options.livenessSeconds,
     onQueued: (listener) => listeners.push(listener),
 
-    async startEvent(event: EventStart): Promise<boolean> {
+    async startEvent(event: EventStart, deadlineMs: number): Promise<boolean> {
       const job: EventJob = { workflowId: event.workflowId, eventId: event.id, eventType: event.type, onlySubscriberId: event.onlySubscriberId };
-      const id = await boss.send(EVENT_QUEUE, job, { id: eventJobId(event.workflowId), singletonKey: event.workflowId });
+      // A send that times out may still land: the retry then finds the job and answers "duplicate".
+      const id = await within(boss.send(EVENT_QUEUE, job, { id: eventJobId(event.workflowId), singletonKey: event.workflowId }), deadlineMs);
       if (id) queued();
       return id !== null;
     },
