@@ -99,6 +99,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       livenessSeconds: Math.ceil(config.QUEUE_LIVENESS / 1000),
       poolSize: Math.min(config.DATABASE_POOL_SIZE, 5),
       repos,
+      logger,
     });
   } else {
     if (!options.temporalAddress) throw new Error('QUEUE_DRIVER=temporal needs a Temporal address (TEMPORAL_ADDRESS)');

@@ -51,6 +51,8 @@ export interface BossOptions {
   livenessSeconds: number;
   /** Connections pg-boss opens. */
   poolSize: number;
+  /** pg-boss's own background errors (maintenance, monitoring): logged, never thrown. */
+  onError(err: Error): void;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function openBoss(options: BossOptions): Promise<PgBoss> {
     deleteAfterDays: 7,
     schedule: false,
   });
-  boss.on('error', () => undefined);
+  boss.on('error', (err) => options.onError(err));
   await boss.start();
   const queue = { retryLimit: 1_000, retryDelay: 1, retryBackoff: true, expireInSeconds: options.livenessSeconds };
   await boss.createQueue(EVENT_QUEUE, { name: EVENT_QUEUE, ...queue });

@@ -1,4 +1,5 @@
 import type PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
 import type { Repositories } from '../db/repositories';
 import { within } from '../deadline';
 import type { LogRow } from '../db/delivery-repository';
@@ -13,6 +14,7 @@ export interface PgBossDriverOptions {
   livenessSeconds: number;
   poolSize: number;
   repos: Pick<Repositories, 'deliveries' | 'cancelRequests'>;
+  logger: Pick<Logger, 'warn'>;
 }
 
 /** The PostgreSQL queue driver: an event is a job, a delivery is a chain of jobs, one per attempt. */
@@ -28,7 +30,7 @@ export interface PgBossDriver extends QueueDriver {
 const RESULT_POLL_MS = 100;
 
 export async function connectPgBossDriver(options: PgBossDriverOptions): Promise<PgBossDriver> {
-  const boss = await openBoss(options);
+  const boss = await openBoss({ ...options, onError: (err) => options.logger.warn({ err }, 'pg-boss background work failed; it tries again') });
   const listeners: (() => void)[] = [];
   const queued = () => listeners.forEach((l) => l());
   const { repos } = options;
