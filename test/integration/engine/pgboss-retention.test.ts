@@ -26,6 +26,8 @@ describe('retention with the pgboss queue driver', () => {
   });
 
   it('removes response bodies, then logs, deliveries and the event, past their ages', async () => {
+    expect(h.runtime.driver.name).toBe('pgboss');
+    expect(h.runtime.worker).toBeNull();
     const ev = `ret.pgboss.${randomUUID().slice(0, 8)}`;
     await h.admin('POST', '/subscribers', { url: r.url, events: [ev] });
     const { json } = await h.admin('POST', '/events', { event: ev, data: { secret: 'payload' } });
