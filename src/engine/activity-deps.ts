@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { createAttemptRecorder } from '../../activities/attempt-recorder';
 import type { ActivityDeps, EventSink } from '../../activities/deps';
-import { retryDelays, type Config } from '../config';
+import { breakerSettings, retryDelays, type Config } from '../config';
+import { announceHealthChange } from '../protection/health-events';
 import { ACTIVITY_DB_CALL_TIMEOUT_MS, boundedRepositories } from '../db/bounded-repositories';
 import type { Repositories } from '../db/repositories';
 import { attemptTimeoutMs } from '../domain/attempt-timeout';
@@ -64,6 +65,8 @@ export function createActivityDeps(deps: EngineWorkerDeps, http: OutboundClient)
       maxPauseMs: config.WEBHOOK_MAX_PAUSE,
       retryDelaysMs: retryDelays(config),
       onError: (err, context) => deps.logger.warn({ err }, `${context} failed; the lease expires instead`),
+      breaker: breakerSettings(config),
+      onHealthChange: announceHealthChange(deps.events, (err, change) => deps.logger.error({ err, change }, 'a subscriber health event could not be recorded')),
     }),
     recorder: createAttemptRecorder(repos, deps.metrics, deps.hooks),
     hooks: deps.hooks,
