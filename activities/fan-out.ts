@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import type { DeliveryForAttempt } from '../src/db/delivery-repository';
 import { decide } from '../src/domain/attempt-outcome';
 import { attemptTimeoutMs } from '../src/domain/attempt-timeout';
@@ -10,6 +9,7 @@ import { deactivateIfGone, sendAttempt, unlogged, type Attempted } from './attem
 import { screenEvent } from './before-dispatch';
 import { admitRequest } from '../src/engine/admission';
 import type { ActivityDeps } from './deps';
+import { runContext, type RunContext } from './run-context';
 import { heldReason } from './held-delivery';
 
 export interface FanOutBatchInput {
@@ -53,8 +53,8 @@ export function createFanOutActivities(deps: ActivityDeps) {
      * throws only when the page itself cannot be read or written. A retry of it (after a crash
      * or a database error) resends only the attempts that have no recorded outcome.
      */
-    async fanOutBatch(input: FanOutBatchInput): Promise<FanOutPage> {
-      const ctx = Context.current();
+    async fanOutBatch(input: FanOutBatchInput, context?: RunContext): Promise<FanOutPage> {
+      const ctx = runContext(context);
       if (input.cursor === null && (await screenEvent(deps, input.eventId))) return vetoedPage(config, adminUrl);
       const page = await repos.subscribers.pageMatching(input.eventType, input.cursor, input.limit, input.onlySubscriberId);
       const ids = page.map((s) => deliveryIdFor(input.eventId, s.id));

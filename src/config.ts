@@ -88,6 +88,11 @@ export const configSchema = z
       .optional(),
     DATABASE_POOL_SIZE: int(10, 1),
 
+    /** The delivery engine: `temporal` (the default), or `pgboss`, PostgreSQL alone (pg-boss; needs DATABASE_URL). */
+    QUEUE_DRIVER: z.enum(['temporal', 'pgboss']).default('temporal'),
+    /** pgboss: a running job whose worker has been silent this long (killed, frozen) is retried by another worker. */
+    QUEUE_LIVENESS: duration('30s').pipe(z.number().min(3000, 'must be at least 3s')),
+
     TEMPORAL_ADDRESS: z.string().optional(),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('webhooks'),
@@ -247,6 +252,9 @@ export const configSchema = z
           message: `is shorter than ${name}: deleting logs and delivery rows removes their bodies too; make it 0 (keep) or at least as long`,
         });
       }
+    }
+    if (c.QUEUE_DRIVER === 'pgboss' && !c.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['QUEUE_DRIVER'], message: 'is pgboss, which needs a real PostgreSQL: set DATABASE_URL (pg-boss cannot run on the embedded PGlite)' });
     }
     temporalConnectionIssues(c).forEach((issue) => ctx.addIssue({ code: 'custom', ...issue }));
     if (c.WEBHOOK_MAX_RETRIES !== undefined && c.WEBHOOK_MAX_RETRIES > c.WEBHOOK_RETRY_SCHEDULE.length) {

@@ -1,3 +1,4 @@
+import { createCancelRequestRepository } from './cancel-request-repository';
 import type { Db } from './database';
 import { createDeliveryRepository } from './delivery-repository';
 import { createEventCatalogRepository } from './event-catalog-repository';
@@ -22,6 +23,7 @@ export function createRepositories(db: Db) {
     health: createSubscriberHealthRepository(db),
     eventCatalog: createEventCatalogRepository(db),
     protection: createProtectionRepository(db),
+    cancelRequests: createCancelRequestRepository(db),
   };
 }
 

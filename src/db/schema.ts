@@ -286,4 +286,15 @@ export const replayJobs = pgTable(
   ],
 );
 
-export const schema = { subscribers, events, deliveries, logs, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations };
+/**
+ * Cancel requests for deliveries run by the pg-boss queue driver (src/pgboss): an operator's cancel
+ * is written here, and the delivery's next step (never a POST in flight) finishes it as cancelled.
+ * The Temporal driver signals its workflow instead and leaves this table empty.
+ */
+export const cancelRequests = pgTable('webhook_cancel_requests', {
+  workflowId: text('workflow_id').primaryKey(),
+  reason: text('reason').notNull(),
+  createdAt: createdAt(),
+});
+
+export const schema = { subscribers, events, deliveries, logs, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations, cancelRequests };
