@@ -1,10 +1,11 @@
-import { Context } from '@temporalio/activity';
 import { attemptResult } from '../src/domain/attempt-outcome';
 import { DEAD_LETTER_EVENT, INTERNAL_SOURCE } from '../src/domain/internal-events';
 import type { AttemptDeferred, AttemptInput, AttemptResult, FinishDeliveryInput, FinishDeliveryResult } from '../workflows/types';
 import { deactivateIfGone, sendAttempt, toRecord, unlogged, type Attempted } from './attempt';
 import { admitRequest } from '../src/engine/admission';
 import type { ActivityDeps } from './deps';
+import { runContext, type RunContext } from './run-context';
+import { holdForDisabled } from './held-delivery';
 
 export interface RecordAttemptInput {
   deliveryId: string;
@@ -19,8 +20,8 @@ export function createDeliveryActivities(deps: ActivityDeps) {
      * One signed POST to the subscriber, logged with the delivery's new state, or a deferral
      * when this worker has no POST slot for the subscriber (the workflow then waits durably).
      */
-    async attemptDelivery(input: AttemptInput): Promise<AttemptResult | AttemptDeferred> {
-      const ctx = Context.current();
+    async attemptDelivery(input: AttemptInput, context?: RunContext): Promise<AttemptResult | AttemptDeferred> {
+      const ctx = runContext(context);
       // A short backoff, waited here to the millisecond (cancellation-aware).
       if (input.notBefore && input.notBefore > Date.now()) await ctx.sleep(input.notBefore - Date.now());
       const [row] = await repos.deliveries.loadForAttempt([input.deliveryId]);
@@ -29,6 +30,7 @@ export function createDeliveryActivities(deps: ActivityDeps) {
         const at = Date.now();
         return { ...attemptResult(input.attempt, at, at, 'refused', { error: 'the delivery or its subscriber no longer exists' }), logged: false };
       }
+      if (!row.subscriber.active) return holdForDisabled(deps, row, input.attempt);
       const admitted = await admission.admit(admitRequest(row.delivery, row.subscriber), config.admissionWaitMs, ctx.cancellationSignal);
       // Not an attempt: the workflow waits durably until `retryAt`, holding no slot.
       if ('waitUntil' in admitted) return { deferred: true, reason: admitted.reason, retryAt: admitted.waitUntil };

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import type { DeliveryForAttempt } from '../src/db/delivery-repository';
 import { decide } from '../src/domain/attempt-outcome';
 import { attemptTimeoutMs } from '../src/domain/attempt-timeout';
@@ -11,6 +10,8 @@ import { screenEvent } from './before-dispatch';
 import { admitRequest } from '../src/engine/admission';
 import { handOffOrdered } from './ordered-hand-off';
 import type { ActivityDeps } from './deps';
+import { runContext, type RunContext } from './run-context';
+import { heldReason } from './held-delivery';
 
 export interface FanOutBatchInput {
   eventId: string;
@@ -53,8 +54,8 @@ export function createFanOutActivities(deps: ActivityDeps) {
      * throws only when the page itself cannot be read or written. A retry of it (after a crash
      * or a database error) resends only the attempts that have no recorded outcome.
      */
-    async fanOutBatch(input: FanOutBatchInput): Promise<FanOutPage> {
-      const ctx = Context.current();
+    async fanOutBatch(input: FanOutBatchInput, context?: RunContext): Promise<FanOutPage> {
+      const ctx = runContext(context);
       if (input.cursor === null && (await screenEvent(deps, input.eventId))) return vetoedPage(config, adminUrl);
       const page = await repos.subscribers.pageMatching(input.eventType, input.cursor, input.limit, input.onlySubscriberId);
       const ids = page.map((s) => deliveryIdFor(input.eventId, s.id));
@@ -65,6 +66,8 @@ export function createFanOutActivities(deps: ActivityDeps) {
           subscriberId: s.id,
           eventType: input.eventType,
           workflowId: deliveryWorkflowId(input.eventId, s.id),
+          // A disabled subscriber's delivery is recorded as held (replayable), never dropped.
+          ...(s.active === false && !input.onlySubscriberId ? { status: 'held' as const, lastError: heldReason(s, true), completedAt: new Date() } : {}),
         })),
       );
       const base = {
@@ -79,7 +82,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
         return result;
       };
       // The payload is loaded once for the page, not once per delivery.
-      const loaded = await repos.deliveries.loadPage(input.eventId, ids);
+      const loaded = await repos.deliveries.loadPage(input.eventId, ids.filter((_, i) => page[i].active !== false || input.onlySubscriberId));
       if (!loaded) return { ...base, nextCursor: null, deliveries: [], firstAttempts: { succeeded: 0, failed: 0 } };
       // Keyed deliveries to ordered subscribers go to their key's queue, never attempted here.
       const { rest: rows, queued } = await handOffOrdered(deps, loaded);

@@ -16,7 +16,7 @@ export interface OrderedHandOff {
  */
 export async function handOffOrdered(deps: Pick<ActivityDeps, 'repos' | 'starter' | 'logger'>, page: PageForAttempt): Promise<OrderedHandOff> {
   const { event, rows } = page;
-  if (event.orderingKey === null) return { rest: rows, queued: 0 };
+  if (event.orderingKey === null || !deps.starter.ordersKeys) return { rest: rows, queued: 0 };
   const ordered = rows.filter((r) => r.subscriber.orderedDelivery && r.delivery.status === 'pending');
   if (ordered.length === 0) return { rest: rows, queued: 0 };
   await deps.repos.ordering.enqueue(

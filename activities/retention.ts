@@ -1,7 +1,7 @@
-import { Context } from '@temporalio/activity';
 import type { PruneKind } from '../src/retention/prune-plan';
 import type { RetentionRepository } from '../src/retention/retention-repository';
 import type { ActivityDeps } from './deps';
+import { runContext, type RunContext } from './run-context';
 
 export interface PruneInput {
   kind: PruneKind;
@@ -32,8 +32,8 @@ export function createRetentionActivities(deps: Pick<ActivityDeps, 'repos' | 'lo
   };
 
   return {
-    async pruneExpired(input: PruneInput): Promise<PruneResult> {
-      const ctx = Context.current();
+    async pruneExpired(input: PruneInput, context?: RunContext): Promise<PruneResult> {
+      const ctx = runContext(context);
       const cutoff = new Date(input.cutoffMs);
       const started = Date.now();
       let removed = 0;

@@ -13,7 +13,7 @@ import { benchRetryTiming } from './retry-timing';
 import { benchStats } from './stats';
 import { benchScaleout } from './scaleout';
 
-// `npm run bench [-- names...] [--runs N]`: ceiling ingest delivery timing cost rss fanout-rss prune stats ordering (and, only
+// `npm run bench [-- names...] [--runs N] [--delivery-modes 0,pgboss,1,2]`: ceiling ingest delivery timing cost rss fanout-rss prune stats ordering (and, only
 // when named, scaleout). Each writes
 // its figures to bench/results/<name>-<time>.json and prints a table; with --runs N each
 // benchmark but rss runs N times and the medians are printed and saved too. Fast path and
@@ -25,6 +25,8 @@ const optIn = ['scaleout'];
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const runs = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 1) : 1;
+const modesArg = args.indexOf('--delivery-modes');
+const deliveryModes = modesArg >= 0 ? (args[modesArg + 1] ?? '').split(',') : null;
 const chosen = args.filter((a) => all.includes(a) || optIn.includes(a));
 const run = chosen.length ? chosen : all;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -69,6 +71,15 @@ async function repeated(name: string, keys: string[], once: () => Promise<Record
   save(name, { runs: all, medians });
 }
 
+/** A configuration that cannot keep up with the steady rate is reported as such, and the run goes on. */
+async function steadyOrError(stack: Awaited<ReturnType<typeof startStack>>, label: string): Promise<Record<string, unknown>> {
+  try {
+    return await benchSteadyLatency(stack, label);
+  } catch (err) {
+    return { mode: label, rate: '100 deliveries/s', error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 async function main() {
   console.log(`machine: ${machine()}`);
   // The defaults first; a tuned configuration is measured beside them and labelled as such.
@@ -77,6 +88,8 @@ async function main() {
     { label: 'workflow per delivery', config: 'defaults + WEBHOOK_FAST_PATH=false', env: { WEBHOOK_FAST_PATH: 'false' } },
     { label: 'fast path', config: 'tuned: WEBHOOK_LOCAL_FANOUT=true, WEBHOOK_CONCURRENCY=100, WEBHOOK_FANOUT_CONCURRENCY=64', env: { WEBHOOK_LOCAL_FANOUT: 'true', WEBHOOK_CONCURRENCY: '100', WEBHOOK_FANOUT_CONCURRENCY: '64' } },
   ];
+  // The second queue driver (PostgreSQL only), measured in the same run as the Temporal driver: delivery only.
+  const pgboss = { label: 'pgboss driver', config: 'defaults + QUEUE_DRIVER=pgboss', env: { QUEUE_DRIVER: 'pgboss' } };
 
   if (run.includes('ceiling')) await repeated('ceiling', ['workload'], () => withStack({}, (s) => benchCeiling(s)));
   if (run.includes('ingest')) {
@@ -96,8 +109,20 @@ async function main() {
     await repeated('delivery', ['config', 'mode', 'shape', 'rate'], async () => {
       const rows: Record<string, unknown>[] = [];
       const steady: Record<string, unknown>[] = [];
-      for (const mode of modes) {
+      // The pgboss driver right after the Temporal defaults, so the two are measured minutes apart;
+      // `--delivery-modes 0,pgboss` keeps only those (0, 1, 2 are the Temporal modes above).
+      const order = [modes[0], pgboss, modes[1], modes[2]];
+      const picked = deliveryModes ? order.filter((m) => deliveryModes.includes(m === pgboss ? 'pgboss' : String(modes.indexOf(m)))) : order;
+      for (const mode of picked) {
         await withStack(mode.env, async (s) => {
+          if (mode === pgboss) {
+            for (const shape of [{ events: 1000, subscribers: 10 }, { events: 10, subscribers: 1000 }]) {
+              const row = await benchDeliveryShape(s, shape, mode.label);
+              rows.push({ config: mode.config, ...row, event_workflows_per_s: '—', bare_ceiling_per_s: '—', of_ceiling: '—' });
+            }
+            steady.push({ config: mode.config, ...(await steadyOrError(s, mode.label)) });
+            return;
+          }
           // The dev server's bare-workflow ceiling, measured in this run on this stack: event
           // workflows per second read as a fraction of it.
           const ceiling = await benchCeiling(s, 500);
@@ -108,7 +133,7 @@ async function main() {
             const eventsPerSecond = shape.events / row.seconds;
             rows.push({ config: mode.config, ...row, event_workflows_per_s: Math.round(eventsPerSecond), bare_ceiling_per_s: bare, of_ceiling: `${Math.round((eventsPerSecond / bare) * 100)}%` });
           }
-          steady.push({ config: mode.config, ...(await benchSteadyLatency(s, mode.label)) });
+          steady.push({ config: mode.config, ...(await steadyOrError(s, mode.label)) });
         });
       }
       printDelivery(rows, steady);

@@ -28,7 +28,7 @@ async function main() {
   let devServer: DevServer | null = null;
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = config.TEMPORAL_UI_URL ?? null;
-  if (!temporalAddress) {
+  if (!temporalAddress && config.QUEUE_DRIVER === 'temporal') {
     const cli = findTemporalCli(config.TEMPORAL_CLI_PATH, config.PATH);
     if (!cli) {
       console.error('No temporal CLI found. Run `bash scripts/install-temporal.sh` or set TEMPORAL_ADDRESS / TEMPORAL_CLI_PATH.');
@@ -48,13 +48,15 @@ async function main() {
   console.log(
     [
       '',
-      `  hookyard is running (${database.kind}, Temporal at ${temporalAddress})`,
+      config.QUEUE_DRIVER === 'pgboss'
+        ? `  hookyard is running (${database.kind}, queue driver pgboss: PostgreSQL only, no Temporal)`
+        : `  hookyard is running (${database.kind}, queue driver temporal at ${temporalAddress})`,
       `  API          ${address}`,
       `  Inbound      POST ${address}${config.WEBHOOK_INBOUND_PATH}`,
       `  Admin API    ${address}/admin/api   (Authorization: Bearer <ADMIN_TOKEN>)`,
       `  Metrics      ${address}/metrics`,
       `  Delivery     ${deliveryMode(config)}`,
-      `  Temporal UI  ${temporalUi ?? '(none)'}`,
+      `  Temporal UI  ${config.QUEUE_DRIVER === 'pgboss' ? '(none: QUEUE_DRIVER=pgboss)' : (temporalUi ?? '(none)')}`,
       `  Credentials  ${path.join(dataDir, 'credentials.json')}`,
       '',
     ].join('\n'),

@@ -22,6 +22,9 @@ import { reserveSdkMetricsEndpoint, scrapeSdkMetrics } from './metrics/temporal-
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { temporalConnectionOptions } from './temporal/connection-options';
 import { connectTemporalDriver, type TemporalDriver } from './temporal/temporal-driver';
+import type { QueueDriver } from './engine/queue-driver';
+import { connectPgBossDriver, type PgBossDriver } from './pgboss/pgboss-driver';
+import { startPgBossWorker, type RunningPgBossWorker } from './pgboss/pgboss-worker';
 import { createTransformRegistry, type TransformRegistry } from './transforms/registry';
 import { createHookRunner, type HookRunner } from './extensions/hook-runner';
 import { loadPlugins } from './extensions/plugin-loader';
@@ -31,7 +34,8 @@ export interface RuntimeOptions {
   config: Config;
   database: Database;
   logger: Logger;
-  temporalAddress: string;
+  /** Required with QUEUE_DRIVER=temporal. */
+  temporalAddress?: string | null;
   temporalUiUrl?: string | null;
   api: boolean;
   worker: boolean;
@@ -49,11 +53,14 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   app: FastifyInstance | null;
+  /** The Temporal worker (QUEUE_DRIVER=temporal), or null. */
   worker: RunningWorker | null;
+  /** The pg-boss worker (QUEUE_DRIVER=pgboss), or null. */
+  pgbossWorker: RunningPgBossWorker | null;
   /** The queue driver: everything the app asks of the delivery engine goes through it. */
-  driver: TemporalDriver;
-  /** The driver's Temporal client, for tests that inspect workflows. */
-  client: TemporalDriver['client'];
+  driver: QueueDriver;
+  /** The Temporal driver's client, for tests that inspect workflows; throws under QUEUE_DRIVER=pgboss. */
+  readonly client: TemporalDriver['client'];
   repos: Repositories;
   dispatcher: Dispatcher;
   control: DeliveryControl;
@@ -84,18 +91,31 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const stats = createStatsRepository(database.db);
   // Links from workflow details to the admin UI (/admin/deliveries/<id>, /admin/events/<id>).
   const adminUrl = `${config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`}/admin`;
-  const driver = await connectTemporalDriver({
-    address: options.temporalAddress,
-    namespace: config.TEMPORAL_NAMESPACE,
-    connection: temporalConnectionOptions(config),
-    adminUrl,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
-    localFanOut: config.WEBHOOK_LOCAL_FANOUT,
-    fanOutHeartbeatMs: fanOutHeartbeatMs(config),
-  });
-  const client = driver.client;
-  await ensureRetentionSchedule(client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
+  let temporal: TemporalDriver | null = null;
+  let pgboss: PgBossDriver | null = null;
+  if (config.QUEUE_DRIVER === 'pgboss') {
+    pgboss = await connectPgBossDriver({
+      connectionString: config.DATABASE_URL!,
+      livenessSeconds: Math.ceil(config.QUEUE_LIVENESS / 1000),
+      poolSize: Math.min(config.DATABASE_POOL_SIZE, 5),
+      repos,
+      logger,
+    });
+  } else {
+    if (!options.temporalAddress) throw new Error('QUEUE_DRIVER=temporal needs a Temporal address (TEMPORAL_ADDRESS)');
+    temporal = await connectTemporalDriver({
+      address: options.temporalAddress,
+      namespace: config.TEMPORAL_NAMESPACE,
+      connection: temporalConnectionOptions(config),
+      adminUrl,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+      localFanOut: config.WEBHOOK_LOCAL_FANOUT,
+      fanOutHeartbeatMs: fanOutHeartbeatMs(config),
+    });
+    await ensureRetentionSchedule(temporal.client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
+  }
+  const driver: QueueDriver = (temporal ?? pgboss)!;
   const dispatcher = createDispatcher({
     repos,
     driver,
@@ -131,20 +151,24 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const control = createDeliveryControl({ repos, driver, starter, dispatcher, logger });
 
   let worker: RunningWorker | null = null;
+  let pgbossWorker: RunningPgBossWorker | null = null;
   let app: FastifyInstance | null = null;
   let sweeper: UnstartedEventSweeper | null = null;
   let reconciler: OrphanDeliveryReconciler | null = null;
   let metricsServer: MetricsServer | null = null;
   try {
-    if (options.worker) {
+    if (options.worker && pgboss) {
+      pgbossWorker = startPgBossWorker({ config, repos, transforms, logger, driver: pgboss, events: internalEvents, adminUrl, metrics, hooks });
+    }
+    if (options.worker && temporal) {
       const sdkMetrics = options.processMetrics && config.TEMPORAL_SDK_METRICS ? await reserveSdkMetricsEndpoint() : null;
       worker = await startWorker({
         config,
         repos,
         transforms,
         logger,
-        temporalAddress: options.temporalAddress,
-        driver,
+        temporalAddress: options.temporalAddress!,
+        driver: temporal,
         events: internalEvents,
         adminUrl,
         workflowBundlePath: options.workflowBundlePath,
@@ -154,6 +178,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         hooks,
       });
       if (worker.sdkMetrics) metrics.addAppendix(scrapeSdkMetrics(worker.sdkMetrics.url));
+    }
+    if (options.worker) {
       if (options.processMetrics && !options.api && config.WORKER_METRICS_PORT > 0) {
         metricsServer = await startMetricsServer({ metrics, port: config.WORKER_METRICS_PORT, host: config.HOST, logger }).catch((err: Error) => {
           throw new Error(`WORKER_METRICS_PORT=${config.WORKER_METRICS_PORT}: the worker metrics server could not listen (${err.message}); pick another port or 0 to turn it off`);
@@ -183,8 +209,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             .execute(sql`select 1`)
             .then(() => true)
             .catch(() => false),
-          temporal: await driver.healthy(),
-          worker: worker ? worker.worker.getState() === 'RUNNING' : true,
+          [driver.name]: await driver.healthy(),
+          worker: worker ? worker.worker.getState() === 'RUNNING' : pgbossWorker ? pgbossWorker.running() : true,
         }),
       });
       attachReplayRunner(app, { jobs: repos.replayJobs, replay: (ids) => control.replay(ids), logger });
@@ -201,6 +227,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await app?.close();
     await metricsServer?.close();
     await worker?.stop();
+    await pgbossWorker?.stop();
     await driver.close();
     throw err;
   }
@@ -208,8 +235,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   return {
     app,
     worker,
+    pgbossWorker,
     driver,
-    client,
+    get client() {
+      if (!temporal) throw new Error('QUEUE_DRIVER=pgboss: there is no Temporal client');
+      return temporal.client;
+    },
     repos,
     dispatcher,
     control,
@@ -228,6 +259,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await Promise.race([dispatcher.drained(), new Promise((r) => setTimeout(r, 10_000))]);
       await metricsServer?.close();
       await worker?.stop();
+      await pgbossWorker?.stop();
       await driver.close();
     },
   };

@@ -1,43 +1,17 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
-import { createAttemptRecorder } from '../activities/attempt-recorder';
-import type { EventSink } from '../activities/deps';
-import { attemptTimeoutMs } from './domain/attempt-timeout';
-import { createDeliveryStarter } from './deliveries/delivery-starter';
-import { createAdmission } from './engine/admission';
-import type { Config } from './config';
-import { retryDelays } from './config';
-import { ACTIVITY_DB_CALL_TIMEOUT_MS, boundedRepositories } from './db/bounded-repositories';
-import type { Repositories } from './db/repositories';
-import type { QueueDriver } from './engine/queue-driver';
-import type { HookRunner } from './extensions/hook-runner';
-import type { Metrics } from './metrics/metrics';
+import { createActivityDeps, createWorkerHttp, type EngineWorkerDeps } from './engine/activity-deps';
 import { sdkPrometheusExporter, type SdkMetricsEndpoint } from './metrics/temporal-sdk-metrics';
-import { createAddressPolicy } from './net/address-policy';
-import { createOutboundClient, type OutboundClient } from './net/outbound-client';
+import type { OutboundClient } from './net/outbound-client';
 import { temporalConnectionOptions } from './temporal/connection-options';
-import type { TransformRegistry } from './transforms/registry';
 
-export interface WorkerDeps {
-  config: Config;
-  repos: Repositories;
-  transforms: TransformRegistry;
-  logger: Logger;
+export interface WorkerDeps extends EngineWorkerDeps {
   temporalAddress: string;
-  /** Starts delivery workflows from the activities. */
-  driver: Pick<QueueDriver, 'startDelivery' | 'wakeOrderedKey'>;
-  /** Records and starts internal events (the dispatcher, in `start` mode). */
-  events: EventSink;
-  adminUrl: string | null;
   /** A prebuilt workflow bundle (tests build one and share it); otherwise workflows/ is bundled. */
   workflowBundlePath?: string;
   /** Overrides for tests: identity, shutdown grace time. */
   workerOptions?: Partial<WorkerOptions>;
-  /** The process's metrics; the delivery activities count attempts and outcomes on it. */
-  metrics?: Metrics;
-  /** The plugins' hooks (WEBHOOK_PLUGINS). */
-  hooks?: HookRunner;
   /** Export the SDK's own worker metrics here (only the first worker of a process decides). */
   sdkMetrics?: SdkMetricsEndpoint | null;
 }
@@ -88,54 +62,14 @@ function installSdkRuntime(sdkMetrics: SdkMetricsEndpoint | null, logger: Logger
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config } = deps;
   const sdkMetrics = installSdkRuntime(deps.sdkMetrics ?? null, deps.logger);
-  const http = createOutboundClient(
-    createAddressPolicy(config.WEBHOOK_ALLOW_PRIVATE_TARGETS, config.WEBHOOK_PRIVATE_TARGET_ALLOWLIST),
-    Math.max(config.WEBHOOK_CONCURRENCY, 8),
-    (refused) => deps.logger.warn(refused, 'the SSRF guard refused a delivery target'),
-  );
-  const repos = boundedRepositories(deps.repos, ACTIVITY_DB_CALL_TIMEOUT_MS);
-  const starter = createDeliveryStarter({
-    repos,
-    engine: deps.driver,
-    retryDelaysMs: retryDelays(config),
-    attemptTimeoutMs: attemptTimeoutMs(config.WEBHOOK_TIMEOUT * 1000),
-    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
-    adminUrl: deps.adminUrl,
-  });
+  const http = createWorkerHttp(config, deps.logger);
   const connection = await NativeConnection.connect({ ...temporalConnectionOptions(config), address: deps.temporalAddress });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...(deps.workflowBundlePath ? { workflowBundle: { codePath: deps.workflowBundlePath } } : { workflowsPath: workflowsPath() }),
-    activities: createActivities({
-      repos,
-      http,
-      admission: createAdmission(config.WEBHOOK_CONCURRENCY, {
-        gate: repos.protection,
-        defaultMaxInFlight: config.WEBHOOK_ENDPOINT_CONCURRENCY,
-        // A lease outlives its POST's timeout; one whose worker died frees its slot after this.
-        leaseTtlMs: config.WEBHOOK_TIMEOUT * 1000 + 30_000,
-        maxPauseMs: config.WEBHOOK_MAX_PAUSE,
-        retryDelaysMs: retryDelays(config),
-        onError: (err, context) => deps.logger.warn({ err }, `${context} failed; the lease expires instead`),
-      }),
-      recorder: createAttemptRecorder(repos, deps.metrics, deps.hooks),
-      hooks: deps.hooks,
-      starter,
-      events: deps.events,
-      transforms: deps.transforms,
-      logger: deps.logger,
-      metrics: deps.metrics,
-      adminUrl: deps.adminUrl,
-      config: {
-        retryDelaysMs: retryDelays(config),
-        timeoutMs: config.WEBHOOK_TIMEOUT * 1000,
-        fastPath: config.WEBHOOK_FAST_PATH,
-        batchConcurrency: config.WEBHOOK_FANOUT_CONCURRENCY,
-        admissionWaitMs: config.WEBHOOK_ADMISSION_WAIT,
-      },
-    }),
+    activities: createActivities(createActivityDeps(deps, http)),
     // POSTs are capped by the admission (WEBHOOK_CONCURRENCY), not by activity slots: a page
     // waiting on a slow receiver must not keep the next event's page from running.
     maxConcurrentActivityTaskExecutions: config.WEBHOOK_ACTIVITY_SLOTS,

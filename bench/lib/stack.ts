@@ -72,6 +72,20 @@ async function waitForPollers(address: string, taskQueue: string, worker: ChildP
   }
 }
 
+/** The pg-boss worker is up once it holds a connection of its own beside the api's (it fetches at once). */
+async function waitForPgBossWorker(sql: postgres.Sql, worker: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (worker.exitCode !== null) throw new Error(`worker exited with ${worker.exitCode}`);
+    const [{ n }] = await sql<{ n: number }[]>`select count(distinct client_port)::int as n from pg_stat_activity where application_name = 'hookyard-pgboss' and state is not null`;
+    if (n >= 2) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the pg-boss worker never connected');
+}
+
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const cli = findTemporalCli(undefined, process.env.PATH);
   if (!cli) throw new Error('no temporal CLI: run `bash scripts/setup.sh --test`');
@@ -104,8 +118,9 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const apiUrl = `http://127.0.0.1:${port}`;
   await waitHealthy(`${apiUrl}/health`, api);
   const worker = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/worker-main.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
-  await waitForPollers(temporal.address, env.TEMPORAL_TASK_QUEUE ?? 'webhooks', worker);
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => undefined });
+  if (env.QUEUE_DRIVER === 'pgboss') await waitForPgBossWorker(sql, worker);
+  else await waitForPollers(temporal.address, env.TEMPORAL_TASK_QUEUE ?? 'webhooks', worker);
   const receiverUrl = `http://127.0.0.1:${receiverPort}/hook`;
 
   return {

@@ -1,3 +1,4 @@
+import { createCancelRequestRepository } from './cancel-request-repository';
 import type { Db } from './database';
 import { createDeliveryRepository } from './delivery-repository';
 import { createEventCatalogRepository } from './event-catalog-repository';
@@ -24,6 +25,7 @@ export function createRepositories(db: Db) {
     eventCatalog: createEventCatalogRepository(db),
     protection: createProtectionRepository(db),
     ordering: createOrderingRepository(db),
+    cancelRequests: createCancelRequestRepository(db),
   };
 }
 

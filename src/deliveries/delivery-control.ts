@@ -67,7 +67,7 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
           skipped.push({ id, reason: 'not found' });
           continue;
         }
-        if (original.status !== 'dead' && original.status !== 'failed') {
+        if (original.status !== 'dead' && original.status !== 'failed' && original.status !== 'held') {
           skipped.push({ id, reason: `is ${original.status}, not dead` });
           continue;
         }
@@ -106,7 +106,7 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
       const lifted = await repos.ordering.unblock({ subscriberId, orderingKey });
       if (!lifted) throw new OrderedKeyNotBlockedError(subscriberId, orderingKey);
       opts.logger.info({ subscriberId, deliveryId: lifted.deliveryId }, 'an operator skipped the dead delivery of an ordered key');
-      await driver.wakeOrderedKey({ subscriberId, orderingKey });
+      await driver.wakeOrderedKey?.({ subscriberId, orderingKey });
       return { skipped: lifted.deliveryId };
     },
 

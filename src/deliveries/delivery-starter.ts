@@ -37,6 +37,8 @@ export function createDeliveryStarter(opts: DeliveryStarterOptions) {
 
   return {
     inputFor,
+    /** Whether the queue driver orders keyed deliveries (the Temporal driver does; pg-boss does not). */
+    ordersKeys: typeof opts.engine.wakeOrderedKey === 'function',
     /**
      * Starts (or finds) the delivery's workflow, then marks the row. An ordered delivery (one with
      * an ordering key) is in its key's queue already: its key's workflow is woken instead when it
@@ -44,7 +46,7 @@ export function createDeliveryStarter(opts: DeliveryStarterOptions) {
      * its turn comes.
      */
     async start(row: DeliveryRow, url: string, firstAttempt: AttemptResult | null = resumeFrom(row)): Promise<boolean> {
-      if (row.orderingKey !== null) {
+      if (row.orderingKey !== null && opts.engine.wakeOrderedKey) {
         const key = { subscriberId: row.subscriberId, orderingKey: row.orderingKey };
         if (await opts.repos.ordering.needsWake(key)) await opts.engine.wakeOrderedKey(key);
         await opts.repos.deliveries.markWorkflowStarted([row.id]);

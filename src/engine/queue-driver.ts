@@ -43,8 +43,9 @@ export interface QueueDriver {
   /**
    * Wakes the serialiser of one subscriber's deliveries of one ordering key, starting it if it is
    * not running. Its queue is in the database (src/ordering); a wake only makes it look again.
+   * A driver without it does not order keys: their deliveries take the usual path.
    */
-  wakeOrderedKey(key: OrderedKeyRef): Promise<void>;
+  wakeOrderedKey?(key: OrderedKeyRef): Promise<void>;
   /** Skips a pending delivery's current wait. Throws WorkNotRunningError. */
   retryNow(workflowId: string): Promise<void>;
   /** Stops a pending delivery after any attempt in flight. Throws WorkNotRunningError. */

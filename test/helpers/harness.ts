@@ -34,6 +34,8 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
     WEBHOOK_TIMEOUT: '2',
     TEMPORAL_TASK_QUEUE: `test-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'warn',
+    // The pg-boss queue driver keeps its queues in the same (real) PostgreSQL.
+    ...(env.QUEUE_DRIVER === 'pgboss' ? { DATABASE_URL: database.url } : {}),
     ...env,
   });
   const runtime = await startRuntime({

@@ -85,6 +85,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/admin/api/subscribers/:id/deactivate', param: 'subscriber' },
   { method: 'POST', path: '/admin/api/subscribers/:id/rotate-secret', param: 'subscriber' },
   { method: 'POST', path: '/admin/api/subscribers/:id/test', param: 'subscriber' },
+  { method: 'GET', path: '/admin/api/subscribers/:id/ordering', param: 'subscriber' },
+  { method: 'POST', path: '/admin/api/subscribers/:id/ordering/skip', param: 'subscriber' },
   { method: 'GET', path: '/admin/api/events' },
   { method: 'POST', path: '/admin/api/events' },
   { method: 'GET', path: '/admin/api/events/:id', param: 'event' },

@@ -18,6 +18,20 @@ describe('config', () => {
     expect(retryDelays(parseConfig(base))).toEqual([1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000]);
   });
 
+  it('selects the queue driver with QUEUE_DRIVER: temporal by default; pgboss needs a real PostgreSQL, said in one line', () => {
+    expect(parseConfig(base).QUEUE_DRIVER).toBe('temporal');
+    expect(parseConfig({ ...base, QUEUE_DRIVER: 'pgboss', DATABASE_URL: 'postgres://h/db' })).toMatchObject({ QUEUE_DRIVER: 'pgboss', QUEUE_LIVENESS: 30_000 });
+    let error: unknown;
+    try {
+      parseConfig({ ...base, QUEUE_DRIVER: 'pgboss' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([{ variable: 'QUEUE_DRIVER', message: expect.stringMatching(/^is pgboss, which needs a real PostgreSQL: set DATABASE_URL/) }]);
+    expect(() => parseConfig({ ...base, QUEUE_DRIVER: 'graphile' })).toThrow(/QUEUE_DRIVER/);
+  });
+
   it('shortens the schedule with WEBHOOK_MAX_RETRIES', () => {
     expect(retryDelays(parseConfig({ ...base, WEBHOOK_MAX_RETRIES: '2' }))).toEqual([1_000, 5_000]);
   });
