@@ -7,6 +7,8 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -161,6 +163,30 @@ export const logs = pgTable(
   ],
 );
 
+/**
+ * webhook_logs rolled up for GET /admin/api/stats (src/db/stats-repository.ts): attempts per
+ * bucket of `width` seconds (300 and 3600), subscriber, event type and attempt number, with a
+ * sparse latency histogram (`bins`, `counts`; see src/db/latency-histogram.ts). The rows with
+ * the nil subscriber and the empty event are the same counts over every subscriber and event.
+ * Maintained by statement triggers on webhook_logs (inserts, updates, deletes; migration 0009),
+ * so a batch of attempts is one extra statement and a pruned log leaves the rollup too.
+ */
+export const logRollup = pgTable(
+  'webhook_log_rollup',
+  {
+    width: integer('width').notNull(),
+    bucketAt: timestamp('bucket_at', { withTimezone: true, precision: 3 }).notNull(),
+    subscriberId: uuid('subscriber_id').notNull(),
+    event: text('event').notNull(),
+    attempts: integer('attempts').notNull(),
+    total: integer('total').notNull(),
+    succeeded: integer('succeeded').notNull(),
+    bins: smallint('bins').array().notNull(),
+    counts: integer('counts').array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.width, t.bucketAt, t.subscriberId, t.event, t.attempts] })],
+);
+
 export type SourceVerifier = 'generic' | 'standard-webhooks' | 'github' | 'meta' | 'stripe';
 
 export const sources = pgTable('webhook_sources', {
@@ -267,4 +293,4 @@ export const replayJobs = pgTable(
   ],
 );
 
-export const schema = { subscribers, events, deliveries, logs, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations };
+export const schema = { subscribers, events, deliveries, logs, logRollup, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations };
