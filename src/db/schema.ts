@@ -140,7 +140,13 @@ export const logs = pgTable(
     eventId: text('event_id').notNull(),
     subscriberId: uuid('subscriber_id').notNull(),
     event: text('event').notNull(),
+    /** Rows written before migration 0009: the body as sent, parsed. Newer rows leave it null and set requestBodyFrozen. */
     requestBody: jsonb('request_body'),
+    /**
+     * The attempt sent its delivery's frozen body (webhook_deliveries.request_body, the same bytes
+     * for every attempt), read from there rather than copied into each log row.
+     */
+    requestBodyFrozen: boolean('request_body_frozen').notNull().default(false),
     requestHeaders: jsonb('request_headers').$type<Record<string, string>>(),
     responseCode: integer('response_code'),
     responseBody: text('response_body'),
@@ -161,6 +167,26 @@ export const logs = pgTable(
     // The pruner's scan: response bodies not yet removed, oldest first.
     index('webhook_logs_response_kept_idx').on(t.createdAt).where(sql`${t.responseBody} is not null`),
   ],
+);
+
+/**
+ * A delivery's request body is frozen from here: the attempt recorder writes each rendered body
+ * once per (event, content hash), and the deliveries it belongs to copy it in the database, so
+ * the worker sends a large event's body once, not once per delivery (src/db/frozen-bodies.ts).
+ * Removed with its event's payload (retention, expunge) or its event.
+ */
+export const requestBodies = pgTable(
+  'webhook_request_bodies',
+  {
+    eventId: text('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    /** sha256 of the body, hex. */
+    hash: text('hash').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.hash] })],
 );
 
 /**
@@ -293,4 +319,4 @@ export const replayJobs = pgTable(
   ],
 );
 
-export const schema = { subscribers, events, deliveries, logs, logRollup, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations };
+export const schema = { subscribers, events, deliveries, logs, logRollup, requestBodies, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations };

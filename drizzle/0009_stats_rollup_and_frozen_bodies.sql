@@ -10,7 +10,17 @@ CREATE TABLE "webhook_log_rollup" (
 	"counts" integer[] NOT NULL,
 	CONSTRAINT "webhook_log_rollup_width_bucket_at_subscriber_id_event_attempts_pk" PRIMARY KEY("width","bucket_at","subscriber_id","event","attempts")
 );
-
+--> statement-breakpoint
+CREATE TABLE "webhook_request_bodies" (
+	"event_id" text NOT NULL,
+	"hash" text NOT NULL,
+	"body" text NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "webhook_request_bodies_event_id_hash_pk" PRIMARY KEY("event_id","hash")
+);
+--> statement-breakpoint
+ALTER TABLE "webhook_logs" ADD COLUMN "request_body_frozen" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "webhook_request_bodies" ADD CONSTRAINT "webhook_request_bodies_event_id_webhook_events_id_fk" FOREIGN KEY ("event_id") REFERENCES "public"."webhook_events"("id") ON DELETE cascade ON UPDATE no action;
 --> statement-breakpoint
 -- Latency bins for webhook_log_rollup (src/db/latency-histogram.ts reads them back): exact below 16 ms, then 8 bins per doubling.
 CREATE FUNCTION webhook_latency_bin(ms integer) RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
