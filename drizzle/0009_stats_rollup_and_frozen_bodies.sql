@@ -63,8 +63,12 @@ DECLARE
   cols constant text := 'created_at, subscriber_id, event, attempts, outcome, duration_ms';
   same constant text := '(n.created_at, n.subscriber_id, n.event, n.attempts, n.outcome, n.duration_ms) IS NOT DISTINCT FROM (o.created_at, o.subscriber_id, o.event, o.attempts, o.outcome, o.duration_ms)';
 BEGIN
+  -- Statement triggers fire for no rows too (an upsert's update half, most often).
   IF TG_OP = 'INSERT' THEN
+    IF NOT EXISTS (SELECT FROM new_rows) THEN RETURN NULL; END IF;
     EXECUTE webhook_log_rollup_sql(format('SELECT %s, 1 AS sign FROM new_rows', cols));
+  ELSIF NOT EXISTS (SELECT FROM old_rows) THEN
+    RETURN NULL;
   ELSIF TG_OP = 'DELETE' THEN
     EXECUTE webhook_log_rollup_sql(format('SELECT %s, -1 AS sign FROM old_rows', cols));
   ELSE
