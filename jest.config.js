@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // The from-source Temporal server's tests run under `npm run test:production` (jest.production.config.js).
   // test/production needs the server built from source (npm run test:production); test/heavy are
-  // timing tests at a scale a shared 2-core CI run cannot hold steady (npm run test:heavy).
+  // timing tests at page scale: scripts/test.sh runs them after the rest, alone (npm run test:heavy runs only them).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/production/', '<rootDir>/test/heavy/'],
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],

@@ -158,10 +158,18 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     return n;
   };
   const share = (key: string) => Math.max(1, Math.floor(capacity / (activeOthers(key) + 2)));
+  /**
+   * Each subscriber's max_in_flight, as its last admission asked: one worker never holds more,
+   * so with one worker the gate never refuses for it, and the next POST waits here, in order,
+   * instead of being handed to a workflow of its own.
+   */
+  const caps = new Map<string, number>();
   const eligible = (key: string) => {
     const free = capacity - inFlight;
     if (free <= 0) return false;
-    return (held.get(key) ?? 0) < share(key) || free > reserve;
+    const mine = held.get(key) ?? 0;
+    if (mine >= (caps.get(key) ?? Infinity)) return false;
+    return mine < share(key) || free > reserve;
   };
 
   /** Recent POST time per subscriber (an exponentially weighted mean, ms). */
@@ -230,6 +238,10 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     async admit(request, maxWaitMs, signal) {
       const deadline = Date.now() + maxWaitMs;
       const max = request.maxInFlight ?? defaultMaxInFlight;
+      if (gate) {
+        if (caps.size > 10_000 && !caps.has(request.subscriberId)) caps.clear();
+        caps.set(request.subscriberId, max);
+      }
       for (;;) {
         const overdue = Date.now() - request.dueAt > maxPauseMs;
         const memo = remembered(request.subscriberId);
@@ -252,10 +264,16 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
             lease: (result) => {
               if (released) return;
               released = true;
-              local();
-              // One of this subscriber's slots is free again: the next attempt asks the gate.
-              if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
-              gate.release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max)).catch((err) => onError(err, 'endpoint lease release'));
+              // The worker's slot is free once the gate has written the release, so the next POST
+              // this slot admits finds the subscriber's count already lowered.
+              gate
+                .release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max))
+                .catch((err) => onError(err, 'endpoint lease release'))
+                .finally(() => {
+                  // One of this subscriber's slots is free again: the next attempt asks the gate.
+                  if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
+                  local();
+                });
             },
           };
         }

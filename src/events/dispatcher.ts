@@ -33,6 +33,12 @@ export interface DispatcherOptions {
    * deadline the client retries a down server for as long as it is down, holding the sender.
    */
   startTimeoutMs?: number;
+  /**
+   * `commit` mode: how long a start behind the answer may take. Nobody waits on it, and a
+   * loaded server can take longer than a sender should wait; giving up early only leaves the
+   * event to the sweeper's next pass.
+   */
+  backgroundStartTimeoutMs?: number;
   /** How long an event-row write may take before the request is refused with 503. */
   storeTimeoutMs?: number;
   /**
@@ -48,6 +54,7 @@ export type StartableEvent = Pick<EventRow, 'id' | 'type' | 'source' | 'external
 /** Long enough for a loaded server, short enough for a sender waiting on the answer. */
 export const WORKFLOW_START_TIMEOUT_MS = 5_000;
 export const EVENT_STORE_TIMEOUT_MS = 5_000;
+export const BACKGROUND_START_TIMEOUT_MS = 30_000;
 
 /**
  * Records an event and starts its workflow. The row comes first, so nothing is acknowledged
@@ -62,6 +69,7 @@ export function createDispatcher({
   ackAfter = 'commit',
   startConcurrency = 32,
   startTimeoutMs = WORKFLOW_START_TIMEOUT_MS,
+  backgroundStartTimeoutMs = BACKGROUND_START_TIMEOUT_MS,
   storeTimeoutMs = EVENT_STORE_TIMEOUT_MS,
   maxStartBacklog = 20_000,
 }: DispatcherOptions) {
@@ -75,9 +83,9 @@ export function createDispatcher({
     writeOne: (id: string) => repos.events.markWorkflowStarted(id),
   });
 
-  async function startWorkflow(event: StartableEvent): Promise<boolean> {
+  async function startWorkflow(event: StartableEvent, deadlineMs = startTimeoutMs): Promise<boolean> {
     try {
-      return await driver.startEvent({ ...event, onlySubscriberId: testSubscriberOf(event.source) }, startTimeoutMs);
+      return await driver.startEvent({ ...event, onlySubscriberId: testSubscriberOf(event.source) }, deadlineMs);
     } catch (err) {
       logger.error({ err, eventId: event.id }, 'workflow start failed');
       throw new WorkflowStartFailedError(event.id, err);
@@ -94,7 +102,7 @@ export function createDispatcher({
     while (inFlight < startConcurrency && queue.length > 0) {
       const event = queue.shift()!;
       inFlight++;
-      startWorkflow(event)
+      startWorkflow(event, Math.max(startTimeoutMs, backgroundStartTimeoutMs))
         .then(() => marks.write(event.id))
         .catch((err) => logger.warn({ err, eventId: event.id }, 'background start failed; the sweeper will retry it'))
         .finally(() => {

@@ -109,3 +109,25 @@ describe('dispatcher in commit mode: bounded start backlog', () => {
     expect(repos.events.markWorkflowStarted).not.toHaveBeenCalled();
   });
 });
+
+describe('dispatcher: how long a workflow start may take', () => {
+  it('gives a background start (commit mode) a longer deadline than a start a sender waits on', async () => {
+    const deadlines: Record<string, number> = {};
+    const driver = {
+      startEvent: jest.fn(async (event: { externalId: string }, deadlineMs: number) => {
+        deadlines[event.externalId] = deadlineMs;
+        return true;
+      }),
+      eventResult: async () => null,
+    } as unknown as QueueDriver;
+    const committed = createDispatcher({ repos: fakeRepos().repos, driver, logger: createLogger('silent'), ackAfter: 'commit' });
+    await committed.dispatch({ source: 'default', type: 'a', externalId: 'behind-the-answer' });
+    await committed.drained();
+    const started = createDispatcher({ repos: fakeRepos().repos, driver, logger: createLogger('silent'), ackAfter: 'start' });
+    await started.dispatch({ source: 'default', type: 'a', externalId: 'sender-waits' });
+    // A loaded server may take longer than 5 s; nobody waits on a background start, and giving
+    // up early only leaves the event to the sweeper's next pass.
+    expect(deadlines['sender-waits']).toBe(5_000);
+    expect(deadlines['behind-the-answer']).toBeGreaterThanOrEqual(30_000);
+  });
+});

@@ -49,6 +49,7 @@ it('asks the gate with the default max_in_flight and releases the lease with the
   expect(admission.stats().inFlight).toBe(1);
   admitted.lease(result(429, 120_000));
   admitted.lease(result(429, 120_000)); // twice is harmless
+  await new Promise(setImmediate); // the worker's slot frees once the release is written
   expect(admission.stats().inFlight).toBe(0);
   expect(released).toEqual([{ leaseId: 'lease-1', pause: { ms: 60_000, reason: expect.stringContaining('WEBHOOK_MAX_PAUSE') }, load: { signal: 'overload', maxInFlight: 8 } }]);
 });
@@ -63,6 +64,7 @@ it('remembers a max_in_flight refusal briefly instead of asking the database aga
   expect(asked).toHaveLength(2);
   // Its own POST to that subscriber ended: the next attempt asks again, and gets a lease.
   if ('lease' in first) first.lease(result(200, null));
+  await new Promise(setImmediate);
   expect(await admission.admit(request({ deliveryId: 'c' }), 1_000)).toHaveProperty('lease');
   expect(asked).toHaveLength(3);
   // Nothing remembered for another subscriber.
@@ -120,4 +122,36 @@ describe('loadSignal', () => {
     expect(loadSignal(result(500, null))).toBeNull();
     expect(loadSignal(null)).toBeNull();
   });
+});
+
+it('never asks the gate for more than max_in_flight from one worker: the next POST waits here for one of its own, and for its release to be written', async () => {
+  const { gate, asked, released } = fakeGate([]);
+  let finishRelease: () => void = () => undefined;
+  const slowRelease = gate.release;
+  gate.release = async (...args) => {
+    await new Promise<void>((r) => (finishRelease = r));
+    return slowRelease(...args);
+  };
+  const admission = createAdmission(50, { gate, defaultMaxInFlight: 3 });
+  const leases = [];
+  for (const id of ['a', 'b', 'c']) {
+    const admitted = await admission.admit(request({ deliveryId: id }), 1_000);
+    if (!('lease' in admitted)) throw new Error('expected a lease');
+    leases.push(admitted.lease);
+  }
+  let fourth: unknown = null;
+  const waiting = admission.admit(request({ deliveryId: 'd' }), 2_000).then((a) => (fourth = a));
+  await new Promise((r) => setTimeout(r, 20));
+  // Three in flight to this subscriber: the fourth waits in the worker, not at the gate.
+  expect(asked).toHaveLength(3);
+  expect(fourth).toBeNull();
+  leases[0](result(200, null));
+  await new Promise((r) => setTimeout(r, 20));
+  // Its slot is free only once the gate has written the release.
+  expect(fourth).toBeNull();
+  finishRelease();
+  await waiting;
+  expect(fourth).toHaveProperty('lease');
+  expect(asked).toHaveLength(4);
+  expect(released).toHaveLength(1);
 });
