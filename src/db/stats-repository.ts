@@ -57,8 +57,8 @@ const iso = (ms: number) => sql`${new Date(ms).toISOString()}::timestamptz`;
 const percentiles = (h: Histogram): Percentiles => ({ p50: percentile(h, 0.5), p95: percentile(h, 0.95), p99: percentile(h, 0.99) });
 
 /**
- * Where a window's rows are read: whole rollup buckets of `width` seconds in [rolledFrom,
- * rolledTo), raw webhook_logs rows in `raw` (the partial buckets at the edges, or the whole
+ * Where a window's rows are read: whole rollup buckets of `width` seconds in [from,
+ * to), raw webhook_logs rows in `raw` (the partial buckets at the edges, or the whole
  * window when the series' bucket is finer than every rollup width or the window is short).
  */
 interface Plan {
