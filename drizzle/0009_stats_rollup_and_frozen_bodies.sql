@@ -27,7 +27,7 @@ CREATE FUNCTION webhook_latency_bin(ms integer) RETURNS smallint LANGUAGE sql IM
   SELECT CASE WHEN ms IS NULL THEN NULL WHEN ms < 16 THEN greatest(ms, 0) ELSE 16 + floor(ln(ms::float8 / 16) / ln(2::float8) * 8 + 1e-9) END::smallint
 $$;
 --> statement-breakpoint
--- The one statement that adds signed attempt rows (`source`: created_at, subscriber_id, event, attempts, outcome, duration_ms, sign) to the rollup, at both widths and for both scopes, in key order so that concurrent batches lock rows in the same order.
+-- The one statement that adds signed attempt rows (`source`: created_at, subscriber_id, event, attempts, outcome, duration_ms, sign) to the rollup, at both widths and in its three scopes (per attempt number; every attempt number as 0; every subscriber and event), in key order so that concurrent batches lock rows in the same order.
 CREATE FUNCTION webhook_log_rollup_sql(source text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT format($q$
     WITH d AS (%s),
@@ -37,6 +37,8 @@ CREATE FUNCTION webhook_log_rollup_sql(source text) RETURNS text LANGUAGE sql IM
       FROM d CROSS JOIN (VALUES (300), (3600)) AS w(width)),
     scoped AS (
       SELECT width, bucket_at, subscriber_id, event, attempts, sign, ok, bin FROM cells
+      UNION ALL
+      SELECT width, bucket_at, subscriber_id, event, 0, sign, ok, bin FROM cells
       UNION ALL
       SELECT width, bucket_at, '00000000-0000-0000-0000-000000000000'::uuid, '', attempts, sign, ok, bin FROM cells),
     per_bin AS (

@@ -193,7 +193,8 @@ export const requestBodies = pgTable(
  * webhook_logs rolled up for GET /admin/api/stats (src/db/stats-repository.ts): attempts per
  * bucket of `width` seconds (300 and 3600), subscriber, event type and attempt number, with a
  * sparse latency histogram (`bins`, `counts`; see src/db/latency-histogram.ts). The rows with
- * the nil subscriber and the empty event are the same counts over every subscriber and event.
+ * the nil subscriber and the empty event are the same counts over every subscriber and event;
+ * rows with attempts = 0, over every attempt number (the per-event and per-subscriber reads).
  * Maintained by statement triggers on webhook_logs (inserts, updates, deletes; migration 0009),
  * so a batch of attempts is one extra statement and a pruned log leaves the rollup too.
  */

@@ -42,7 +42,7 @@ export const BREAKDOWN_LIMIT = 100;
 
 /** The rollup's bucket widths in seconds, widest first (migration 0009 writes both). */
 export const ROLLUP_WIDTHS = [3600, 300] as const;
-/** The rollup rows that count every subscriber and every event type. */
+/** The rollup rows that count every subscriber and every event type (rows with attempts = 0 count every attempt number). */
 const ALL_SUBSCRIBERS = '00000000-0000-0000-0000-000000000000';
 const ALL_EVENTS = '';
 
@@ -93,13 +93,18 @@ function rawWhere(w: StatsWindow, ranges: [number, number][]): SQL {
   return sql.join(parts, sql` and `);
 }
 
-/** The rollup rows of the window; `scope`: the rows over every subscriber and event (latency without a filter). */
-function rolledWhere(w: StatsWindow, r: NonNullable<Plan['rolled']>, scope: boolean): SQL {
+/**
+ * The rollup rows a query reads. `time` (totals, series, attempt numbers) and `latency` use the
+ * rows over every subscriber and event when nothing is filtered; `breakdown` (per event, per
+ * subscriber) and filtered latency use the rows over every attempt number (attempts = 0).
+ */
+function rolledWhere(w: StatsWindow, r: NonNullable<Plan['rolled']>, use: 'time' | 'latency' | 'breakdown'): SQL {
   const parts = [sql`width = ${r.width}`, sql`bucket_at >= ${iso(r.from)}`, sql`bucket_at < ${iso(r.to)}`];
-  if (scope && !w.subscriberId && !w.event) parts.push(sql`subscriber_id = ${ALL_SUBSCRIBERS}::uuid and event = ${ALL_EVENTS}`);
+  if (use !== 'breakdown' && !w.subscriberId && !w.event) parts.push(sql`subscriber_id = ${ALL_SUBSCRIBERS}::uuid and event = ${ALL_EVENTS}`);
   else {
     parts.push(w.subscriberId ? sql`subscriber_id = ${w.subscriberId}::uuid` : sql`subscriber_id <> ${ALL_SUBSCRIBERS}::uuid`);
     if (w.event) parts.push(sql`event = ${w.event}`);
+    parts.push(use === 'time' ? sql`attempts > 0` : sql`attempts = 0`);
   }
   return sql.join(parts, sql` and `);
 }
@@ -119,29 +124,32 @@ export function createStatsRepository(db: Db) {
      * from webhook_log_rollup and only the partial buckets at the window's edges from
      * webhook_logs, so the cost follows the window's buckets, not its rows. Counts are exact;
      * percentiles are nearest-rank within LATENCY_RELATIVE_ERROR (src/db/latency-histogram.ts),
-     * the same whichever table they came from. Two queries, run side by side: the counts (one
-     * pass, grouping sets) and the latency histograms per series bucket.
+     * the same whichever table they came from. Three queries, run side by side: the totals, the
+     * series and the attempt numbers (from the rollup's rows over everything when nothing is
+     * filtered), the per-event and per-subscriber counts, and the latency histograms per bucket.
      */
     async attemptStats(w: StatsWindow, bucketSeconds: number, options: StatsOptions = {}): Promise<AttemptStats> {
       const p = plan(w, bucketSeconds, options.rollup !== false);
       // A literal, not a parameter: the grouping set and the select list must be the same expression.
       const at = sql.raw(`date_bin('${Math.trunc(bucketSeconds)} seconds'::interval, t, timestamptz '1970-01-01T00:00:00Z')`);
       const union = (rolled: SQL | null, raw: SQL | null) => sql.join([rolled, raw].filter((x): x is SQL => x !== null), sql` union all `);
-      const countRows = union(
-        p.rolled && sql`select bucket_at as t, attempts, event, subscriber_id, total, succeeded from webhook_log_rollup where ${rolledWhere(w, p.rolled, false)}`,
-        p.raw.length > 0 ? sql`select created_at as t, attempts, event, subscriber_id, 1 as total, (outcome = 'success')::int as succeeded from webhook_logs where ${rawWhere(w, p.raw)}` : null,
-      );
+      const countRows = (use: 'time' | 'breakdown') =>
+        union(
+          p.rolled && sql`select bucket_at as t, attempts, event, subscriber_id, total, succeeded from webhook_log_rollup where ${rolledWhere(w, p.rolled, use)}`,
+          p.raw.length > 0 ? sql`select created_at as t, attempts, event, subscriber_id, 1 as total, (outcome = 'success')::int as succeeded from webhook_logs where ${rawWhere(w, p.raw)}` : null,
+        );
       const binRows = union(
         p.rolled &&
-          sql`select bucket_at as t, u.bin, u.n from webhook_log_rollup cross join lateral unnest(bins, counts) as u(bin, n) where ${rolledWhere(w, p.rolled, true)}`,
+          sql`select bucket_at as t, u.bin, u.n from webhook_log_rollup cross join lateral unnest(bins, counts) as u(bin, n) where ${rolledWhere(w, p.rolled, 'latency')}`,
         p.raw.length > 0
           ? sql`select created_at as t, webhook_latency_bin(duration_ms) as bin, 1 as n from webhook_logs where ${rawWhere(w, p.raw)} and duration_ms is not null`
           : null,
       );
-      const [groups, bins] = await Promise.all([
-        query(sql`select ${at} as at, attempts, event, subscriber_id, grouping(${at}) as g_at, grouping(attempts) as g_attempt, grouping(event) as g_event,
-            grouping(subscriber_id) as g_subscriber, sum(total) as total, sum(succeeded) as succeeded
-          from (${countRows}) as s group by grouping sets ((), (${at}), (attempts), (event), (subscriber_id))`),
+      const [timeGroups, breakdowns, bins] = await Promise.all([
+        query(sql`select ${at} as at, attempts, grouping(${at}) as g_at, grouping(attempts) as g_attempt, sum(total) as total, sum(succeeded) as succeeded
+          from (${countRows('time')}) as s group by grouping sets ((), (${at}), (attempts))`),
+        query(sql`select event, subscriber_id, grouping(event) as g_event, sum(total) as total, sum(succeeded) as succeeded
+          from (${countRows('breakdown')}) as s group by grouping sets ((event), (subscriber_id))`),
         query(sql`select ${at} as at, bin, sum(n) as n from (${binRows}) as s group by 1, 2`),
       ]);
 
@@ -153,26 +161,26 @@ export function createStatsRepository(db: Db) {
         histograms.set(key, h);
       }
       const overall = [...histograms.values()].reduce(addTo, new Map<number, number>());
-      const only = (g: 'g_at' | 'g_attempt' | 'g_event' | 'g_subscriber') =>
-        groups.filter((r) => n(r.g_at) + n(r.g_attempt) + n(r.g_event) + n(r.g_subscriber) === 3 && n(r[g]) === 0);
-      const total = groups.find((r) => n(r.g_at) + n(r.g_attempt) + n(r.g_event) + n(r.g_subscriber) === 4) ?? {};
+      const total = timeGroups.find((r) => n(r.g_at) + n(r.g_attempt) === 2) ?? {};
       const mostFailing = <T extends AttemptCounts>(rows: T[], key: (r: T) => string) =>
         rows.sort((x, y) => y.failed - x.failed || y.total - x.total || key(x).localeCompare(key(y))).slice(0, BREAKDOWN_LIMIT);
       return {
         totals: counts(total),
         latency: percentiles(overall),
-        retries: only('g_attempt')
+        retries: timeGroups
+          .filter((r) => n(r.g_at) === 1 && n(r.g_attempt) === 0)
           .map((r) => ({ attempt: n(r.attempts), ...counts(r) }))
           .sort((x, y) => x.attempt - y.attempt),
         byEvent: mostFailing(
-          only('g_event').map((r) => ({ event: String(r.event), ...counts(r) })),
+          breakdowns.filter((r) => n(r.g_event) === 0).map((r) => ({ event: String(r.event), ...counts(r) })),
           (r) => r.event,
         ),
         bySubscriber: mostFailing(
-          only('g_subscriber').map((r) => ({ subscriberId: String(r.subscriber_id), ...counts(r) })),
+          breakdowns.filter((r) => n(r.g_event) === 1).map((r) => ({ subscriberId: String(r.subscriber_id), ...counts(r) })),
           (r) => r.subscriberId,
         ),
-        series: only('g_at')
+        series: timeGroups
+          .filter((r) => n(r.g_at) === 0)
           .map((r) => {
             const time = new Date(r.at as string);
             return { at: time, ...counts(r), ...percentiles(histograms.get(time.getTime()) ?? new Map()) };
