@@ -9,6 +9,7 @@ import { deliveryEnvelope } from '../src/transforms/registry';
 import { bodyHash } from '../src/db/frozen-bodies';
 import type { AttemptResult } from '../workflows/types';
 import type { ActivityDeps } from './deps';
+import { tellDisabled } from '../src/protection/health-events';
 
 // One signed POST and what it means: shared by the single-attempt activity of a delivery
 // workflow and by the fan-out's first-attempt batch. Whatever goes wrong for one delivery (a
@@ -191,11 +192,13 @@ export function unlogged(attempted: Attempted): AttemptResult {
   return { ...attempted.result, logged: false, ...(body !== undefined && body.length <= FROZEN_BODY_IN_HISTORY_LIMIT ? { requestBody: body } : {}) };
 }
 
-/** A 410 deactivates the subscriber. A failed write here is logged, never the attempt's or the page's failure. */
-export async function deactivateIfGone(deps: Pick<ActivityDeps, 'repos' | 'logger'>, row: DeliveryForAttempt, result: AttemptResult): Promise<void> {
+/** A 410 deactivates the subscriber (told as `webhook.subscriber.disabled`). A failed write here is logged, never the attempt's or the page's failure. */
+export async function deactivateIfGone(deps: Pick<ActivityDeps, 'repos' | 'logger' | 'events'>, row: DeliveryForAttempt, result: AttemptResult): Promise<void> {
   if (result.outcome !== 'gone') return;
   try {
-    await deps.repos.subscribers.setActive(row.subscriber.id, false, `the receiver answered 410 Gone on ${new Date(result.at).toISOString()}`);
+    const reason = `the receiver answered 410 Gone on ${new Date(result.at).toISOString()}`;
+    await deps.repos.subscribers.setActive(row.subscriber.id, false, reason);
+    await tellDisabled(deps, row.subscriber.id, reason);
   } catch (err) {
     deps.logger.error({ err, subscriberId: row.subscriber.id }, 'could not deactivate a subscriber whose receiver answered 410');
   }

@@ -5,6 +5,7 @@ import type { AttemptDeferred, AttemptInput, AttemptResult, FinishDeliveryInput,
 import { deactivateIfGone, sendAttempt, toRecord, unlogged, type Attempted } from './attempt';
 import { admitRequest } from '../src/engine/admission';
 import type { ActivityDeps } from './deps';
+import { holdForDisabled } from './held-delivery';
 
 export interface RecordAttemptInput {
   deliveryId: string;
@@ -29,6 +30,7 @@ export function createDeliveryActivities(deps: ActivityDeps) {
         const at = Date.now();
         return { ...attemptResult(input.attempt, at, at, 'refused', { error: 'the delivery or its subscriber no longer exists' }), logged: false };
       }
+      if (!row.subscriber.active) return holdForDisabled(deps, row, input.attempt);
       const admitted = await admission.admit(admitRequest(row.delivery, row.subscriber), config.admissionWaitMs, ctx.cancellationSignal);
       // Not an attempt: the workflow waits durably until `retryAt`, holding no slot.
       if ('waitUntil' in admitted) return { deferred: true, reason: admitted.reason, retryAt: admitted.waitUntil };

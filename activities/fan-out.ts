@@ -10,6 +10,7 @@ import { deactivateIfGone, sendAttempt, unlogged, type Attempted } from './attem
 import { screenEvent } from './before-dispatch';
 import { admitRequest } from '../src/engine/admission';
 import type { ActivityDeps } from './deps';
+import { heldReason } from './held-delivery';
 
 export interface FanOutBatchInput {
   eventId: string;
@@ -64,6 +65,8 @@ export function createFanOutActivities(deps: ActivityDeps) {
           subscriberId: s.id,
           eventType: input.eventType,
           workflowId: deliveryWorkflowId(input.eventId, s.id),
+          // A disabled subscriber's delivery is recorded as held (replayable), never dropped.
+          ...(s.active === false && !input.onlySubscriberId ? { status: 'held' as const, lastError: heldReason(s, true), completedAt: new Date() } : {}),
         })),
       );
       const base = {
@@ -78,7 +81,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
         return result;
       };
       // The payload is loaded once for the page, not once per delivery.
-      const loaded = await repos.deliveries.loadPage(input.eventId, ids);
+      const loaded = await repos.deliveries.loadPage(input.eventId, ids.filter((_, i) => page[i].active !== false || input.onlySubscriberId));
       if (!loaded) return { ...base, nextCursor: null, deliveries: [], firstAttempts: { succeeded: 0, failed: 0 } };
       const { rows } = loaded;
       if (!config.fastPath) {

@@ -145,7 +145,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         });
         await secured.register(adminTransformRoutes, { transforms: deps.transforms });
         if (deps.driver) await secured.register(adminEngineRoutes, { driver: deps.driver });
-        await secured.register(adminProtectionRoutes, { repos: deps.repos, defaultMaxInFlight: config.WEBHOOK_ENDPOINT_CONCURRENCY });
+        await secured.register(adminProtectionRoutes, {
+          repos: deps.repos,
+          defaultMaxInFlight: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+          events: deps.dispatcher,
+          onError: (err) => app.log.error({ err }, 'a subscriber health event could not be recorded'),
+        });
       });
     },
     { prefix: '/admin/api' },

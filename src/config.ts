@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { BreakerSettings } from './protection/circuit-breaker';
 import { parseDuration } from './domain/duration';
 import { secretProblem } from './domain/secret-mask';
 import { parseRetentionAge } from './retention/retention-age';
@@ -164,6 +165,18 @@ export const configSchema = z
     WEBHOOK_ENDPOINT_CONCURRENCY: int(8, 1).pipe(z.number().max(1000)),
     /** The longest pause a receiver's Retry-After (on 429 or 503) imposes on its whole subscriber (S6's cap, twice the step, applies too). */
     WEBHOOK_MAX_PAUSE: duration('5m'),
+    /** The circuit breaker (src/protection/circuit-breaker.ts): failed share of a window's attempts that opens it. */
+    WEBHOOK_BREAKER_FAILURE_RATE: z.coerce.number().gt(0, 'must be above 0').max(1, 'must be at most 1').default(0.8),
+    WEBHOOK_BREAKER_WINDOW: duration('1m').pipe(z.number().min(1000, 'must be at least 1s')),
+    /** Attempts a window needs before its failure rate counts: one flaky response cannot open the circuit. */
+    WEBHOOK_BREAKER_MIN_ATTEMPTS: int(20, 1),
+    /** Timeouts in a row that open the circuit. */
+    WEBHOOK_BREAKER_TIMEOUTS: int(5, 1),
+    /** The first probe after the circuit opens; each failed probe doubles the wait up to WEBHOOK_BREAKER_PROBE_MAX. */
+    WEBHOOK_BREAKER_PROBE_INTERVAL: duration('30s').pipe(z.number().min(100, 'must be at least 100ms')),
+    WEBHOOK_BREAKER_PROBE_MAX: duration('10m').pipe(z.number().min(100, 'must be at least 100ms')),
+    /** A circuit open this long without a successful probe disables its subscriber (with a reason). */
+    WEBHOOK_DISABLE_AFTER: duration('5d').pipe(z.number().min(1000, 'must be at least 1s')),
     /** Activities a worker runs at once. They mostly wait on the network or on a POST slot, so many are cheap. */
     WEBHOOK_ACTIVITY_SLOTS: int(200, 1),
     /** How long an attempt waits for a POST slot before its delivery waits durably in its workflow instead. */
@@ -301,6 +314,19 @@ export function inboundSecrets(config: Config): string[] {
 /** The retry delays in force: the schedule cut to WEBHOOK_MAX_RETRIES steps. */
 export function retryDelays(config: Config): number[] {
   return config.WEBHOOK_RETRY_SCHEDULE.slice(0, config.WEBHOOK_MAX_RETRIES ?? config.WEBHOOK_RETRY_SCHEDULE.length);
+}
+
+/** The circuit breaker's settings from the config. */
+export function breakerSettings(config: Config): BreakerSettings {
+  return {
+    failureRate: config.WEBHOOK_BREAKER_FAILURE_RATE,
+    windowMs: config.WEBHOOK_BREAKER_WINDOW,
+    minAttempts: config.WEBHOOK_BREAKER_MIN_ATTEMPTS,
+    timeoutsInRow: config.WEBHOOK_BREAKER_TIMEOUTS,
+    probeMinMs: config.WEBHOOK_BREAKER_PROBE_INTERVAL,
+    probeMaxMs: Math.max(config.WEBHOOK_BREAKER_PROBE_MAX, config.WEBHOOK_BREAKER_PROBE_INTERVAL),
+    disableAfterMs: config.WEBHOOK_DISABLE_AFTER,
+  };
 }
 
 /**

@@ -7,7 +7,8 @@ import { attemptTimeoutMs } from './domain/attempt-timeout';
 import { createDeliveryStarter } from './deliveries/delivery-starter';
 import { createAdmission } from './engine/admission';
 import type { Config } from './config';
-import { retryDelays } from './config';
+import { breakerSettings, retryDelays } from './config';
+import { announceHealthChange } from './protection/health-events';
 import { ACTIVITY_DB_CALL_TIMEOUT_MS, boundedRepositories } from './db/bounded-repositories';
 import type { Repositories } from './db/repositories';
 import type { QueueDriver } from './engine/queue-driver';
@@ -119,6 +120,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         maxPauseMs: config.WEBHOOK_MAX_PAUSE,
         retryDelaysMs: retryDelays(config),
         onError: (err, context) => deps.logger.warn({ err }, `${context} failed; the lease expires instead`),
+        breaker: breakerSettings(config),
+        onHealthChange: announceHealthChange(deps.events, (err, change) => deps.logger.error({ err, change }, 'a subscriber health event could not be recorded')),
       }),
       recorder: createAttemptRecorder(repos, deps.metrics, deps.hooks),
       hooks: deps.hooks,

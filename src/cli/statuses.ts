@@ -4,7 +4,7 @@ import type { DeliveryStatus, EventStatus } from '../db/schema';
 // would load drizzle-orm on every start of the CLI (about half a second); the type checks
 // below make tsc fail when the schema's lists change and these do not.
 
-export const DELIVERY_STATUS_CHOICES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled'] as const satisfies readonly DeliveryStatus[];
+export const DELIVERY_STATUS_CHOICES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled', 'held'] as const satisfies readonly DeliveryStatus[];
 export const EVENT_STATUS_CHOICES = ['received', 'dispatched', 'processed', 'vetoed'] as const satisfies readonly EventStatus[];
 
 type Exhaustive<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : false;

@@ -138,6 +138,20 @@ export function createDeliveryRepository(db: Db) {
         .then((rows) => rows.map((r) => r.delivery));
     },
 
+    /**
+     * Keeps a pending delivery unsent because its subscriber is disabled: `held`, replayable when
+     * it is re-enabled. Returns whether it was still pending.
+     */
+    async hold(id: string, reason: string): Promise<boolean> {
+      const now = new Date();
+      const rows = await db
+        .update(deliveries)
+        .set({ status: 'held', nextAttemptAt: null, updatedAt: now, completedAt: now, lastError: reason })
+        .where(and(eq(deliveries.id, id), eq(deliveries.status, 'pending')))
+        .returning({ id: deliveries.id });
+      return rows.length > 0;
+    },
+
     /** Ends a pending delivery in one statement; returns the row, or undefined when it was no longer pending. */
     async finish(id: string, status: Exclude<DeliveryStatus, 'pending'>, reason: string | null): Promise<DeliveryRow | undefined> {
       const now = new Date();

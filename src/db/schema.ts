@@ -15,6 +15,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { SignatureVersion } from '../domain/signature';
+import type { CircuitState, HealthState } from '../protection/circuit-breaker';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
@@ -89,7 +90,8 @@ export const events = pgTable(
   ],
 );
 
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled'] as const;
+/** `held`: kept, unsent, because its subscriber is disabled (held when it was disabled, or arrived since); replayable. */
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled', 'held'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export const deliveries = pgTable(
@@ -250,6 +252,23 @@ export const subscriberProtection = pgTable('webhook_subscriber_protection', {
   rateTat: timestamp('rate_tat', { withTimezone: true, precision: 3 }),
   /** The same for POSTs actually sent: a booked delivery that comes back late still waits its turn here (no bursts). */
   sentTat: timestamp('sent_tat', { withTimezone: true, precision: 3 }),
+  // The circuit breaker (src/protection/circuit-breaker.ts): closed, open (held; only probes go),
+  // or probing (one probe in flight, `probe_lease_id`).
+  circuitState: text('circuit_state').$type<CircuitState>().notNull().default('closed'),
+  circuitOpenedAt: timestamp('circuit_opened_at', { withTimezone: true, precision: 3 }),
+  nextProbeAt: timestamp('next_probe_at', { withTimezone: true, precision: 3 }),
+  probeFailures: integer('probe_failures').notNull().default(0),
+  probeLeaseId: uuid('probe_lease_id'),
+  /** The failure-rate window: attempts and failures since `window_started_at`. */
+  windowStartedAt: timestamp('window_started_at', { withTimezone: true, precision: 3 }),
+  windowAttempts: integer('window_attempts').notNull().default(0),
+  windowFailures: integer('window_failures').notNull().default(0),
+  timeoutsInRow: integer('timeouts_in_row').notNull().default(0),
+  /** What operators and `webhook.subscriber.*` subscribers are told; `health_seq` counts its changes. */
+  healthState: text('health_state').$type<HealthState>().notNull().default('healthy'),
+  healthSeq: integer('health_seq').notNull().default(0),
+  firstFailureAt: timestamp('first_failure_at', { withTimezone: true, precision: 3 }),
+  lastError: text('last_error'),
   updatedAt: updatedAt(),
 });
 

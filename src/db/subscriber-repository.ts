@@ -85,13 +85,14 @@ export function createSubscriberRepository(db: Db) {
     },
 
     /**
-     * One page of active subscribers whose patterns match eventType, in id order after `afterId`.
+     * One page of subscribers whose patterns match eventType, in id order after `afterId`,
+     * disabled ones too: their deliveries are recorded as `held`, never dropped (Outpost #611).
      * With `onlyId` (a test send), that subscriber alone, active or not: the attempt says why it was refused.
      */
     async pageMatching(eventType: string, afterId: string | null, limit: number, onlyId?: string | null) {
-      const who = onlyId ? eq(subscribers.id, onlyId) : and(eq(subscribers.active, true), matchingEvent(eventType));
+      const who = onlyId ? eq(subscribers.id, onlyId) : matchingEvent(eventType);
       return db
-        .select({ id: subscribers.id, url: subscribers.url })
+        .select({ id: subscribers.id, url: subscribers.url, active: subscribers.active, disabledReason: subscribers.disabledReason })
         .from(subscribers)
         .where(and(who, afterId ? gt(subscribers.id, afterId) : undefined))
         .orderBy(asc(subscribers.id))

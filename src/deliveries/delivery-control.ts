@@ -66,7 +66,7 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
           skipped.push({ id, reason: 'not found' });
           continue;
         }
-        if (original.status !== 'dead' && original.status !== 'failed') {
+        if (original.status !== 'dead' && original.status !== 'failed' && original.status !== 'held') {
           skipped.push({ id, reason: `is ${original.status}, not dead` });
           continue;
         }

@@ -16,3 +16,11 @@ export const INTERNAL_EVENT_PREFIX = 'webhook.';
 export function isInternalEventType(type: string): boolean {
   return type.startsWith(INTERNAL_EVENT_PREFIX);
 }
+
+/** A subscriber's health changed (src/protection/circuit-breaker): `webhook.subscriber.<change>`, once per change. */
+export const SUBSCRIBER_HEALTH_EVENTS = {
+  degraded: 'webhook.subscriber.degraded',
+  open: 'webhook.subscriber.circuit_opened',
+  healthy: 'webhook.subscriber.recovered',
+  disabled: 'webhook.subscriber.disabled',
+} as const;

@@ -13,13 +13,17 @@
 // end. Freed slots go round-robin to the subscribers that wait, oldest waiter first within each.
 //
 // `admit()` is the whole answer, used by every POST: the worker's fair share first (in memory,
-// cheap), then the shared gate in PostgreSQL (src/protection): the subscriber's pause asked for by
-// its receiver (Retry-After) and its max_in_flight across all workers. It answers a lease, or
-// "wait until T, because R". The lease is released with the attempt's result, which feeds the
-// subscriber's health (a 429/503 with Retry-After pauses the subscriber).
+// cheap), then the shared gate in PostgreSQL (src/protection): the subscriber's circuit (while
+// open, only its one probe goes; everything else is held until the next probe), the pause asked
+// for by its receiver (Retry-After), its rate limit and its max_in_flight across all workers. It
+// answers a lease, or "wait until T, because R". The lease is released with the attempt's result,
+// which feeds the subscriber's health: a 429/503 with Retry-After pauses it, overload lowers its
+// adaptive cap, and failures count towards opening its circuit; each change of health is told
+// once through `onHealthChange` (the `webhook.subscriber.*` events).
 
-import type { ProtectionRepository, RateLimit } from '../protection/protection-repository';
+import type { GateAnswer, GateRequest, RateLimit } from '../protection/protection-repository';
 import { loadSignal, pauseFor } from '../protection/backpressure';
+import { breakerSignal, type BreakerSettings, type HealthChange } from '../protection/circuit-breaker';
 import type { AttemptResult } from '../../workflows/types';
 
 /** Released after the POST; released twice is harmless. */
@@ -69,7 +73,16 @@ export function admitRequest(
 }
 
 /** The gate shared by every worker (src/protection/protection-repository), or a test's fake. */
-export type SharedGate = Pick<ProtectionRepository, 'tryAcquire' | 'release'>;
+export interface SharedGate {
+  tryAcquire(request: GateRequest, ttlMs: number): Promise<GateAnswer>;
+  /** Returns the breaker's changes of state, to be told (a fake may return nothing). */
+  release(
+    leaseId: string,
+    pause: { ms: number; reason: string } | null,
+    load?: { signal: 'overload' | 'success'; maxInFlight: number } | null,
+    breaker?: { signal: ReturnType<typeof breakerSignal>; error: string | null; settings: BreakerSettings } | null,
+  ): Promise<HealthChange[] | void>;
+}
 
 export interface AdmissionOptions {
   /** Without a gate only the worker's fair share applies (unit tests). */
@@ -84,6 +97,10 @@ export interface AdmissionOptions {
   retryDelaysMs?: number[];
   /** A release that could not be written (its lease then expires). */
   onError?: (err: unknown, context: string) => void;
+  /** The circuit breaker's settings (src/protection/circuit-breaker); without them it is off. */
+  breaker?: BreakerSettings | null;
+  /** A change of a subscriber's health (the circuit opened, the subscriber was disabled, ...), told once. */
+  onHealthChange?: (change: HealthChange) => void;
 }
 
 /** The adaptive cap's input from an attempt's result (src/protection/backpressure). */
@@ -143,6 +160,14 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
   const leaseTtlMs = options.leaseTtlMs ?? 60_000;
   const maxPauseMs = options.maxPauseMs ?? 300_000;
   const onError = options.onError ?? (() => undefined);
+  const breaker = options.breaker ?? null;
+  const tell = (changes: HealthChange[] | void) => {
+    for (const change of changes ?? []) {
+      // Closed again: this worker's held deliveries ask at once instead of at the remembered probe time.
+      if (change.state === 'healthy') refused.delete(change.subscriberId);
+      options.onHealthChange?.(change);
+    }
+  };
   const pauseOptions = { maxPauseMs, retryDelaysMs: options.retryDelaysMs ?? [] };
   const held = new Map<string, number>();
   const waiters = new Map<string, Waiter[]>();
@@ -252,7 +277,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
         if (!gate) return { lease: () => local() };
         let answer;
         try {
-          answer = await gate.tryAcquire({ ...request, maxInFlight: max, ignorePause: overdue }, leaseTtlMs);
+          answer = await gate.tryAcquire({ ...request, maxInFlight: max, ignorePause: overdue, breaker }, leaseTtlMs);
         } catch (err) {
           local();
           throw err;
@@ -266,9 +291,10 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
               released = true;
               // The worker's slot is free once the gate has written the release, so the next POST
               // this slot admits finds the subscriber's count already lowered.
+              const health = breaker && { signal: breakerSignal(result), error: result?.error ?? null, settings: breaker };
               gate
-                .release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max))
-                .catch((err) => onError(err, 'endpoint lease release'))
+                .release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max), health)
+                .then(tell, (err) => onError(err, 'endpoint lease release'))
                 .finally(() => {
                   // One of this subscriber's slots is free again: the next attempt asks the gate.
                   if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
@@ -279,6 +305,13 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
         }
         // Not now: give the worker's slot back to the other subscribers.
         local();
+        if ('waitUntil' in answer && answer.kind === 'circuit') {
+          if (answer.change) tell([answer.change]);
+          // Held: not an attempt, so the delivery's retry clock stands still until the probe closes the circuit.
+          const wait = { waitUntil: answer.waitUntil, reason: `held: circuit_open until the next probe at ${new Date(answer.waitUntil).toISOString()}` };
+          refused.set(request.subscriberId, { until: answer.waitUntil, answer: wait });
+          return wait;
+        }
         if ('waitUntil' in answer) {
           // A rate-limited delivery whose booked time comes before the wait ends waits here, holding no slot.
           if (answer.kind === 'rate' && answer.waitUntil < deadline && !signal?.aborted) {

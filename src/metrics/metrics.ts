@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import type { DeliveryStatus } from '../db/schema';
+import type { EndpointLoad } from '../protection/protection-repository';
 
 /** A delivery's end state, as counted by `webhook_deliveries_total{status}`. */
 export type FinishedDeliveryStatus = Exclude<DeliveryStatus, 'pending'>;
@@ -34,7 +35,7 @@ export interface MetricsOptions {
    * Endpoint protection's shared state, read at scrape time: subscribers with POSTs in flight or
    * paused, for `webhook_endpoint_in_flight` and `webhook_endpoint_paused`.
    */
-  endpoints?: () => Promise<{ subscriberId: string; inFlight: number; paused: boolean }[]>;
+  endpoints?: () => Promise<EndpointLoad[]>;
   /** Events accepted on commit whose workflow start is queued or in flight here, for `webhook_start_backlog`. */
   startBacklog?: () => number;
   /** Node process metrics (CPU, memory, event loop lag). Off for the throwaway apps tests build. */
@@ -124,12 +125,12 @@ export function createMetrics(options: MetricsOptions = {}) {
   {
     const endpoints = options.endpoints ?? (async () => []);
     // One read per scrape for both gauges; the second reuses the first's rows.
-    let latest: Promise<{ subscriberId: string; inFlight: number; paused: boolean }[]> | null = null;
+    let latest: Promise<EndpointLoad[]> | null = null;
     const read = () => {
       latest ??= endpoints().finally(() => setTimeout(() => (latest = null), 1_000).unref());
       return latest;
     };
-    const gauge = (name: string, help: string, value: (row: { inFlight: number; paused: boolean }) => number) =>
+    const gauge = (name: string, help: string, value: (row: EndpointLoad) => number | null) =>
       new Gauge({
         name,
         help,
@@ -138,7 +139,10 @@ export function createMetrics(options: MetricsOptions = {}) {
         async collect() {
           this.reset();
           try {
-            for (const row of await read()) this.set({ subscriber_id: row.subscriberId }, value(row));
+            for (const row of await read()) {
+              const v = value(row);
+              if (v !== null) this.set({ subscriber_id: row.subscriberId }, v);
+            }
           } catch (err) {
             options.logger?.warn({ err }, `could not read ${name} for /metrics`);
           }
@@ -146,6 +150,8 @@ export function createMetrics(options: MetricsOptions = {}) {
       });
     gauge('webhook_endpoint_in_flight', 'POSTs in flight to a subscriber across all workers (subscribers with any, or paused), read at scrape time.', (r) => r.inFlight);
     gauge('webhook_endpoint_paused', '1 while a Retry-After (429/503) pauses every delivery to the subscriber, read at scrape time.', (r) => (r.paused ? 1 : 0));
+    gauge('webhook_endpoint_circuit_open', "1 while the subscriber's circuit is open (its deliveries held, only probes sent), read at scrape time.", (r) => (r.circuitOpen ? 1 : 0));
+    gauge('webhook_endpoint_effective_max_in_flight', 'The adaptive cap on POSTs in flight to a subscriber, while overload signals (or a recovery ramp-up) hold it below max_in_flight.', (r) => r.effectiveInFlight);
   }
 
   const startBacklog = options.startBacklog;

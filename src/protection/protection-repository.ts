@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
+import type { BreakerSettings, HealthChange } from './circuit-breaker';
+import { breakerCountersSql, createCircuitRepository, releasedRow, type BreakerOutcome } from './circuit-repository';
 
 // Endpoint protection's shared state, in PostgreSQL so that it holds across every worker:
 // a counter of POSTs in flight per subscriber (webhook_subscriber_protection.in_flight) kept
@@ -8,9 +10,16 @@ import type { Db } from '../db/database';
 // both take the last slot. A lease whose worker died expires and is reaped by the next refusal.
 // Times are the database's clock, so workers with skewed clocks agree on a pause.
 
-/** Why a lease was refused: a pause or the rate limit (until a known time), or max_in_flight. */
-export type GateRefusal = { waitUntil: number; kind: 'paused' | 'rate'; reason: string } | { full: true; inFlight: number };
-export type GateAnswer = { leaseId: string } | GateRefusal;
+/**
+ * Why a lease was refused: an open circuit, a pause or the rate limit (until a known time), or
+ * max_in_flight. A circuit refusal may carry the change it made (the subscriber disabled), to be told.
+ */
+export type GateRefusal =
+  | { waitUntil: number; kind: 'paused' | 'rate'; reason: string }
+  | { waitUntil: number; kind: 'circuit'; reason: string; change: HealthChange | null }
+  | { full: true; inFlight: number };
+/** `probe`: the one attempt let through while the circuit is open. */
+export type GateAnswer = { leaseId: string; probe?: boolean } | GateRefusal;
 
 export interface RateLimit {
   perSecond: number;
@@ -25,6 +34,18 @@ export interface GateRequest {
   rateLimit: RateLimit | null;
   /** Held by a pause longer than WEBHOOK_MAX_PAUSE past its due time: it goes anyway (one attempt). */
   ignorePause?: boolean;
+  /** The breaker's settings; without them the circuit is not consulted (unit tests of the other checks). */
+  breaker?: BreakerSettings | null;
+}
+
+/** One subscriber's shared protection state, for /metrics. */
+export interface EndpointLoad {
+  subscriberId: string;
+  inFlight: number;
+  paused: boolean;
+  circuitOpen: boolean;
+  /** The adaptive cap when lowered below max_in_flight; null at the configured value. */
+  effectiveInFlight: number | null;
 }
 
 export interface ProtectionState {
@@ -42,17 +63,20 @@ interface Row extends Record<string, unknown> {
   in_flight: number | null;
   paused_until_ms: number | string | null;
   pause_reason: string | null;
+  circuit_state: string | null;
 }
 
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 export function createProtectionRepository(db: Db) {
-  const take = async (subscriberId: string, maxInFlight: number, ttlMs: number, ignorePause: boolean): Promise<Row> => {
+  const circuit = createCircuitRepository(db);
+  const take = async (subscriberId: string, maxInFlight: number, ttlMs: number, ignorePause: boolean, breaker: boolean): Promise<Row> => {
     const result = await db.execute(sql`
       with up as (
         update webhook_subscriber_protection set in_flight = in_flight + 1, updated_at = now()
         where subscriber_id = ${subscriberId} and in_flight < least(${maxInFlight}::int, coalesce(floor(effective_in_flight)::int, ${maxInFlight}::int))
           and (paused_until is null or paused_until <= now() or ${ignorePause}::boolean)
+          and (circuit_state = 'closed' or not ${breaker}::boolean)
         returning subscriber_id
       ), lease as (
         insert into webhook_subscriber_leases (subscriber_id, expires_at)
@@ -63,24 +87,32 @@ export function createProtectionRepository(db: Db) {
              p.subscriber_id is not null as exists,
              p.in_flight,
              case when p.paused_until > now() then (extract(epoch from p.paused_until) * 1000)::float8 end as paused_until_ms,
-             p.pause_reason
+             p.pause_reason,
+             p.circuit_state
       from (select 1) as one
       left join webhook_subscriber_protection p on p.subscriber_id = ${subscriberId}`);
     return rowsOf<Row>(result)[0];
   };
 
   return {
-    /** A lease for one POST, or why not: the subscriber is paused, over its rate limit, or has max_in_flight POSTs in flight. */
+    circuit,
+
+    /**
+     * A lease for one POST, or why not: the circuit is open (only its probe goes), the subscriber
+     * is paused, over its rate limit, or has max_in_flight POSTs in flight.
+     */
     async tryAcquire(request: GateRequest, ttlMs: number): Promise<GateAnswer> {
       const { subscriberId, maxInFlight } = request;
+      const breaker = request.breaker ?? null;
       if (request.rateLimit) {
-        const answer = await this.tryAcquireLimited(request, request.rateLimit, ttlMs);
-        if ('full' in answer && (await this.reap(subscriberId)) > 0) return this.tryAcquireLimited(request, request.rateLimit, ttlMs);
-        return answer;
+        let answer = await this.tryAcquireLimited(request, request.rateLimit, ttlMs);
+        if ('full' in answer && (await this.reap(subscriberId)) > 0) answer = await this.tryAcquireLimited(request, request.rateLimit, ttlMs);
+        return 'circuitOpen' in answer ? circuit.gate(subscriberId, ttlMs, breaker!) : answer;
       }
       for (let round = 0; ; round++) {
-        const row = await take(subscriberId, maxInFlight, ttlMs, request.ignorePause === true);
+        const row = await take(subscriberId, maxInFlight, ttlMs, request.ignorePause === true, breaker !== null);
         if (row.lease_id) return { leaseId: row.lease_id };
+        if (breaker && row.circuit_state !== null && row.circuit_state !== 'closed') return circuit.gate(subscriberId, ttlMs, breaker);
         if (row.paused_until_ms !== null && !request.ignorePause) return { waitUntil: Number(row.paused_until_ms), kind: 'paused', reason: row.pause_reason ?? 'paused' };
         if (round > 0) return { full: true, inFlight: Number(row.in_flight ?? 0) };
         if (!row.exists) {
@@ -98,20 +130,21 @@ export function createProtectionRepository(db: Db) {
      * send time and is told to wait until then; asking again at that time it is admitted on its
      * booking, without a new token, so the waiting deliveries go out in the order they asked.
      */
-    async tryAcquireLimited(request: GateRequest, rate: RateLimit, ttlMs: number): Promise<GateAnswer> {
+    async tryAcquireLimited(request: GateRequest, rate: RateLimit, ttlMs: number): Promise<GateAnswer | { circuitOpen: true }> {
       const { subscriberId, deliveryId, maxInFlight } = request;
       await db.execute(sql`insert into webhook_subscriber_protection (subscriber_id) values (${subscriberId}) on conflict do nothing`);
       return db.transaction(async (tx) => {
-        const [p] = rowsOf<{ in_flight: number; effective: number | null; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number }>(
+        const [p] = rowsOf<{ in_flight: number; effective: number | null; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number; circuit_state: string }>(
           await tx.execute(sql`
             select in_flight, floor(effective_in_flight)::int as effective,
                    case when paused_until > now() then (extract(epoch from paused_until) * 1000)::float8 end as paused_ms,
                    pause_reason as reason,
                    (extract(epoch from rate_tat) * 1000)::float8 as tat_ms,
                    (extract(epoch from sent_tat) * 1000)::float8 as sent_ms,
-                   (extract(epoch from now()) * 1000)::float8 as now_ms
+                   (extract(epoch from now()) * 1000)::float8 as now_ms, circuit_state
             from webhook_subscriber_protection where subscriber_id = ${subscriberId} for update`),
         );
+        if (request.breaker && p.circuit_state !== 'closed') return { circuitOpen: true as const };
         if (p.paused_ms !== null && !request.ignorePause) return { waitUntil: Number(p.paused_ms), kind: 'paused' as const, reason: p.reason ?? 'paused' };
         const now = Number(p.now_ms);
         const [booked] = rowsOf<{ ready_ms: number }>(
@@ -162,18 +195,21 @@ export function createProtectionRepository(db: Db) {
 
     /**
      * Ends a lease; with `pauseMs`, also pauses the subscriber that long from now (never
-     * shortening a longer pause already in force).
+     * shortening a longer pause already in force). With `breaker`, the attempt also counts for
+     * the circuit breaker, whose changes of state (to be told) are returned.
      */
     async release(
       leaseId: string,
       pause: { ms: number; reason: string } | null,
       load: { signal: 'overload' | 'success'; maxInFlight: number } | null = null,
-    ): Promise<void> {
+      breaker: BreakerOutcome | null = null,
+    ): Promise<HealthChange[]> {
+      const counters = breakerCountersSql(breaker, leaseId);
       const signal = load?.signal ?? null;
       const max = load?.maxInFlight ?? null;
       // Multiplicative decrease at most once a second (a burst of refusals is one signal).
       const decrease = sql`(${signal}::text = 'overload' and (p.effective_changed_at is null or p.effective_changed_at < now() - interval '1 second'))`;
-      await db.execute(sql`
+      const result = await db.execute(sql`
         with gone as (delete from webhook_subscriber_leases where id = ${leaseId} returning subscriber_id)
         update webhook_subscriber_protection p
         set in_flight = greatest(p.in_flight - 1, 0),
@@ -189,8 +225,13 @@ export function createProtectionRepository(db: Db) {
                                 else greatest(coalesce(p.paused_until, now()), now() + ${pause?.ms ?? null}::int * interval '1 millisecond') end,
             pause_reason = case when ${pause?.ms ?? null}::int is not null
                                   and (p.paused_until is null or p.paused_until < now() + ${pause?.ms ?? null}::int * interval '1 millisecond')
-                                then ${pause?.reason ?? null}::text else p.pause_reason end
-        from gone where p.subscriber_id = gone.subscriber_id`);
+                                then ${pause?.reason ?? null}::text else p.pause_reason end,
+            ${counters.set}
+        from gone where p.subscriber_id = gone.subscriber_id
+        returning ${counters.returning}`);
+      const [row] = rowsOf<Record<string, unknown>>(result);
+      if (!row || !breaker) return [];
+      return circuit.afterRelease(releasedRow(row), breaker, signal);
     },
 
     /** Drops the expired leases of a subscriber (their workers died mid-POST); returns how many. */
@@ -206,18 +247,24 @@ export function createProtectionRepository(db: Db) {
       return row ? Number(row.reaped) : 0;
     },
 
-    /** Subscribers with POSTs in flight or paused now, busiest first, at most `limit` (for /metrics). */
-    async busy(limit: number): Promise<{ subscriberId: string; inFlight: number; paused: boolean }[]> {
+    /**
+     * Subscribers with POSTs in flight, paused, with an open circuit or a lowered adaptive cap,
+     * busiest first, at most `limit` (for /metrics).
+     */
+    async busy(limit: number): Promise<EndpointLoad[]> {
       const result = await db.execute(sql`
-        select subscriber_id, in_flight, coalesce(paused_until > now(), false) as paused
+        select subscriber_id, in_flight, coalesce(paused_until > now(), false) as paused, circuit_state <> 'closed' as circuit_open,
+               floor(effective_in_flight)::int as effective
         from webhook_subscriber_protection
-        where in_flight > 0 or paused_until > now()
+        where in_flight > 0 or paused_until > now() or circuit_state <> 'closed' or effective_in_flight is not null
         order by in_flight desc, subscriber_id
         limit ${limit}`);
-      return rowsOf<{ subscriber_id: string; in_flight: number; paused: boolean }>(result).map((r) => ({
+      return rowsOf<{ subscriber_id: string; in_flight: number; paused: boolean; circuit_open: boolean; effective: number | null }>(result).map((r) => ({
         subscriberId: r.subscriber_id,
         inFlight: Number(r.in_flight),
         paused: r.paused === true,
+        circuitOpen: r.circuit_open === true,
+        effectiveInFlight: r.effective === null ? null : Number(r.effective),
       }));
     },
 

@@ -196,14 +196,13 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
   app.get('/subscribers', { schema: { tags, summary: 'List subscribers', querystring: listQuery } }, async (request) => {
     const q = request.query;
     const rows = await repos.subscribers.list({ active: q.active === undefined ? undefined : q.active === 'true', event: q.event });
-    const recent = await repos.health.recentCounts(
-      rows.map((s) => s.id),
-      new Date(Date.now() - SUMMARY_HOURS * HOUR_MS),
-    );
+    const ids = rows.map((s) => s.id);
+    const [recent, circuits] = await Promise.all([repos.health.recentCounts(ids, new Date(Date.now() - SUMMARY_HOURS * HOUR_MS)), repos.protection.circuit.summaries(ids)]);
     return {
       data: rows.map((s) => {
         const c = recent.get(s.id) ?? { attempts: 0, succeeded: 0 };
-        return { ...presentSubscriber(s), health: { hours: SUMMARY_HOURS, attempts: c.attempts, success_rate: successRate(c) } };
+        const circuit = circuits.get(s.id) ?? null;
+        return { ...presentSubscriber(s), health: { hours: SUMMARY_HOURS, attempts: c.attempts, success_rate: successRate(c), circuit: circuit?.state ?? 'closed', effective_max_in_flight: circuit?.effectiveInFlight ?? null } };
       }),
     };
   });

@@ -189,6 +189,23 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     }
   });
 
+  it('6d. shows a disabled subscriber\'s held backlog and re-enables it with a replay of what was held, in one action', async () => {
+    const sub = await ui.h.admin('POST', '/subscribers', { url: ok.url, events: ['kept.*'], name: 'Disabled receiver', active: false });
+    const sent = await ui.h.admin('POST', '/events', { event: 'kept.thing', data: { kept: true } });
+    await eventually(async () => (await ui.h.admin('GET', `/deliveries?status=held&subscriber_id=${sub.json.id}`)).json.data.length === 1, 30_000);
+    const before = ok.requests.length;
+    await page.goto(`/admin/subscribers/${sub.json.id}`);
+    const protection = page.getByLabel('Endpoint protection');
+    await protection.getByText('0 waiting, 1 held').waitFor();
+    await protection.locator('.badge', { hasText: 'disabled' }).waitFor();
+    await shot(page, '6d-subscriber-disabled');
+    await protection.getByRole('button', { name: 'Enable and replay 1 held' }).click();
+    await protection.getByRole('region', { name: 'Replay job' }).getByText('completed').waitFor({ timeout: 30_000 });
+    await protection.locator('.badge', { hasText: 'normal' }).waitFor();
+    await eventually(async () => ok.requests.slice(before).some((r) => JSON.parse(r.body).data?.kept === true), 30_000);
+    expect(sent.status).toBe(202);
+  });
+
   it('7. draws the dashboard charts from the stats', async () => {
     await page.getByRole('link', { name: 'Dashboard' }).click();
     // On a timeout, say what the page shows instead (an error box, for example).

@@ -127,6 +127,22 @@ describe('webhookctl against the running app', () => {
     expect(replayed.replay_of).toBe(dead.id);
   });
 
+  it('subscribers enable --replay-held re-enables a disabled subscriber and delivers what was held, with progress', async () => {
+    const { rx, url } = await receive(['--port', '0']);
+    const subscriberId = (await json(['subscribers', 'add', '--url', url, '--events', 'parcel.*', '--secret', SUB_SECRET, '--inactive'])).id as string;
+    expect((await cli(['send', 'parcel.lost', '--data', '{"id":3}', '--secret', INBOUND_SECRET])).code).toBe(0);
+    const held = await untilDelivery(`subscriber_id=${subscriberId}&status=held`);
+    expect((await json(['deliveries', 'ls', '--subscriber', subscriberId, '--status', 'held'])).data[0].id).toBe(held.id);
+
+    const enabled = await cli(['subscribers', 'enable', subscriberId, '--replay-held']);
+    expect(enabled.stderr).toMatch(/^replay [0-9a-f-]{36}: 1\/1 \(100%\)$/m);
+    expect(enabled.code).toBe(0);
+    expect(enabled.stdout).toMatch(/completed: 1 replayed, 0 skipped of 1/);
+    await rx.waitFor(/"verdicts"/);
+    expect(deliveriesOf(rx)).toHaveLength(1);
+    expect((await h.admin('GET', `/subscribers/${subscriberId}`)).json.active).toBe(true);
+  });
+
   it('listen receives an emitted event and removes its subscriber on SIGINT; emit --wait prints the outcome', async () => {
     const listen = startCli(['listen', 'shipment.*', '--output', 'json'], env);
     running.push(listen);

@@ -48,6 +48,7 @@ describe('webhookctl help and usage errors', () => {
         'sign',
         'subscribers',
         'subscribers add',
+        'subscribers enable',
         'subscribers ls',
         'subscribers rm',
         'subscribers rotate',
@@ -60,7 +61,7 @@ describe('webhookctl help and usage errors', () => {
 
   it.each([
     [['subscribers', 'ls', '--bogus'], "error: unknown option '--bogus'"],
-    [['deliveries', 'ls', '--status', 'lost'], "error: option '--status <status>' argument 'lost' is invalid. Allowed choices are pending, succeeded, failed, dead, cancelled."],
+    [['deliveries', 'ls', '--status', 'lost'], "error: option '--status <status>' argument 'lost' is invalid. Allowed choices are pending, succeeded, failed, dead, cancelled, held."],
     [['send', 'order.created', '--data', '{nope'], /^error: option '-d, --data <json>' argument '\{nope' is invalid\. not JSON/],
     [['receive', '--fail-rate', '2'], "error: option '--fail-rate <share>' argument '2' is invalid. must be a number from 0 to 1, such as 0.25"],
     [['replay'], 'webhookctl: name what to replay: delivery ids, or a filter such as --subscriber <id> --since 2h'],

@@ -56,7 +56,7 @@ describe('admin API: subscriber health', () => {
     expect((await h.admin('GET', `/subscribers/${sub.id}/health?hours=72`)).json).toMatchObject({ attempts: 7, success_rate: 0.4286 });
 
     const list = await h.admin('GET', '/subscribers');
-    expect(list.json.data.find((s: { id: string }) => s.id === sub.id).health).toEqual({ hours: 24, attempts: 6, success_rate: 0.5 });
+    expect(list.json.data.find((s: { id: string }) => s.id === sub.id).health).toEqual({ hours: 24, attempts: 6, success_rate: 0.5, circuit: 'closed', effective_max_in_flight: null });
   });
 
   it('says why a subscriber was disabled, and answers a quiet one with empty figures', async () => {

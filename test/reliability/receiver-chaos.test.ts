@@ -111,7 +111,16 @@ describe('receiver chaos', () => {
   });
 
   it('ends every delivery succeeded or dead against 5xx, silence, resets and slow bodies, with a log row for every attempt', async () => {
-    h = await startHarness({ WEBHOOK_RETRY_SCHEDULE: '1s,1s', WEBHOOK_TIMEOUT: '1', WEBHOOK_CONCURRENCY: '20' });
+    // Failing over half of its attempts, this receiver would (rightly) open its circuits and have
+    // its deliveries held for probes (test/integration/protection/circuit-breaker.test.ts): here
+    // the breaker stays out of the way, since the test is about each attempt's own outcome.
+    h = await startHarness({
+      WEBHOOK_RETRY_SCHEDULE: '1s,1s',
+      WEBHOOK_TIMEOUT: '1',
+      WEBHOOK_CONCURRENCY: '20',
+      WEBHOOK_BREAKER_MIN_ATTEMPTS: '100000',
+      WEBHOOK_BREAKER_TIMEOUTS: '100000',
+    });
     receiver = await startChaosReceiver();
     const event = `fault.chaos.${Date.now()}`;
     for (let i = 0; i < SUBSCRIBERS; i++) {

@@ -14,7 +14,8 @@ export interface Subscriber {
   secret: string;
   created_at: string;
   /** In the list: the last 24 hours' attempts. */
-  health?: { hours: number; attempts: number; success_rate: number | null };
+  /** `circuit`: the breaker's state; `effective_max_in_flight`: the adaptive cap while lowered (else null). */
+  health?: { hours: number; attempts: number; success_rate: number | null; circuit?: string; effective_max_in_flight?: number | null };
 }
 
 export interface Delivery {
@@ -76,7 +77,7 @@ export interface EventDetail {
   deliveries: { id: string; subscriberId: string; status: string; attempts: number; lastResponseCode: number | null; lastError: string | null; createdAt: string }[];
 }
 
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled'] as const;
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'dead', 'cancelled', 'held'] as const;
 export const EVENT_STATUSES = ['received', 'dispatched', 'processed'] as const;
 
 /** A delivery that may still change. */

@@ -8,7 +8,7 @@ import { printJson } from '../output';
 import type { Page } from '../paged-list';
 import type { DeliveryView } from './deliveries';
 
-const FINAL = new Set(['succeeded', 'failed', 'dead', 'cancelled']);
+const FINAL = new Set(['succeeded', 'failed', 'dead', 'cancelled', 'held']);
 const POLL_MS = 500;
 
 interface EmitOptions {

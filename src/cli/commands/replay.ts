@@ -10,7 +10,7 @@ import { printJson } from '../output';
 import { createProgress } from '../progress';
 
 /** A bulk replay job of the admin API (POST /admin/api/replays). */
-interface ReplayJob {
+export interface ReplayJob {
   id: string;
   status: string;
   total: number;
@@ -91,7 +91,7 @@ async function confirm(matched: number): Promise<void> {
 }
 
 /** Follows a job to its end, with a progress bar on a terminal and percentage lines otherwise. */
-async function runJob(api: ApiClient, started: ReplayJob): Promise<ReplayJob> {
+export async function runJob(api: ApiClient, started: ReplayJob): Promise<ReplayJob> {
   const progress = createProgress(`replay ${started.id}`);
   let job = started;
   try {

@@ -4,6 +4,7 @@ import { globalOptions } from '../global-options';
 import { adminClient, withExamples } from '../help';
 import { collect, integer, jsonObject } from '../input';
 import { formatFields, printJson, printList, type Column } from '../output';
+import { runJob, type ReplayJob } from './replay';
 
 export interface SubscriberView {
   id: string;
@@ -153,5 +154,22 @@ export function registerSubscribers(program: Command): void {
         else process.stdout.write(`test delivery ${sent.delivery_id} started (event ${sent.event_id}); follow it: webhookctl deliveries show ${sent.delivery_id}\n`);
       }),
     'webhookctl subscribers test 0b6f… --event order.created --data \'{"id":1}\'',
+  );
+
+  withExamples(
+    group
+      .command('enable')
+      .description('re-enable a disabled subscriber (its circuit closes); with --replay-held, replay what was held for it as a job with progress')
+      .argument('<id>', 'subscriber id')
+      .option('--replay-held', 'replay every delivery held while it was disabled')
+      .action(async (id: string, options: { replayHeld?: boolean }, cmd: Command) => {
+        const api = adminClient(cmd);
+        const res = await api.post<{ subscriber: SubscriberView; replay_job: ReplayJob | null }>(`/subscribers/${encodeURIComponent(id)}/enable`, { replay_held: Boolean(options.replayHeld) });
+        const job = res.replay_job && (await runJob(api, res.replay_job));
+        if (globalOptions(cmd).output === 'json') printJson({ subscriber: res.subscriber, replay_job: job });
+        else printSubscriber(cmd, res.subscriber, job ? `replay ${job.id} ${job.status}: ${job.replayed} replayed, ${job.skipped} skipped of ${job.total}` : undefined);
+        if (job && job.status !== 'completed') throw new CliError(`replay ${job.id} ended ${job.status}${job.error ? `: ${job.error}` : ''}`);
+      }),
+    'webhookctl subscribers enable 0b6f… --replay-held',
   );
 }

@@ -1,6 +1,4 @@
-import type { Database } from '../../../src/db/database';
-import { createRepositories, type Repositories } from '../../../src/db/repositories';
-import { freshDatabase } from '../../helpers/database';
+import { useSubscriberFixture } from './subscriber-fixture';
 
 // The shared gate in PostgreSQL (PGlite cannot load under jest; test/process/npm-start covers it
 // starting there): never more leases than max_in_flight
@@ -10,72 +8,60 @@ import { freshDatabase } from '../../helpers/database';
 const request = (subscriberId: string, deliveryId: string, maxInFlight: number) => ({ subscriberId, deliveryId, maxInFlight, rateLimit: null });
 
 describe('protection repository', () => {
-  let database: Database;
-  let repos: Repositories;
-  let subscriberId: string;
+  const fixture = useSubscriberFixture();
 
-  beforeAll(async () => {
-    database = await freshDatabase();
-    repos = createRepositories(database.db);
-  });
-  afterAll(async () => {
-    await database?.close();
-  });
-  beforeEach(async () => {
-    subscriberId = (await repos.subscribers.create({ url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'whsec_0123456789abcdef' })).id;
-  });
 
   it('grants exactly max_in_flight leases to many at once, and one more after a release', async () => {
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => repos.protection.tryAcquire(request(subscriberId, `d${i}`, 3), 60_000)));
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => fixture.repos.protection.tryAcquire(request(fixture.subscriberId, `d${i}`, 3), 60_000)));
     const leases = answers.flatMap((a) => ('leaseId' in a ? [a.leaseId] : []));
     expect(leases).toHaveLength(3);
     expect(answers.filter((a) => 'full' in a)).toHaveLength(17);
-    expect((await repos.protection.state(subscriberId))?.inFlight).toBe(3);
-    await repos.protection.release(leases[0], null);
-    await repos.protection.release(leases[0], null); // twice is harmless
-    expect((await repos.protection.state(subscriberId))?.inFlight).toBe(2);
-    expect(await repos.protection.tryAcquire(request(subscriberId, 'late', 3), 60_000)).toHaveProperty('leaseId');
+    expect((await fixture.repos.protection.state(fixture.subscriberId))?.inFlight).toBe(3);
+    await fixture.repos.protection.release(leases[0], null);
+    await fixture.repos.protection.release(leases[0], null); // twice is harmless
+    expect((await fixture.repos.protection.state(fixture.subscriberId))?.inFlight).toBe(2);
+    expect(await fixture.repos.protection.tryAcquire(request(fixture.subscriberId, 'late', 3), 60_000)).toHaveProperty('leaseId');
   });
 
   it('frees the slot of a lease whose worker died once it expires', async () => {
-    expect(await repos.protection.tryAcquire(request(subscriberId, 'a', 1), 50)).toHaveProperty('leaseId');
+    expect(await fixture.repos.protection.tryAcquire(request(fixture.subscriberId, 'a', 1), 50)).toHaveProperty('leaseId');
     await new Promise((r) => setTimeout(r, 100));
-    expect(await repos.protection.tryAcquire(request(subscriberId, 'b', 1), 60_000)).toHaveProperty('leaseId');
-    expect((await repos.protection.state(subscriberId))?.inFlight).toBe(1);
+    expect(await fixture.repos.protection.tryAcquire(request(fixture.subscriberId, 'b', 1), 60_000)).toHaveProperty('leaseId');
+    expect((await fixture.repos.protection.state(fixture.subscriberId))?.inFlight).toBe(1);
   });
 
   it('pauses everyone after a release with a pause, and never shortens a longer one', async () => {
-    const first = await repos.protection.tryAcquire(request(subscriberId, 'a', 5), 60_000);
-    const second = await repos.protection.tryAcquire(request(subscriberId, 'b', 5), 60_000);
+    const first = await fixture.repos.protection.tryAcquire(request(fixture.subscriberId, 'a', 5), 60_000);
+    const second = await fixture.repos.protection.tryAcquire(request(fixture.subscriberId, 'b', 5), 60_000);
     if (!('leaseId' in first) || !('leaseId' in second)) throw new Error('expected leases');
-    await repos.protection.release(first.leaseId, { ms: 10_000, reason: 'the receiver answered 429 with Retry-After 10s' });
-    await repos.protection.release(second.leaseId, { ms: 1_000, reason: 'shorter' });
-    const refused = await repos.protection.tryAcquire(request(subscriberId, 'c', 5), 60_000);
+    await fixture.repos.protection.release(first.leaseId, { ms: 10_000, reason: 'the receiver answered 429 with Retry-After 10s' });
+    await fixture.repos.protection.release(second.leaseId, { ms: 1_000, reason: 'shorter' });
+    const refused = await fixture.repos.protection.tryAcquire(request(fixture.subscriberId, 'c', 5), 60_000);
     expect(refused).toMatchObject({ kind: 'paused', reason: 'the receiver answered 429 with Retry-After 10s' });
     if (!('waitUntil' in refused)) throw new Error('expected a pause');
     expect(refused.waitUntil - Date.now()).toBeGreaterThan(8_000);
-    expect((await repos.protection.busy(10)).filter((b) => b.subscriberId === subscriberId)).toEqual([{ subscriberId, inFlight: 0, paused: true }]);
+    expect((await fixture.repos.protection.busy(10)).filter((b) => b.subscriberId === fixture.subscriberId)).toEqual([{ subscriberId: fixture.subscriberId, inFlight: 0, paused: true, circuitOpen: false, effectiveInFlight: null }]);
     // An attempt overdue by more than WEBHOOK_MAX_PAUSE goes anyway.
-    expect(await repos.protection.tryAcquire({ ...request(subscriberId, 'd', 5), ignorePause: true }, 60_000)).toHaveProperty('leaseId');
+    expect(await fixture.repos.protection.tryAcquire({ ...request(fixture.subscriberId, 'd', 5), ignorePause: true }, 60_000)).toHaveProperty('leaseId');
   });
 
   it('halves the effective max_in_flight on overload (once a second) and raises it back with successes (AIMD)', async () => {
     const take = async (id: string) => {
-      const answer = await repos.protection.tryAcquire(request(subscriberId, id, 8), 60_000);
+      const answer = await fixture.repos.protection.tryAcquire(request(fixture.subscriberId, id, 8), 60_000);
       if (!('leaseId' in answer)) throw new Error(`expected a lease, got ${JSON.stringify(answer)}`);
       return answer.leaseId;
     };
     const overload = { signal: 'overload' as const, maxInFlight: 8 };
-    await repos.protection.release(await take('a'), null, overload);
-    await repos.protection.release(await take('b'), null, overload); // the same second: one signal
-    expect((await repos.protection.state(subscriberId))?.effectiveInFlight).toBe(4);
+    await fixture.repos.protection.release(await take('a'), null, overload);
+    await fixture.repos.protection.release(await take('b'), null, overload); // the same second: one signal
+    expect((await fixture.repos.protection.state(fixture.subscriberId))?.effectiveInFlight).toBe(4);
     const held = await Promise.all(['c', 'd', 'e', 'f'].map(take));
-    expect(await repos.protection.tryAcquire(request(subscriberId, 'g', 8), 60_000)).toMatchObject({ full: true });
-    await Promise.all(held.map((id) => repos.protection.release(id, null, null)));
+    expect(await fixture.repos.protection.tryAcquire(request(fixture.subscriberId, 'g', 8), 60_000)).toMatchObject({ full: true });
+    await Promise.all(held.map((id) => fixture.repos.protection.release(id, null, null)));
     // Additive increase: 1/cap per success, so about cap successes per step, back to the configured value.
     let successes = 0;
-    while ((await repos.protection.state(subscriberId))?.effectiveInFlight !== null && successes < 100) {
-      await repos.protection.release(await take(`s${successes}`), null, { signal: 'success', maxInFlight: 8 });
+    while ((await fixture.repos.protection.state(fixture.subscriberId))?.effectiveInFlight !== null && successes < 100) {
+      await fixture.repos.protection.release(await take(`s${successes}`), null, { signal: 'success', maxInFlight: 8 });
       successes++;
     }
     expect(successes).toBeGreaterThanOrEqual(15);
@@ -84,7 +70,7 @@ describe('protection repository', () => {
 
   it('books rate-limited deliveries one token apart, in the order they asked, and admits each on its booking', async () => {
     const rateLimit = { perSecond: 10, burst: 1 };
-    const ask = (deliveryId: string) => repos.protection.tryAcquire({ ...request(subscriberId, deliveryId, 100), rateLimit }, 60_000);
+    const ask = (deliveryId: string) => fixture.repos.protection.tryAcquire({ ...request(fixture.subscriberId, deliveryId, 100), rateLimit }, 60_000);
     expect(await ask('r0')).toHaveProperty('leaseId');
     const booked = [];
     for (const id of ['r1', 'r2', 'r3']) booked.push(await ask(id));

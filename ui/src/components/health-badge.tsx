@@ -16,11 +16,20 @@ export function HealthBadge({ sub }: { sub: Subscriber }) {
     );
   }
   const h = sub.health;
-  if (!h || h.attempts === 0 || h.success_rate === null) return <span class="badge">idle</span>;
+  if (h?.circuit && h.circuit !== 'closed') {
+    return (
+      <span class="badge s-failed" title="Deliveries are held; only probes are sent until one succeeds">
+        circuit open
+      </span>
+    );
+  }
+  const lowered = h?.effective_max_in_flight != null ? ` · ${h.effective_max_in_flight} at once` : '';
+  if (!h || h.attempts === 0 || h.success_rate === null) return <span class="badge">idle{lowered}</span>;
   const [label, cls] = h.success_rate >= 1 ? ['healthy', 's-succeeded'] : h.success_rate >= FAILING_BELOW ? ['degraded', 's-pending'] : ['failing', 's-failed'];
   return (
     <span class={`badge ${cls}`} title={`${h.attempts} attempts in ${h.hours} h`}>
       {label} {percent(h.success_rate)}
+      {lowered}
     </span>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { CopyButton } from '../components/copy-button';
 import { HealthPanel } from '../components/health-badge';
+import { ProtectionPanel } from '../components/protection-panel';
 import { Link } from '../components/link';
 import { ErrorBox, Loading, Notice } from '../components/states';
 import { navigate } from '../router';
@@ -205,6 +206,8 @@ export function SubscriberForm({ id }: { id: string | null }) {
         <section aria-label="Health">
           <h2>Health</h2>
           <HealthPanel id={id} />
+          <h3>Protection</h3>
+          <ProtectionPanel id={id} />
           <p>
             <Link href={`/deliveries?subscriber_id=${encodeURIComponent(id)}`}>This subscriber's deliveries</Link>
           </p>
