@@ -250,6 +250,31 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     }
   }
 
+  /**
+   * When the next delivery that must wait durably for this subscriber should ask again. Each one
+   * books a turn after the last, spaced by the subscriber's POST time over the slots it may use,
+   * so a backlog of deliveries waiting in their workflows comes back in the order it was turned
+   * away, about as fast as slots free up: not all at once every second, which made a slow
+   * receiver's backlog flood the engine with refused asks while its neighbours' events waited.
+   */
+  const booked = new Map<string, number>();
+  /** A delivery that asks again before its turn (handed from a fan-out page to its workflow) keeps its turn. */
+  const turns = new Map<string, number>();
+  const book = (key: string, max: number, deliveryId: string): number => {
+    const now = Date.now();
+    const mine = turns.get(deliveryId);
+    if (mine !== undefined && mine > now) return mine;
+    if (turns.size > 50_000) for (const [id, t] of turns) if (t <= now) turns.delete(id);
+    const slots = Math.max(1, Math.min(max, caps.get(key) ?? max, share(key)));
+    const spacing = Math.max(DEFER_MS / 20, (postMs.get(key) ?? DEFER_MS) / slots);
+    const last = booked.get(key) ?? 0;
+    const at = Math.max(now + Math.max(DEFER_MS / 4, expectedWaitMs(key)), last + spacing);
+    if (booked.size > 10_000 && !booked.has(key)) for (const [k, t] of booked) if (t < now) booked.delete(k);
+    booked.set(key, at);
+    turns.set(deliveryId, Math.round(at));
+    return Math.round(at);
+  };
+
   /** Refusals this worker remembers (a pause until its end, max_in_flight briefly), so it does not ask again. */
   const refused = new Map<string, { until: number; answer: { waitUntil: number; reason: string } }>();
   const remembered = (key: string) => {
@@ -263,17 +288,15 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     async admit(request, maxWaitMs, signal) {
       const deadline = Date.now() + maxWaitMs;
       const max = request.maxInFlight ?? defaultMaxInFlight;
-      if (gate) {
-        if (caps.size > 10_000 && !caps.has(request.subscriberId)) caps.clear();
-        caps.set(request.subscriberId, max);
-      }
+      if (caps.size > 10_000 && !caps.has(request.subscriberId)) caps.clear();
+      caps.set(request.subscriberId, max);
       for (;;) {
         const overdue = Date.now() - request.dueAt > maxPauseMs;
         const memo = remembered(request.subscriberId);
         if (memo && !(overdue && memo.reason.startsWith('paused'))) return memo;
         const local = await this.acquire(request.subscriberId, Math.max(0, deadline - Date.now()), signal);
         // Ask again when a slot is likely (its recent POST times), a little spread so that waiting deliveries do not all wake at once.
-        if (!local) return { waitUntil: Date.now() + Math.max(DEFER_MS / 4, expectedWaitMs(request.subscriberId)) * (1 + Math.random() * 0.25), reason: 'waiting for a POST slot: this subscriber is using its share of the worker' };
+        if (!local) return { waitUntil: book(request.subscriberId, max, request.deliveryId), reason: 'waiting for a POST slot: this subscriber is using its share of the worker' };
         if (!gate) return { lease: () => local() };
         let answer;
         try {
@@ -323,7 +346,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
           if (answer.kind === 'paused') refused.set(request.subscriberId, { until: answer.waitUntil, answer: wait });
           return wait;
         }
-        const wait = { waitUntil: Date.now() + DEFER_MS, reason: `waiting for a POST slot: ${max} POSTs (max_in_flight) are in flight to this subscriber across all workers` };
+        const wait = { waitUntil: book(request.subscriberId, max, request.deliveryId), reason: `waiting for a POST slot: ${max} POSTs (max_in_flight) are in flight to this subscriber across all workers` };
         refused.set(request.subscriberId, { until: Date.now() + FULL_MEMO_MS, answer: wait });
         return wait;
       }

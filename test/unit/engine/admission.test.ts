@@ -74,3 +74,44 @@ describe('admission: the worker share of WEBHOOK_CONCURRENCY', () => {
     expect(admission.stats()).toMatchObject({ inFlight: 0, waiting: 0 });
   });
 });
+
+describe('admission: deliveries that wait durably for a busy subscriber', () => {
+  it('books a backlog in order, spaced by the subscriber’s POST time over its slots, instead of waking it all at once', async () => {
+    const admission = createAdmission(100, { defaultMaxInFlight: 2 });
+    // Two POSTs of about 200 ms teach it the subscriber's pace, then both slots stay busy.
+    const warm = [admission.tryAcquire('slow')!, admission.tryAcquire('slow')!];
+    await new Promise((r) => setTimeout(r, 200));
+    warm.forEach((release) => release());
+    const busy = [];
+    for (const id of ['a', 'b']) {
+      const admitted = await admission.admit({ subscriberId: 'slow', deliveryId: id, maxInFlight: 2, rateLimit: null, dueAt: Date.now() }, 0);
+      busy.push(admitted);
+    }
+    expect(busy.every((a) => 'lease' in a)).toBe(true);
+    const now = Date.now();
+    const waits: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const admitted = await admission.admit({ subscriberId: 'slow', deliveryId: `w${i}`, maxInFlight: 2, rateLimit: null, dueAt: now }, 0);
+      if (!('waitUntil' in admitted)) throw new Error('expected a wait');
+      waits.push(admitted.waitUntil - now);
+    }
+    // In the order they asked, about 100 ms apart (200 ms per POST over 2 slots): the last
+    // waits about two seconds, not one as they all did before.
+    for (let i = 1; i < waits.length; i++) expect(waits[i]).toBeGreaterThan(waits[i - 1]);
+    expect(waits[19]).toBeGreaterThan(1_700);
+    expect(waits[19]).toBeLessThan(3_500);
+    expect(waits[0]).toBeLessThan(400);
+  });
+});
+
+it('keeps a waiting delivery’s turn when it asks again before it (from its workflow, after a fan-out page handed it over)', async () => {
+  const admission = createAdmission(100, { defaultMaxInFlight: 1 });
+  const held = await admission.admit({ subscriberId: 's', deliveryId: 'first', maxInFlight: 1, rateLimit: null, dueAt: Date.now() }, 0);
+  expect(held).toHaveProperty('lease');
+  const ask = (id: string) => admission.admit({ subscriberId: 's', deliveryId: id, maxInFlight: 1, rateLimit: null, dueAt: Date.now() }, 0) as Promise<{ waitUntil: number }>;
+  const a = await ask('a');
+  const b = await ask('b');
+  expect((await ask('a')).waitUntil).toBe(a.waitUntil);
+  expect((await ask('b')).waitUntil).toBe(b.waitUntil);
+  expect(b.waitUntil).toBeGreaterThan(a.waitUntil);
+});
