@@ -6,6 +6,7 @@ import { storableJson, storableText } from '../src/domain/storable-text';
 import { signatureHeaders, signingKeysAt } from '../src/domain/signature';
 import { TargetRefusedError } from '../src/net/outbound-client';
 import { deliveryEnvelope } from '../src/transforms/registry';
+import { bodyHash } from '../src/db/frozen-bodies';
 import type { AttemptResult } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { tellDisabled } from '../src/protection/health-events';
@@ -27,6 +28,8 @@ type AttemptDeps = Pick<ActivityDeps, 'http' | 'transforms' | 'config' | 'logger
 interface Prepared {
   body: string;
   headers: Record<string, string>;
+  /** Set when the body was rendered now, to be frozen. */
+  hash?: string;
 }
 
 /** The exact bytes and headers of an attempt. Throws when the request cannot be built (a transform that throws). */
@@ -35,9 +38,15 @@ interface Prepared {
  * object across its rows, so a 1 MiB payload to 500 subscribers is serialised once per
  * transform, not once per delivery. Transforms are pure (SPEC S11), so the bytes are the same.
  */
-const rendered = new WeakMap<object, Map<string | null, string>>();
+const rendered = new WeakMap<object, Map<string | null, Rendered>>();
 
-function render(deps: AttemptDeps, row: DeliveryForAttempt): string {
+/** A body rendered for a page, with its hash, computed once too (src/db/frozen-bodies.ts writes it once under that hash). */
+interface Rendered {
+  body: string;
+  hash: string;
+}
+
+function render(deps: AttemptDeps, row: DeliveryForAttempt): Rendered {
   const { event, subscriber } = row;
   let byTransform = rendered.get(event);
   if (!byTransform) rendered.set(event, (byTransform = new Map()));
@@ -46,14 +55,16 @@ function render(deps: AttemptDeps, row: DeliveryForAttempt): string {
   const timestamp = Math.floor((event.occurredAt ?? event.receivedAt).getTime() / 1000);
   const about = { id: event.id, type: event.type, timestamp, agentId: event.agentId };
   const body = deps.transforms.render(subscriber.transform, about, deliveryEnvelope(about, event.payload));
-  byTransform.set(subscriber.transform, body);
-  return body;
+  const made = { body, hash: bodyHash(body) };
+  byTransform.set(subscriber.transform, made);
+  return made;
 }
 
 function prepare(deps: AttemptDeps, row: DeliveryForAttempt, attempt: number, at: number): Prepared {
   const { delivery, event, subscriber } = row;
   const lineage = delivery.replayOf ?? delivery.id;
-  const body = delivery.requestBody ?? render(deps, row);
+  const fresh = delivery.requestBody === null ? render(deps, row) : null;
+  const body = fresh?.body ?? delivery.requestBody!;
   const headers: Record<string, string> = {
     ...subscriber.headers,
     'content-type': 'application/json',
@@ -72,7 +83,7 @@ function prepare(deps: AttemptDeps, row: DeliveryForAttempt, attempt: number, at
       timestampSeconds: Math.floor(at / 1000),
     }),
   };
-  return { body, headers };
+  return { body, headers, hash: fresh?.hash };
 }
 
 /** Sends attempt `attempt` of a loaded delivery. Never throws: every failure is the delivery's result. */
@@ -104,10 +115,10 @@ export async function sendAttempt(deps: AttemptDeps, row: DeliveryForAttempt, at
   result = { ...result!, error: result!.error === null ? null : storableText(result!.error) };
   if (result.outcome === 'refused') deps.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId, reason: result.error }, 'delivery refused');
   // Configured header values (often a receiver's credentials) never reach the log.
-  const logged = prepared && { ...prepared, headers: redactHeaders(prepared.headers, Object.keys(subscriber.headers)), responseBody };
+  const logged = prepared && { headers: redactHeaders(prepared.headers, Object.keys(subscriber.headers)), responseBody };
   const record = toRecord(delivery, result, deps.config.retryDelaysMs, logged);
   // Frozen with the first attempt's record: retries and replays send these exact bytes.
-  if (delivery.requestBody === null && prepared) record.update.requestBody = prepared.body;
+  if (delivery.requestBody === null && prepared) Object.assign(record.update, { requestBody: prepared.body, requestBodyHash: prepared.hash });
   return { result, record };
 }
 
@@ -116,8 +127,8 @@ export function toRecord(
   delivery: Pick<DeliveryForAttempt['delivery'], 'id' | 'eventId' | 'subscriberId' | 'eventType'>,
   result: AttemptResult,
   retryDelaysMs: number[],
-  /** What was sent, its headers already redacted. */
-  sent: { body: string; headers: Record<string, string>; responseBody: string | null } | null,
+  /** What was sent (the delivery's frozen body), its headers already redacted. */
+  sent: { headers: Record<string, string>; responseBody: string | null } | null,
 ): AttemptRecord {
   const decision = decide(result, { delaysMs: retryDelaysMs });
   const nextRetryAt = decision.kind === 'retry' ? new Date(decision.nextAttemptAt) : null;
@@ -128,7 +139,9 @@ export function toRecord(
       subscriberId: delivery.subscriberId,
       event: delivery.eventType,
       attempts: result.attempt,
-      requestBody: sent ? storableJson(parseJson(sent.body)) : null,
+      // The body itself is frozen once on the delivery (update.requestBody); the log points at it.
+      requestBody: null,
+      requestBodyFrozen: sent !== null,
       requestHeaders: sent ? (storableJson(sent.headers) as Record<string, string>) : null,
       responseCode: result.statusCode,
       responseBody: sent?.responseBody == null ? null : storableText(sent.responseBody),
@@ -145,14 +158,6 @@ export function toRecord(
       status: recordedStatus(decision),
     },
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 function messageOf(err: unknown): string {

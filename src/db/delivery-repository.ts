@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './database';
+import { bodyHash, createFrozenBodies } from './frozen-bodies';
 import { newestFirstWindow, pastPosition, type ListPosition } from './newest-first';
 import { deliveries, events, logs, subscribers, type DeliveryStatus } from './schema';
 
@@ -16,6 +17,8 @@ export interface DeliveryUpdate {
   status?: DeliveryStatus;
   /** Only ever set once: the first attempt freezes the body. */
   requestBody?: string;
+  /** bodyHash(requestBody), when the caller already has it (a fan-out page hashes a shared body once). */
+  requestBodyHash?: string;
   attempts?: number;
   lastResponseCode?: number | null;
   lastError?: string | null;
@@ -52,14 +55,24 @@ export interface DeliveryFilter {
   limit?: number;
 }
 
+/** A body as the attempt view shows it: the JSON it holds, or the text when it is not JSON. */
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** A terminal status also stamps completed_at. */
-function deliveryPatch({ workflowStarted, ...patch }: DeliveryUpdate) {
+function deliveryPatch({ workflowStarted, requestBodyHash: _hash, ...patch }: DeliveryUpdate) {
   const now = new Date();
   const terminal = patch.status !== undefined && patch.status !== 'pending';
   return { ...patch, updatedAt: now, ...(terminal ? { completedAt: now } : {}), ...(workflowStarted ? { workflowStartedAt: now } : {}) };
 }
 
 export function createDeliveryRepository(db: Db) {
+  const frozenBodies = createFrozenBodies();
   return {
     /** Creates the rows that do not exist yet; a re-run of a fan-out adds nothing. */
     async createMany(rows: NewDelivery[]): Promise<void> {
@@ -156,11 +169,18 @@ export function createDeliveryRepository(db: Db) {
 
     /**
      * Logs attempts and brings their deliveries up to date, in one transaction and two
-     * statements whatever the count. A re-run attempt overwrites its log row.
+     * statements whatever the count (three when a body to freeze is new to this process). A
+     * re-run attempt overwrites its log row. A body to freeze is written once per (event, hash)
+     * and copied to its deliveries in the database (src/db/frozen-bodies.ts), so a large event
+     * costs its size once, not once per delivery; log rows point at their delivery's body.
      */
     async recordAttempts(records: AttemptRecord[]): Promise<void> {
       if (records.length === 0) return;
+      const hashes = records.map(({ update }) => (update.requestBody === undefined ? null : (update.requestBodyHash ?? bodyHash(update.requestBody))));
+      const toFreeze = records.flatMap(({ log, update }, i) => (update.requestBody === undefined ? [] : [{ eventId: log.eventId, hash: hashes[i]!, body: update.requestBody }]));
       await db.transaction(async (tx) => {
+        const insertBodies = frozenBodies.insertUnwritten(toFreeze);
+        if (insertBodies) await tx.execute(insertBodies);
         await tx
           .insert(logs)
           .values(records.map((r) => r.log))
@@ -168,6 +188,7 @@ export function createDeliveryRepository(db: Db) {
             target: [logs.deliveryId, logs.attempts],
             set: {
               requestBody: sql`excluded.request_body`,
+              requestBodyFrozen: sql`excluded.request_body_frozen`,
               requestHeaders: sql`excluded.request_headers`,
               responseCode: sql`excluded.response_code`,
               responseBody: sql`excluded.response_body`,
@@ -179,8 +200,8 @@ export function createDeliveryRepository(db: Db) {
             },
           });
         const values = records.map(
-          ({ log, update }) =>
-            sql`(${log.deliveryId}::text, ${update.status ?? null}::text, ${update.attempts ?? log.attempts}::int, ${update.lastResponseCode ?? null}::int, ${update.lastError ?? null}::text, ${update.nextAttemptAt ? update.nextAttemptAt.toISOString() : null}::timestamptz, ${update.requestBody ?? null}::text, ${update.workflowStarted ?? false}::boolean)`,
+          ({ log, update }, i) =>
+            sql`(${log.deliveryId}::text, ${update.status ?? null}::text, ${update.attempts ?? log.attempts}::int, ${update.lastResponseCode ?? null}::int, ${update.lastError ?? null}::text, ${update.nextAttemptAt ? update.nextAttemptAt.toISOString() : null}::timestamptz, ${hashes[i]}::text, ${update.workflowStarted ?? false}::boolean)`,
         );
         // Only a pending delivery moves: a late duplicate of an attempt must not undo a terminal status.
         await tx.execute(sql`
@@ -192,15 +213,23 @@ export function createDeliveryRepository(db: Db) {
             next_attempt_at = v.next,
             updated_at = now(),
             completed_at = case when v.status is not null and v.status <> 'pending' then now() else d.completed_at end,
-            request_body = coalesce(d.request_body, v.body),
+            request_body = coalesce(d.request_body, (select b.body from webhook_request_bodies b where b.event_id = d.event_id and b.hash = v.body_hash)),
             workflow_started_at = case when v.started then coalesce(d.workflow_started_at, now()) else d.workflow_started_at end
-          from (values ${sql.join(values, sql`, `)}) as v(id, status, attempts, code, error, next, body, started)
+          from (values ${sql.join(values, sql`, `)}) as v(id, status, attempts, code, error, next, body_hash, started)
           where d.id = v.id and d.status = 'pending'`);
       });
+      frozenBodies.committed(toFreeze);
     },
 
+    /** A delivery's attempts, oldest first, each with the body it sent (its delivery's frozen body, parsed as JSON when it is JSON). */
     async logsFor(deliveryId: string): Promise<LogRow[]> {
-      return db.select().from(logs).where(eq(logs.deliveryId, deliveryId)).orderBy(asc(logs.attempts));
+      const rows = await db
+        .select({ log: logs, frozen: deliveries.requestBody })
+        .from(logs)
+        .leftJoin(deliveries, eq(deliveries.id, logs.deliveryId))
+        .where(eq(logs.deliveryId, deliveryId))
+        .orderBy(asc(logs.attempts));
+      return rows.map(({ log, frozen }) => (log.requestBodyFrozen && log.requestBody === null && frozen !== null ? { ...log, requestBody: jsonOrText(frozen) } : log));
     },
 
     /** One page of an event's deliveries, oldest first, without bodies; `after` is the last row of the previous page. */

@@ -8,6 +8,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -158,7 +159,13 @@ export const logs = pgTable(
     eventId: text('event_id').notNull(),
     subscriberId: uuid('subscriber_id').notNull(),
     event: text('event').notNull(),
+    /** Rows written before migration 0009: the body as sent, parsed. Newer rows leave it null and set requestBodyFrozen. */
     requestBody: jsonb('request_body'),
+    /**
+     * The attempt sent its delivery's frozen body (webhook_deliveries.request_body, the same bytes
+     * for every attempt), read from there rather than copied into each log row.
+     */
+    requestBodyFrozen: boolean('request_body_frozen').notNull().default(false),
     requestHeaders: jsonb('request_headers').$type<Record<string, string>>(),
     responseCode: integer('response_code'),
     responseBody: text('response_body'),
@@ -179,6 +186,51 @@ export const logs = pgTable(
     // The pruner's scan: response bodies not yet removed, oldest first.
     index('webhook_logs_response_kept_idx').on(t.createdAt).where(sql`${t.responseBody} is not null`),
   ],
+);
+
+/**
+ * A delivery's request body is frozen from here: the attempt recorder writes each rendered body
+ * once per (event, content hash), and the deliveries it belongs to copy it in the database, so
+ * the worker sends a large event's body once, not once per delivery (src/db/frozen-bodies.ts).
+ * Removed with its event's payload (retention, expunge) or its event.
+ */
+export const requestBodies = pgTable(
+  'webhook_request_bodies',
+  {
+    eventId: text('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    /** sha256 of the body, hex. */
+    hash: text('hash').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.hash] })],
+);
+
+/**
+ * webhook_logs rolled up for GET /admin/api/stats (src/db/stats-repository.ts): attempts per
+ * bucket of `width` seconds (300 and 3600), subscriber, event type and attempt number, with a
+ * sparse latency histogram (`bins`, `counts`; see src/db/latency-histogram.ts). The rows with
+ * the nil subscriber and the empty event are the same counts over every subscriber and event;
+ * rows with attempts = 0, over every attempt number (the per-event and per-subscriber reads).
+ * Maintained by statement triggers on webhook_logs (inserts, updates, deletes; migration 0009),
+ * so a batch of attempts is one extra statement and a pruned log leaves the rollup too.
+ */
+export const logRollup = pgTable(
+  'webhook_log_rollup',
+  {
+    width: integer('width').notNull(),
+    bucketAt: timestamp('bucket_at', { withTimezone: true, precision: 3 }).notNull(),
+    subscriberId: uuid('subscriber_id').notNull(),
+    event: text('event').notNull(),
+    attempts: integer('attempts').notNull(),
+    total: integer('total').notNull(),
+    succeeded: integer('succeeded').notNull(),
+    bins: smallint('bins').array().notNull(),
+    counts: integer('counts').array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.width, t.bucketAt, t.subscriberId, t.event, t.attempts] })],
 );
 
 export type SourceVerifier = 'generic' | 'standard-webhooks' | 'github' | 'meta' | 'stripe';
@@ -337,4 +389,4 @@ export const cancelRequests = pgTable('webhook_cancel_requests', {
   createdAt: createdAt(),
 });
 
-export const schema = { subscribers, events, deliveries, logs, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations, orderingKeys, cancelRequests };
+export const schema = { subscribers, events, deliveries, logs, logRollup, requestBodies, sources, replayJobs, subscriberProtection, subscriberLeases, rateReservations, orderingKeys, cancelRequests };

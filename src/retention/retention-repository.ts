@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database';
+import { deleteBodiesOf } from '../db/frozen-bodies';
 
 // The pruner's statements. Each call handles one bounded batch, oldest first, and returns how
 // many rows it touched, so a run is many short statements that never hold locks for long.
@@ -100,13 +101,14 @@ export function createRetentionRepository(db: Db) {
   };
 }
 
-/** Strips the events' payloads, their deliveries' request bodies and their logs' bodies. */
+/** Strips the events' payloads, the bodies frozen from them (deliveries' and webhook_request_bodies'), and their logs' bodies. */
 async function stripEvents(db: Db, ids: string[], opts: { responses: boolean }): Promise<{ deliveries: number; logs: number }> {
   const list = sql.join(
     ids.map((id) => sql`${id}`),
     sql`, `,
   );
   await db.execute(sql`update webhook_events set payload = null, payload_expired_at = coalesce(payload_expired_at, now()) where id in (${list})`);
+  await deleteBodiesOf(db, list);
   const deliveries = await db.execute(sql`update webhook_deliveries set request_body = null where event_id in (${list}) returning id`);
   const logs = await db.execute(sql`
     update webhook_logs set request_body = null${opts.responses ? sql`, response_body = null` : sql``}

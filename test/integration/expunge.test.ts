@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { deliveries, logs } from '../../src/db/schema';
+import { deliveries, requestBodies } from '../../src/db/schema';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
@@ -35,7 +35,9 @@ describe('DELETE /admin/api/events/:id/data (expunge)', () => {
     return { eventId, delivery };
   }
 
-  const logsOf = (deliveryId: string) => h.database.db.select().from(logs).where(eq(logs.deliveryId, deliveryId));
+  // As the attempt view reads them: a log's request body is its delivery's frozen body.
+  const logsOf = (deliveryId: string) => h.runtime.repos.deliveries.logsFor(deliveryId);
+  const frozenBodiesOf = (eventId: string) => h.database.db.select().from(requestBodies).where(eq(requestBodies.eventId, eventId));
 
   it("removes one event's payload, request and response bodies, and nothing else", async () => {
     const ev = await subscriberAnswering(200);
@@ -62,6 +64,9 @@ describe('DELETE /admin/api/events/:id/data (expunge)', () => {
     const [otherLog] = await logsOf(other.delivery.id);
     expect(otherLog.responseBody).toBe('answer 200');
     expect(otherLog.requestBody).toMatchObject({ data: { email: 'someone-else@example.com' } });
+    // The body written once for the event's deliveries goes with the payload.
+    expect(await frozenBodiesOf(one.eventId)).toEqual([]);
+    expect(await frozenBodiesOf(other.eventId)).toHaveLength(1);
   });
 
   it('answers 404 for an unknown event and 409 while a delivery of the event is pending', async () => {
