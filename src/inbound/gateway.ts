@@ -53,7 +53,7 @@ export function createGateway({ dispatcher, rateLimiter, maxWaitSeconds, now = (
         occurredAt: event.occurredAt ?? undefined,
         data: event.data,
         agentId: event.agentId,
-        orderingKey,
+        ...(orderingKey !== null ? { orderingKey } : {}),
       });
       if (result.status === 'duplicate') {
         return { status: 'duplicate', event_id: result.event.id, workflow_id: result.workflowId };
