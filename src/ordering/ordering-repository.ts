@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNotNull, isNull, lt, notExists, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNotNull, isNull, lt, ne, notExists, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import type { DeliveryRow } from '../db/delivery-repository';
 import { deliveries, events, orderingKeys, subscribers } from '../db/schema';
@@ -60,7 +60,9 @@ export function createOrderingRepository(db: Db) {
 
     /**
      * An earlier event of the key whose fan-out has not reached this subscriber yet: the head
-     * must wait for it. An event whose fan-out finished without a delivery here is no gap.
+     * must wait for it. An event whose fan-out finished without a delivery here is no gap. While
+     * its fan-out runs, a delivery row that exists but is not in the queue yet (pending, no key:
+     * the page wrote it and has not enqueued it) is still a gap.
      */
     async gapBefore({ subscriberId, orderingKey }: OrderedKeyRef, sequence: number): Promise<string | null> {
       const [row] = await db
@@ -75,7 +77,13 @@ export function createOrderingRepository(db: Db) {
               db
                 .select({ one: sql`1` })
                 .from(deliveries)
-                .where(and(eq(deliveries.eventId, events.id), eq(deliveries.subscriberId, subscriberId))),
+                .where(
+                  and(
+                    eq(deliveries.eventId, events.id),
+                    eq(deliveries.subscriberId, subscriberId),
+                    or(isNotNull(deliveries.orderingKey), ne(deliveries.status, 'pending')),
+                  ),
+                ),
             ),
           ),
         )
