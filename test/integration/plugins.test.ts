@@ -19,7 +19,9 @@ describe('plugins', () => {
   const receivers: Receiver[] = [];
 
   beforeAll(async () => {
-    h = await startHarness({ WEBHOOK_PLUGINS: `${EXAMPLE},${RECORDER}`, WEBHOOK_HOOK_TIMEOUT: '300ms', WEBHOOK_RETRY_SCHEDULE: '100ms,200ms' });
+    // Two subscribers here always fail: the circuit breaker (issue 18) would rightly open on them
+    // and hold their deliveries past this test's wait; this test is about the hooks, not the breaker.
+    h = await startHarness({ WEBHOOK_PLUGINS: `${EXAMPLE},${RECORDER}`, WEBHOOK_HOOK_TIMEOUT: '300ms', WEBHOOK_RETRY_SCHEDULE: '100ms,200ms', WEBHOOK_BREAKER_MIN_ATTEMPTS: '100000', WEBHOOK_BREAKER_TIMEOUTS: '100000' });
   });
   afterAll(async () => {
     await Promise.all(receivers.map((r) => r.close()));
