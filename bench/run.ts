@@ -13,7 +13,7 @@ import { benchRetryTiming } from './retry-timing';
 import { benchStats } from './stats';
 import { benchScaleout } from './scaleout';
 
-// `npm run bench [-- names...] [--runs N] [--delivery-modes 0,pgboss,1,2]`: ceiling ingest delivery timing cost rss fanout-rss prune stats ordering (and, only
+// `npm run bench [-- names...] [--runs N] [--delivery-modes 0,unprotected,pgboss,1,2]`: ceiling ingest delivery timing cost rss fanout-rss prune stats ordering (and, only
 // when named, scaleout). Each writes
 // its figures to bench/results/<name>-<time>.json and prints a table; with --runs N each
 // benchmark but rss runs N times and the medians are printed and saved too. Fast path and
@@ -90,6 +90,8 @@ async function main() {
   ];
   // The second queue driver (PostgreSQL only), measured in the same run as the Temporal driver: delivery only.
   const pgboss = { label: 'pgboss driver', config: 'defaults + QUEUE_DRIVER=pgboss', env: { QUEUE_DRIVER: 'pgboss' } };
+  // The price of endpoint protection (issue 18): the defaults without the shared gate, beside them.
+  const unprotected = { label: 'fast path', config: 'defaults + WEBHOOK_ENDPOINT_PROTECTION=false', env: { WEBHOOK_ENDPOINT_PROTECTION: 'false' } };
 
   if (run.includes('ceiling')) await repeated('ceiling', ['workload'], () => withStack({}, (s) => benchCeiling(s)));
   if (run.includes('ingest')) {
@@ -110,9 +112,10 @@ async function main() {
       const rows: Record<string, unknown>[] = [];
       const steady: Record<string, unknown>[] = [];
       // The pgboss driver right after the Temporal defaults, so the two are measured minutes apart;
-      // `--delivery-modes 0,pgboss` keeps only those (0, 1, 2 are the Temporal modes above).
-      const order = [modes[0], pgboss, modes[1], modes[2]];
-      const picked = deliveryModes ? order.filter((m) => deliveryModes.includes(m === pgboss ? 'pgboss' : String(modes.indexOf(m)))) : order;
+      // `--delivery-modes 0,unprotected,pgboss` keeps only those (0, 1, 2 are the Temporal modes above).
+      const order = [modes[0], unprotected, pgboss, modes[1], modes[2]];
+      const named = (m: (typeof order)[number]) => (m === pgboss ? 'pgboss' : m === unprotected ? 'unprotected' : String(modes.indexOf(m)));
+      const picked = deliveryModes ? order.filter((m) => deliveryModes.includes(named(m))) : order;
       for (const mode of picked) {
         await withStack(mode.env, async (s) => {
           if (mode === pgboss) {

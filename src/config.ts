@@ -168,6 +168,12 @@ export const configSchema = z
      * hold more than 8 of the worker's WEBHOOK_CONCURRENCY (10) slots.
      */
     WEBHOOK_ENDPOINT_CONCURRENCY: int(8, 1).pipe(z.number().max(1000)),
+    /**
+     * false: no shared gate. No max_in_flight across workers, rate limit, Retry-After pause or
+     * circuit breaker; only the worker's fair share of WEBHOOK_CONCURRENCY. For measuring their
+     * price (`npm run bench -- delivery`), or an install that wants none of them.
+     */
+    WEBHOOK_ENDPOINT_PROTECTION: bool(true),
     /** The longest pause a receiver's Retry-After (on 429 or 503) imposes on its whole subscriber (S6's cap, twice the step, applies too). */
     WEBHOOK_MAX_PAUSE: duration('5m'),
     /** The circuit breaker (src/protection/circuit-breaker.ts): failed share of a window's attempts that opens it. */

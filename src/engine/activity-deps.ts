@@ -58,7 +58,7 @@ export function createActivityDeps(deps: EngineWorkerDeps, http: OutboundClient)
     repos,
     http,
     admission: createAdmission(config.WEBHOOK_CONCURRENCY, {
-      gate: repos.protection,
+      gate: config.WEBHOOK_ENDPOINT_PROTECTION ? repos.protection : null,
       defaultMaxInFlight: config.WEBHOOK_ENDPOINT_CONCURRENCY,
       // A lease outlives its POST's timeout; one whose worker died frees its slot after this.
       leaseTtlMs: config.WEBHOOK_TIMEOUT * 1000 + 30_000,

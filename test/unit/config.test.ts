@@ -14,6 +14,12 @@ describe('config', () => {
     expect(c.WEBHOOK_SECRET_GRACE).toBe(24 * 3600 * 1000);
   });
 
+  it('keeps endpoint protection on unless WEBHOOK_ENDPOINT_PROTECTION=false turns the shared gate off', () => {
+    expect(parseConfig(base).WEBHOOK_ENDPOINT_PROTECTION).toBe(true);
+    expect(parseConfig({ ...base, WEBHOOK_ENDPOINT_PROTECTION: 'false' }).WEBHOOK_ENDPOINT_PROTECTION).toBe(false);
+    expect(() => parseConfig({ ...base, WEBHOOK_ENDPOINT_PROTECTION: 'maybe' })).toThrow(ConfigError);
+  });
+
   it('pins the default retry schedule to 1s, 5s, 30s, 2m, 10m, 30m: six retries after the first attempt', () => {
     expect(retryDelays(parseConfig(base))).toEqual([1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000]);
   });
