@@ -5,7 +5,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // The from-source Temporal server's tests run under `npm run test:production` (jest.production.config.js).
   // test/production needs the server built from source (npm run test:production); test/heavy are
-  // timing tests at page scale: scripts/test.sh runs them after the rest, alone (npm run test:heavy runs only them).
+  // timing tests at page scale that a 2-core CI run does not hold steady (npm run test:heavy):
+  // session 5 measured the retry-timing test's worst gap at 1.29–1.65 s on quiet runs and 2.57 s
+  // in one full CI run, against its 2 s bound.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/production/', '<rootDir>/test/heavy/'],
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],

@@ -18,28 +18,15 @@ fi
 
 npx jest --json --outputFile="$out" "$@"
 code=$?
-# The timing tests at page scale (test/heavy) run after the rest, alone, so nothing else shares
-# the two cores while they measure.
-heavy=test/.runtime/jest-heavy-results.json
-rm -f "$heavy"
-if [ $# -eq 0 ]; then
-  npx jest --json --outputFile="$heavy" --runInBand --testPathIgnorePatterns=/node_modules/ -- test/heavy || code=1
-fi
 [ "$static_failed" -gt 0 ] && code=1
 node -e '
   const fs = require("fs");
   let r;
   const [sp, sf] = [Number(process.argv[2]), Number(process.argv[3])];
   try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch { console.log(`${sp} passed, ${sf + 1} failed`); process.exit(0); }
-  if (process.argv[4] === "1") {
-    let h;
-    try { h = JSON.parse(fs.readFileSync(process.argv[5], "utf8")); } catch { h = { numPassedTests: 0, numFailedTests: 1, numPendingTests: 0, numTodoTests: 0, testResults: [] }; }
-    for (const k of ["numPassedTests", "numFailedTests", "numPendingTests", "numTodoTests"]) r[k] += h[k];
-    r.testResults.push(...h.testResults);
-  }
   // A suite that failed to run counts as a failure even though it ran no test.
   const broken = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`${r.numPassedTests + sp} passed, ${r.numFailedTests + broken + sf} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$out" "$static_passed" "$static_failed" "$([ $# -eq 0 ] && echo 1 || echo 0)" "$heavy"
+' "$out" "$static_passed" "$static_failed"
 exit $code

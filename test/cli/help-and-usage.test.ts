@@ -65,7 +65,7 @@ describe('webhookctl help and usage errors', () => {
     [['send', 'order.created', '--data', '{nope'], /^error: option '-d, --data <json>' argument '\{nope' is invalid\. not JSON/],
     [['receive', '--fail-rate', '2'], "error: option '--fail-rate <share>' argument '2' is invalid. must be a number from 0 to 1, such as 0.25"],
     [['replay'], 'webhookctl: name what to replay: delivery ids, or a filter such as --subscriber <id> --since 2h'],
-    [['sign', '--body', '{}'], "error: required option '--secret <secret>' not specified"],
+    [['sign', '--body', '{}'], 'webhookctl: give --secret (v1, v2) or --signing-key (v1a)'],
     [['frobnicate'], "error: unknown command 'frobnicate'"],
   ])('%j exits 1 with one line that names the problem', async (args, message) => {
     const res = await runCli(args, { WEBHOOKCTL_TOKEN: 'unused-token', WEBHOOKCTL_API: 'http://127.0.0.1:9' });
