@@ -65,7 +65,8 @@ function latencies(type: string, sentAt: number[]): number[] {
 // three runs: beside p99 615 ms (alone 259: pass), 2,895 ms (alone 793: fail), 1,200 ms (alone
 // 121: under 1.5 s but over 3 × alone). The bad neighbours' deliveries still become about 350
 // delivery workflows in 20 s, whose cost on the dev server competes with the healthy events.
-// Remove `.skip` to measure.
+// On a quiet machine (load 0.1, two runs): beside p99 796 and 622 ms, under 1.5 s, but alone
+// p99 76 and 82 ms, so not within 3 × alone. Remove `.skip` to measure.
 it.skip('keeps the healthy subscriber fast beside a slow and a dead neighbour', async () => {
   const ok = await h.admin('POST', '/subscribers', { url: `${healthy.url}/ok`, events: ['nn.*'] });
   expect(ok.status).toBe(201);
