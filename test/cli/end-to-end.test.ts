@@ -143,6 +143,14 @@ describe('webhookctl against the running app', () => {
     expect((await h.admin('GET', `/subscribers/${subscriberId}`)).json.active).toBe(true);
   });
 
+  it('emit --ordering-key dispatches a keyed event (issue 19)', async () => {
+    const emitted = await cli(['emit', 'ledger.posted', '--data', '{"n":1}', '--ordering-key', 'account-7', '--output', 'json']);
+    expect(emitted.stderr).toBe('');
+    expect(emitted.code).toBe(0);
+    const { event_id } = JSON.parse(emitted.stdout) as { event_id: string };
+    expect((await h.admin('GET', `/events/${event_id}`)).json).toMatchObject({ ordering_key: 'account-7' });
+  });
+
   it('listen receives an emitted event and removes its subscriber on SIGINT; emit --wait prints the outcome', async () => {
     const listen = startCli(['listen', 'shipment.*', '--output', 'json'], env);
     running.push(listen);

@@ -15,6 +15,7 @@ interface EmitOptions {
   data?: unknown;
   agentId?: string;
   id?: string;
+  orderingKey?: string;
   wait?: boolean;
   timeout: number;
 }
@@ -27,6 +28,7 @@ export function registerEmit(program: Command): void {
     .option('-d, --data <json>', 'the payload: a JSON object or array, or @file.json', jsonValue)
     .option('--agent-id <id>', 'the X-Agent-ID of the deliveries')
     .option('--id <key>', 'idempotency key: a repeat is answered "duplicate"')
+    .option('--ordering-key <key>', 'deliver in order with the other events of this key, to subscribers with ordered_delivery')
     .option('-w, --wait', 'follow the deliveries and print each outcome; exits 1 unless all succeed')
     .option('--timeout <duration>', 'how long --wait follows (retries can take 40 minutes on the default schedule)', durationMs, 10 * 60_000)
     .action(async (event: string, options: EmitOptions, cmd: Command) => {
@@ -38,6 +40,7 @@ export function registerEmit(program: Command): void {
         data: options.data,
         agent_id: options.agentId,
         id: options.id,
+        ordering_key: options.orderingKey,
       });
       if (!options.wait) {
         if (output === 'json') printJson(sent);
@@ -53,7 +56,7 @@ export function registerEmit(program: Command): void {
       const bad = deliveries.filter((d) => d.status !== 'succeeded');
       if (bad.length) throw new CliError(`${bad.length} of ${deliveries.length} deliveries did not succeed (${bad.map((d) => d.status).join(', ')})`);
     });
-  withExamples(command, 'webhookctl emit order.created --data \'{"id":42}\'', 'webhookctl emit invoice.paid --data @invoice.json --wait --timeout 2m');
+  withExamples(command, 'webhookctl emit order.created --data \'{"id":42}\'', 'webhookctl emit order.updated --data \'{"id":42}\' --ordering-key order-42', 'webhookctl emit invoice.paid --data @invoice.json --wait --timeout 2m');
 }
 
 function outcomeLine(d: DeliveryView): string {
