@@ -23,6 +23,7 @@
 
 import type { GateAnswer, GateRequest, RateLimit } from '../protection/protection-repository';
 import { loadSignal, pauseFor } from '../protection/backpressure';
+import { within } from '../deadline';
 import { breakerSignal, type BreakerSettings, type HealthChange } from '../protection/circuit-breaker';
 import type { AttemptResult } from '../../workflows/types';
 
@@ -95,6 +96,8 @@ export interface AdmissionOptions {
   maxPauseMs?: number;
   /** The retry schedule: a pause lasts as long as the refused delivery waits under S6. */
   retryDelaysMs?: number[];
+  /** How long a POST's worker slot waits for the gate to write its release before it is freed anyway. */
+  releaseWaitMs?: number;
   /** A release that could not be written (its lease then expires). */
   onError?: (err: unknown, context: string) => void;
   /** The circuit breaker's settings (src/protection/circuit-breaker); without them it is off. */
@@ -160,6 +163,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
   const leaseTtlMs = options.leaseTtlMs ?? 60_000;
   const maxPauseMs = options.maxPauseMs ?? 300_000;
   const onError = options.onError ?? (() => undefined);
+  const releaseWaitMs = options.releaseWaitMs ?? 5_000;
   const breaker = options.breaker ?? null;
   const tell = (changes: HealthChange[] | void) => {
     for (const change of changes ?? []) {
@@ -315,9 +319,13 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
               // The worker's slot is free once the gate has written the release, so the next POST
               // this slot admits finds the subscriber's count already lowered.
               const health = breaker && { signal: breakerSignal(result), error: result?.error ?? null, settings: breaker };
-              gate
+              const written = gate
                 .release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max), health)
-                .then(tell, (err) => onError(err, 'endpoint lease release'))
+                .then(tell, (err) => onError(err, 'endpoint lease release'));
+              // A release the database does not answer must not hold the worker's slot for ever:
+              // after a bounded wait the slot is freed here, and the lease expires there.
+              within(written, releaseWaitMs)
+                .catch(() => onError(new Error(`no answer within ${releaseWaitMs} ms`), 'endpoint lease release'))
                 .finally(() => {
                   // One of this subscriber's slots is free again: the next attempt asks the gate.
                   if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);

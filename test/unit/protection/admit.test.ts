@@ -155,3 +155,16 @@ it('never asks the gate for more than max_in_flight from one worker: the next PO
   expect(asked).toHaveLength(4);
   expect(released).toHaveLength(1);
 });
+
+it('frees the worker’s slot after a bounded wait when the gate’s release does not answer (the lease expires in the database)', async () => {
+  const { gate } = fakeGate([]);
+  gate.release = () => new Promise(() => undefined);
+  const admission = createAdmission(10, { gate, releaseWaitMs: 50 });
+  const admitted = await admission.admit(request(), 1_000);
+  if (!('lease' in admitted)) throw new Error('expected a lease');
+  admitted.lease(result(200, null));
+  await new Promise((r) => setTimeout(r, 10));
+  expect(admission.stats().inFlight).toBe(1);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(admission.stats().inFlight).toBe(0);
+});
