@@ -218,9 +218,11 @@ describe('outbound delivery', () => {
     await dispatch(ev);
     const reqs = await r.waitFor(3);
     // Step 1 is 100 ms but Retry-After says 0; step 2 is 150 ms and 3600 s is capped at 300 ms.
-    expect(reqs[1].at - reqs[0].at).toBeLessThan(100 + 900);
+    // The upper bounds allow for scheduling lateness on a loaded CI machine (1.4 s was seen); an
+    // uncapped Retry-After would wait an hour, so they still prove the cap.
+    expect(reqs[1].at - reqs[0].at).toBeLessThan(100 + 2_900);
     expect(reqs[2].at - reqs[1].at).toBeGreaterThanOrEqual(295);
-    expect(reqs[2].at - reqs[1].at).toBeLessThan(300 + 1000);
+    expect(reqs[2].at - reqs[1].at).toBeLessThan(300 + 2_700);
   });
 
   it('replays a dead delivery with the same body, the same delivery lineage and a fresh signature', async () => {
