@@ -20,6 +20,17 @@
 // which feeds the subscriber's health: a 429/503 with Retry-After pauses it, overload lowers its
 // adaptive cap, and failures count towards opening its circuit; each change of health is told
 // once through `onHealthChange` (the `webhook.subscriber.*` events).
+//
+// Warm leases: the gate costs two statements per POST (take, release), the engine's largest
+// cost per delivery. A lease the gate marks reusable (circuit closed, cap not lowered, no rate
+// limit) that ends in a plain success is kept warm by this worker instead of released: the next
+// POST to that subscriber uses it without asking the database, and its success is carried. A
+// warm lease is released, with every success it carried, when it lingers unused for `lingerMs`,
+// when it is older than `reuseMs` (so other workers get their turn at the subscriber's slots), or
+// at once with the first result that is not a plain success (so the breaker, the pause and the
+// adaptive cap see failures as soon as today). The subscriber's in-flight count in the database
+// includes warm leases, so max_in_flight still holds across workers. What it costs: a pause, an
+// open circuit or a lowered cap set by another worker reaches this one within `reuseMs`.
 
 import type { GateAnswer, GateRequest, RateLimit } from '../protection/protection-repository';
 import { loadSignal, pauseFor } from '../protection/backpressure';
@@ -82,6 +93,8 @@ export interface SharedGate {
     pause: { ms: number; reason: string } | null,
     load?: { signal: 'overload' | 'success'; maxInFlight: number } | null,
     breaker?: { signal: ReturnType<typeof breakerSignal>; error: string | null; settings: BreakerSettings } | null,
+    /** Successes of earlier POSTs made on this (warm) lease, counted before this result. */
+    carried?: number,
   ): Promise<HealthChange[] | void>;
 }
 
@@ -98,6 +111,10 @@ export interface AdmissionOptions {
   retryDelaysMs?: number[];
   /** How long a POST's worker slot waits for the gate to write its release before it is freed anyway. */
   releaseWaitMs?: number;
+  /** How long after it was taken a reusable lease may still carry another POST (default 1 s). */
+  reuseMs?: number;
+  /** How long a warm lease waits unused before it is released (default 50 ms). */
+  lingerMs?: number;
   /** A release that could not be written (its lease then expires). */
   onError?: (err: unknown, context: string) => void;
   /** The circuit breaker's settings (src/protection/circuit-breaker); without them it is off. */
@@ -111,6 +128,9 @@ function loadOf(result: AttemptResult | null | undefined, maxInFlight: number) {
   const signal = loadSignal(result);
   return signal ? { signal, maxInFlight } : null;
 }
+
+/** The result a warm lease is released with when it lingers unused: its last POST's success. */
+const PLAIN_SUCCESS: AttemptResult = { attempt: 1, outcome: 'success', statusCode: 200, durationMs: 0, error: null, retryAfterMs: null, logged: true, at: 0 };
 
 /** How long a deferral waits before it asks again when no better time is known. */
 export const DEFER_MS = 1_000;
@@ -157,6 +177,15 @@ interface Waiter {
   grant(lease: Lease): void;
 }
 
+/** A gate lease this worker holds between POSTs (see "Warm leases" above). */
+interface WarmLease {
+  leaseId: string;
+  takenAt: number;
+  /** Successes made on it and not yet written. */
+  carried: number;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
 export function createAdmission(capacity: number, options: AdmissionOptions = {}): Admission {
   const gate = options.gate ?? null;
   const defaultMaxInFlight = options.defaultMaxInFlight ?? 8;
@@ -165,6 +194,8 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
   const onError = options.onError ?? (() => undefined);
   const releaseWaitMs = options.releaseWaitMs ?? 5_000;
   const breaker = options.breaker ?? null;
+  const reuseMs = Math.min(options.reuseMs ?? 1_000, leaseTtlMs / 4);
+  const lingerMs = options.lingerMs ?? 50;
   const tell = (changes: HealthChange[] | void) => {
     for (const change of changes ?? []) {
       // Closed again: this worker's held deliveries ask at once instead of at the remembered probe time.
@@ -288,6 +319,72 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     return null;
   };
 
+  /**
+   * Writes a lease's release (with the successes it carried) and settles once it is written or
+   * after `releaseWaitMs`: a release the database does not answer must not hold a worker's slot
+   * for ever; the lease then expires there.
+   */
+  const writeRelease = (subscriberId: string, leaseId: string, result: AttemptResult | null | undefined, max: number, carried: number) => {
+    const health = breaker && { signal: breakerSignal(result), error: result?.error ?? null, settings: breaker };
+    const written = gate!
+      .release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max), health, carried)
+      .then(tell, (err) => onError(err, 'endpoint lease release'));
+    return within(written, releaseWaitMs)
+      .catch(() => onError(new Error(`no answer within ${releaseWaitMs} ms`), 'endpoint lease release'))
+      .finally(() => {
+        // One of this subscriber's slots is free again: the next attempt asks the gate.
+        if (refused.get(subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(subscriberId);
+      });
+  };
+
+  const warm = new Map<string, WarmLease[]>();
+  const unpark = (subscriberId: string, w: WarmLease) => {
+    const pool = warm.get(subscriberId);
+    const at = pool?.indexOf(w) ?? -1;
+    if (pool && at >= 0) pool.splice(at, 1);
+    if (pool && pool.length === 0) warm.delete(subscriberId);
+    if (w.timer) clearTimeout(w.timer);
+    w.timer = null;
+  };
+  /** Keeps a lease warm after a success; released with its successes when unused for `lingerMs`. */
+  const park = (subscriberId: string, w: WarmLease, max: number) => {
+    const pool = warm.get(subscriberId);
+    if (pool) pool.push(w);
+    else warm.set(subscriberId, [w]);
+    w.timer = setTimeout(() => {
+      unpark(subscriberId, w);
+      // Its last success is the release's own result; the others are carried.
+      void writeRelease(subscriberId, w.leaseId, { ...PLAIN_SUCCESS, at: Date.now() }, max, w.carried - 1);
+    }, lingerMs);
+  };
+  /** A warm lease for this subscriber that may carry one more POST, newest first. */
+  const warmFor = (subscriberId: string): WarmLease | null => {
+    const w = warm.get(subscriberId)?.at(-1);
+    if (!w) return null;
+    unpark(subscriberId, w);
+    return w;
+  };
+
+  /** The lease handed to the POST; `w.carried` counts the successes before it on the same gate lease. */
+  const gateLease = (request: AdmitRequest, max: number, w: WarmLease, reusable: boolean, local: Lease): AttemptLease => {
+    let released = false;
+    return (result) => {
+      if (released) return;
+      released = true;
+      const plain = result?.outcome === 'success' && !pauseFor(result, pauseOptions);
+      if (reusable && plain && Date.now() - w.takenAt < reuseMs) {
+        w.carried++;
+        park(request.subscriberId, w, max);
+        if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
+        local();
+        return;
+      }
+      // The worker's slot is free once the gate has written the release, so the next POST this
+      // slot admits finds the subscriber's count already lowered.
+      void writeRelease(request.subscriberId, w.leaseId, result, max, w.carried).finally(() => local());
+    };
+  };
+
   return {
     async admit(request, maxWaitMs, signal) {
       const deadline = Date.now() + maxWaitMs;
@@ -302,6 +399,12 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
         // Ask again when a slot is likely (its recent POST times), a little spread so that waiting deliveries do not all wake at once.
         if (!local) return { waitUntil: book(request.subscriberId, max, request.deliveryId), reason: 'waiting for a POST slot: this subscriber is using its share of the worker' };
         if (!gate) return { lease: () => local() };
+        if (!request.rateLimit) {
+          const w = warmFor(request.subscriberId);
+          if (w && Date.now() - w.takenAt < reuseMs) return { lease: gateLease(request, max, w, true, local) };
+          // Too old to carry another POST: released with what it carried, and a fresh lease is asked for.
+          if (w) void writeRelease(request.subscriberId, w.leaseId, { ...PLAIN_SUCCESS, at: Date.now() }, max, w.carried - 1);
+        }
         let answer;
         try {
           answer = await gate.tryAcquire({ ...request, maxInFlight: max, ignorePause: overdue, breaker }, leaseTtlMs);
@@ -310,29 +413,8 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
           throw err;
         }
         if ('leaseId' in answer) {
-          const { leaseId } = answer;
-          let released = false;
-          return {
-            lease: (result) => {
-              if (released) return;
-              released = true;
-              // The worker's slot is free once the gate has written the release, so the next POST
-              // this slot admits finds the subscriber's count already lowered.
-              const health = breaker && { signal: breakerSignal(result), error: result?.error ?? null, settings: breaker };
-              const written = gate
-                .release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max), health)
-                .then(tell, (err) => onError(err, 'endpoint lease release'));
-              // A release the database does not answer must not hold the worker's slot for ever:
-              // after a bounded wait the slot is freed here, and the lease expires there.
-              within(written, releaseWaitMs)
-                .catch(() => onError(new Error(`no answer within ${releaseWaitMs} ms`), 'endpoint lease release'))
-                .finally(() => {
-                  // One of this subscriber's slots is free again: the next attempt asks the gate.
-                  if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
-                  local();
-                });
-            },
-          };
+          const w: WarmLease = { leaseId: answer.leaseId, takenAt: Date.now(), carried: 0, timer: null };
+          return { lease: gateLease(request, max, w, answer.reusable === true && !request.rateLimit, local) };
         }
         // Not now: give the worker's slot back to the other subscribers.
         local();

@@ -39,23 +39,29 @@ export interface BreakerOutcome {
   settings: BreakerSettings;
 }
 
-/** The SET clauses and RETURNING columns that the lease release adds for the breaker's counters. */
-export function breakerCountersSql(outcome: BreakerOutcome | null, leaseId: string): { set: SQL; returning: SQL } {
+/**
+ * The SET clauses and RETURNING columns that the lease release adds for the breaker's counters:
+ * `carried` successes (earlier POSTs on the same warm lease), then the attempt's own signal.
+ */
+export function breakerCountersSql(outcome: BreakerOutcome | null, leaseId: string, carried = 0): { set: SQL; returning: SQL } {
   const signal = outcome?.signal ?? null;
   const windowMs = outcome?.settings.windowMs ?? 60_000;
+  const extra = outcome ? Math.max(0, Math.floor(carried)) : 0;
   const rolled = sql`(p.window_started_at is null or p.window_started_at <= now() - ${windowMs}::int * interval '1 millisecond')`;
-  const counted = sql`${signal}::text is not null`;
+  const counted = sql`(${signal}::text is not null or ${extra}::int > 0)`;
+  const attempts = sql`((case when ${signal}::text is not null then 1 else 0 end) + ${extra}::int)`;
   const failed = sql`${signal}::text in ('failure', 'timeout')`;
   return {
     set: sql`
       window_started_at = case when ${counted} and ${rolled} then now() else p.window_started_at end,
-      window_attempts = case when not ${counted} then p.window_attempts when ${rolled} then 1 else p.window_attempts + 1 end,
+      window_attempts = case when not ${counted} then p.window_attempts when ${rolled} then ${attempts} else p.window_attempts + ${attempts} end,
       window_failures = case when not ${counted} then p.window_failures
                              when ${rolled} then (case when ${failed} then 1 else 0 end)
                              else p.window_failures + (case when ${failed} then 1 else 0 end) end,
-      timeouts_in_row = case when ${signal}::text = 'timeout' then p.timeouts_in_row + 1 when ${counted} then 0 else p.timeouts_in_row end,
+      timeouts_in_row = case when ${signal}::text = 'timeout' then (case when ${extra}::int > 0 then 1 else p.timeouts_in_row + 1 end)
+                             when ${counted} then 0 else p.timeouts_in_row end,
       first_failure_at = case when ${failed} then coalesce(p.first_failure_at, now())
-                              when ${signal}::text = 'success' and p.health_state = 'healthy' and p.circuit_state = 'closed'
+                              when (${signal}::text = 'success' or ${extra}::int > 0) and p.health_state = 'healthy' and p.circuit_state = 'closed'
                                    and (${rolled} or p.window_failures = 0) then null
                               else p.first_failure_at end,
       last_error = case when ${failed} then coalesce(${outcome?.error ?? null}::text, ${signal}::text) else p.last_error end`,

@@ -18,8 +18,12 @@ export type GateRefusal =
   | { waitUntil: number; kind: 'paused' | 'rate'; reason: string }
   | { waitUntil: number; kind: 'circuit'; reason: string; change: HealthChange | null }
   | { full: true; inFlight: number };
-/** `probe`: the one attempt let through while the circuit is open. */
-export type GateAnswer = { leaseId: string; probe?: boolean } | GateRefusal;
+/**
+ * `probe`: the one attempt let through while the circuit is open. `reusable`: the subscriber is
+ * at its configured cap with a closed circuit, so the worker may keep the lease warm for its next
+ * POST (src/engine/admission.ts, "Warm leases").
+ */
+export type GateAnswer = { leaseId: string; probe?: boolean; reusable?: boolean } | GateRefusal;
 
 export interface RateLimit {
   perSecond: number;
@@ -64,6 +68,7 @@ interface Row extends Record<string, unknown> {
   paused_until_ms: number | string | null;
   pause_reason: string | null;
   circuit_state: string | null;
+  at_configured_cap: boolean | null;
 }
 
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
@@ -88,7 +93,8 @@ export function createProtectionRepository(db: Db) {
              p.in_flight,
              case when p.paused_until > now() then (extract(epoch from p.paused_until) * 1000)::float8 end as paused_until_ms,
              p.pause_reason,
-             p.circuit_state
+             p.circuit_state,
+             p.effective_in_flight is null as at_configured_cap
       from (select 1) as one
       left join webhook_subscriber_protection p on p.subscriber_id = ${subscriberId}`);
     return rowsOf<Row>(result)[0];
@@ -111,7 +117,7 @@ export function createProtectionRepository(db: Db) {
       }
       for (let round = 0; ; round++) {
         const row = await take(subscriberId, maxInFlight, ttlMs, request.ignorePause === true, breaker !== null);
-        if (row.lease_id) return { leaseId: row.lease_id };
+        if (row.lease_id) return { leaseId: row.lease_id, reusable: row.at_configured_cap === true && row.circuit_state === 'closed' };
         if (breaker && row.circuit_state !== null && row.circuit_state !== 'closed') return circuit.gate(subscriberId, ttlMs, breaker);
         if (row.paused_until_ms !== null && !request.ignorePause) return { waitUntil: Number(row.paused_until_ms), kind: 'paused', reason: row.pause_reason ?? 'paused' };
         if (round > 0) return { full: true, inFlight: Number(row.in_flight ?? 0) };
@@ -196,15 +202,17 @@ export function createProtectionRepository(db: Db) {
     /**
      * Ends a lease; with `pauseMs`, also pauses the subscriber that long from now (never
      * shortening a longer pause already in force). With `breaker`, the attempt also counts for
-     * the circuit breaker, whose changes of state (to be told) are returned.
+     * the circuit breaker, whose changes of state (to be told) are returned. `carried` counts the
+     * successes of earlier POSTs made on the same warm lease, before this one's result.
      */
     async release(
       leaseId: string,
       pause: { ms: number; reason: string } | null,
       load: { signal: 'overload' | 'success'; maxInFlight: number } | null = null,
       breaker: BreakerOutcome | null = null,
+      carried = 0,
     ): Promise<HealthChange[]> {
-      const counters = breakerCountersSql(breaker, leaseId);
+      const counters = breakerCountersSql(breaker, leaseId, carried);
       const signal = load?.signal ?? null;
       const max = load?.maxInFlight ?? null;
       // Multiplicative decrease at most once a second (a burst of refusals is one signal).

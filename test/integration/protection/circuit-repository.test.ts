@@ -93,4 +93,22 @@ describe('circuit repository', () => {
     expect(reset).toMatchObject({ state: 'healthy', previous: 'disabled' });
     expect(await ask('f', short)).toHaveProperty('leaseId');
   });
+  it('counts the successes a warm lease carried before its failure, so they weigh against the failure rate', async () => {
+    const rate: BreakerSettings = { ...settings, timeoutsInRow: 100, minAttempts: 2, failureRate: 0.5 };
+    const fail = (): AttemptResult => attemptResult(1, now(), now(), 'failure', { statusCode: 500, error: 'HTTP 500' });
+    const first = await lease('w1', rate);
+    expect(first.reusable).toBe(true);
+    expect(await release(first.leaseId, fail(), rate)).toEqual([]);
+    // Eight successes carried, then a failure: 2 of 10 failed, under 50 %. Without them, 2 of 2.
+    const second = await lease('w2', rate);
+    const told = await fixture.repos.protection.release(second.leaseId, null, null, { signal: 'failure', error: 'HTTP 500', settings: rate }, 8);
+    expect(told).toEqual([]);
+    expect((await fixture.repos.protection.circuit.view(fixture.subscriberId))?.state).toBe('closed');
+  });
+
+  it('marks a lease not reusable once the adaptive cap is lowered', async () => {
+    const first = await lease('a');
+    await fixture.repos.protection.release(first.leaseId, null, { signal: 'overload', maxInFlight: 8 }, { signal: 'timeout', error: 'timed out', settings });
+    expect((await lease('b')).reusable).toBe(false);
+  });
 });

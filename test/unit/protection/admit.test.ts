@@ -168,3 +168,76 @@ it('frees the worker’s slot after a bounded wait when the gate’s release doe
   await new Promise((r) => setTimeout(r, 100));
   expect(admission.stats().inFlight).toBe(0);
 });
+
+describe('a warm lease: one gate lease carries many quick successful POSTs', () => {
+  const ok = () => ({ ...result(200, null), outcome: 'success' as const });
+  function countingGate() {
+    const asked: GateRequest[] = [];
+    const released: { leaseId: string; carried: number; signal: unknown }[] = [];
+    const gate: SharedGate = {
+      async tryAcquire(request) {
+        asked.push(request);
+        return { leaseId: `lease-${asked.length}`, reusable: true };
+      },
+      async release(leaseId, _pause, _load, breaker, carried = 0) {
+        released.push({ leaseId, carried, signal: breaker?.signal ?? null });
+      },
+    };
+    return { gate, asked, released };
+  }
+  const settings = { failureRate: 0.8, windowMs: 60_000, minAttempts: 20, timeoutsInRow: 5, probeMinMs: 1_000, probeMaxMs: 10_000, disableAfterMs: 60_000 };
+
+  it('asks the gate once for back-to-back successes, and writes them all with one release after it lingers', async () => {
+    const { gate, asked, released } = countingGate();
+    const admission = createAdmission(10, { gate, breaker: settings, reuseMs: 1_000, lingerMs: 30 });
+    for (let i = 0; i < 5; i++) {
+      const admitted = await admission.admit(request({ deliveryId: `d${i}` }), 1_000);
+      if (!('lease' in admitted)) throw new Error('expected a lease');
+      admitted.lease(ok());
+    }
+    expect(asked).toHaveLength(1);
+    expect(admission.stats().inFlight).toBe(0);
+    expect(released).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 60));
+    // Four successes carried, the fifth is the release's own signal: five attempts counted.
+    expect(released).toEqual([{ leaseId: 'lease-1', carried: 4, signal: 'success' }]);
+  });
+
+  it('writes a failure at once, with the successes it carried before it', async () => {
+    const { gate, asked, released } = countingGate();
+    const admission = createAdmission(10, { gate, breaker: settings, reuseMs: 1_000, lingerMs: 1_000 });
+    for (const outcome of [ok(), ok(), result(500, null)]) {
+      const admitted = await admission.admit(request(), 1_000);
+      if (!('lease' in admitted)) throw new Error('expected a lease');
+      admitted.lease(outcome);
+    }
+    await new Promise(setImmediate);
+    expect(asked).toHaveLength(1);
+    expect(released).toEqual([{ leaseId: 'lease-1', carried: 2, signal: 'failure' }]);
+  });
+
+  it('takes a fresh lease once the warm one is older than the reuse window, so other workers get their turn', async () => {
+    const { gate, asked, released } = countingGate();
+    const admission = createAdmission(10, { gate, breaker: settings, reuseMs: 40, lingerMs: 1_000 });
+    const first = await admission.admit(request(), 1_000);
+    if (!('lease' in first)) throw new Error('expected a lease');
+    await new Promise((r) => setTimeout(r, 60));
+    first.lease(ok());
+    await new Promise(setImmediate);
+    expect(released).toEqual([{ leaseId: 'lease-1', carried: 0, signal: 'success' }]);
+    await admission.admit(request(), 1_000);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('never reuses a lease the gate did not mark reusable (a probe, a lowered cap, a rate limit)', async () => {
+    const { gate, asked } = fakeGate([]);
+    const admission = createAdmission(10, { gate, reuseMs: 1_000, lingerMs: 1_000 });
+    for (let i = 0; i < 3; i++) {
+      const admitted = await admission.admit(request(), 1_000);
+      if (!('lease' in admitted)) throw new Error('expected a lease');
+      admitted.lease(ok());
+      await new Promise(setImmediate);
+    }
+    expect(asked).toHaveLength(3);
+  });
+});
