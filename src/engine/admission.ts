@@ -38,8 +38,12 @@ import { within } from '../deadline';
 import { breakerSignal, type BreakerSettings, type HealthChange } from '../protection/circuit-breaker';
 import type { AttemptResult } from '../../workflows/types';
 
-/** Released after the POST; released twice is harmless. */
-export type Lease = () => void;
+/**
+ * Released after the POST; released twice is harmless. `freeSlot` ends only the worker's share
+ * (the POST is over) while the subscriber's own count stays until the release: its gate lease's
+ * release is still being written, and one worker must not ask the gate for more than max_in_flight.
+ */
+export type Lease = (() => void) & { freeSlot(): void };
 
 export interface AdmissionStats {
   capacity: number;
@@ -244,21 +248,29 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     inFlight++;
     held.set(key, (held.get(key) ?? 0) + 1);
     const started = Date.now();
+    let slotFreed = false;
     let released = false;
-    return () => {
-      if (released) return;
-      released = true;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
       const took = Date.now() - started;
       const mean = postMs.get(key);
       postMs.set(key, mean === undefined ? took : mean * 0.8 + took * 0.2);
       // Bounded memory: forget subscribers that are idle here.
       if (postMs.size > 10_000) postMs.clear();
       inFlight--;
+      pump();
+    };
+    const release = () => {
+      if (released) return;
+      released = true;
+      freeSlot();
       const left = (held.get(key) ?? 1) - 1;
       if (left > 0) held.set(key, left);
       else held.delete(key);
       pump();
     };
+    return Object.assign(release, { freeSlot });
   };
 
   function pump(): void {
@@ -379,8 +391,10 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
         local();
         return;
       }
-      // The worker's slot is free once the gate has written the release, so the next POST this
-      // slot admits finds the subscriber's count already lowered.
+      // The POST is over: the worker's slot goes to the next POST at once, while this subscriber's
+      // own count here waits for the release to be written, so that its next POST finds the
+      // subscriber's count in the database already lowered.
+      local.freeSlot();
       void writeRelease(request.subscriberId, w.leaseId, result, max, w.carried).finally(() => local());
     };
   };

@@ -156,7 +156,7 @@ it('never asks the gate for more than max_in_flight from one worker: the next PO
   expect(released).toHaveLength(1);
 });
 
-it('frees the worker’s slot after a bounded wait when the gate’s release does not answer (the lease expires in the database)', async () => {
+it('frees the worker’s slot when the POST ends, and the subscriber’s count after a bounded wait when the gate’s release does not answer (the lease expires in the database)', async () => {
   const { gate } = fakeGate([]);
   gate.release = () => new Promise(() => undefined);
   const admission = createAdmission(10, { gate, releaseWaitMs: 50 });
@@ -164,9 +164,9 @@ it('frees the worker’s slot after a bounded wait when the gate’s release doe
   if (!('lease' in admitted)) throw new Error('expected a lease');
   admitted.lease(result(200, null));
   await new Promise((r) => setTimeout(r, 10));
-  expect(admission.stats().inFlight).toBe(1);
+  expect(admission.stats()).toMatchObject({ inFlight: 0, bySubscriber: { s1: 1 } });
   await new Promise((r) => setTimeout(r, 100));
-  expect(admission.stats().inFlight).toBe(0);
+  expect(admission.stats()).toMatchObject({ inFlight: 0, bySubscriber: {} });
 });
 
 describe('a warm lease: one gate lease carries many quick successful POSTs', () => {
