@@ -13,7 +13,7 @@ import { benchRetryTiming } from './retry-timing';
 import { benchStats } from './stats';
 import { benchScaleout } from './scaleout';
 
-// `npm run bench [-- names...] [--runs N] [--delivery-modes 0,unprotected,pgboss,1,2]`: ceiling ingest delivery timing cost rss fanout-rss prune stats ordering (and, only
+// `npm run bench [-- names...] [--runs N] [--delivery-modes 0,unprotected,pgboss,1,2] [--shapes 1000x10,10x1000]`: ceiling ingest delivery timing cost rss fanout-rss prune stats ordering (and, only
 // when named, scaleout). Each writes
 // its figures to bench/results/<name>-<time>.json and prints a table; with --runs N each
 // benchmark but rss runs N times and the medians are printed and saved too. Fast path and
@@ -27,6 +27,10 @@ const runsArg = args.indexOf('--runs');
 const runs = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 1) : 1;
 const modesArg = args.indexOf('--delivery-modes');
 const deliveryModes = modesArg >= 0 ? (args[modesArg + 1] ?? '').split(',') : null;
+// `--shapes 10x1000` keeps only those delivery shapes (events x subscribers), for a quick look at one.
+const shapesArg = args.indexOf('--shapes');
+const shapeNames = shapesArg >= 0 ? (args[shapesArg + 1] ?? '').split(',') : null;
+const keepShape = (shape: { events: number; subscribers: number }) => !shapeNames || shapeNames.includes(`${shape.events}x${shape.subscribers}`);
 const chosen = args.filter((a) => all.includes(a) || optIn.includes(a));
 const run = chosen.length ? chosen : all;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -119,7 +123,7 @@ async function main() {
       for (const mode of picked) {
         await withStack(mode.env, async (s) => {
           if (mode === pgboss) {
-            for (const shape of [{ events: 1000, subscribers: 10 }, { events: 10, subscribers: 1000 }]) {
+            for (const shape of [{ events: 1000, subscribers: 10 }, { events: 10, subscribers: 1000 }].filter(keepShape)) {
               const row = await benchDeliveryShape(s, shape, mode.label);
               rows.push({ config: mode.config, ...row, event_workflows_per_s: '—', bare_ceiling_per_s: '—', of_ceiling: '—' });
             }
@@ -131,7 +135,7 @@ async function main() {
           const ceiling = await benchCeiling(s, 500);
           const bare = Number(ceiling.find((r) => String(r.workload).includes('bare'))?.workflows_per_s ?? NaN);
           const shapes = mode.label === 'fast path' ? [{ events: 1000, subscribers: 10 }, { events: 10, subscribers: 1000 }] : [{ events: 100, subscribers: 10 }, { events: 1, subscribers: 1000 }];
-          for (const shape of shapes) {
+          for (const shape of shapes.filter(keepShape)) {
             const row = await benchDeliveryShape(s, shape, mode.label);
             const eventsPerSecond = shape.events / row.seconds;
             rows.push({ config: mode.config, ...row, event_workflows_per_s: Math.round(eventsPerSecond), bare_ceiling_per_s: bare, of_ceiling: `${Math.round((eventsPerSecond / bare) * 100)}%` });

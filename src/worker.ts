@@ -64,12 +64,13 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const sdkMetrics = installSdkRuntime(deps.sdkMetrics ?? null, deps.logger);
   const http = createWorkerHttp(config, deps.logger);
   const connection = await NativeConnection.connect({ ...temporalConnectionOptions(config), address: deps.temporalAddress });
+  const activityDeps = createActivityDeps(deps, http);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...(deps.workflowBundlePath ? { workflowBundle: { codePath: deps.workflowBundlePath } } : { workflowsPath: workflowsPath() }),
-    activities: createActivities(createActivityDeps(deps, http)),
+    activities: createActivities(activityDeps),
     // POSTs are capped by the admission (WEBHOOK_CONCURRENCY), not by activity slots: a page
     // waiting on a slow receiver must not keep the next event's page from running.
     maxConcurrentActivityTaskExecutions: config.WEBHOOK_ACTIVITY_SLOTS,
@@ -97,6 +98,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       stopping ??= (async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch(() => undefined);
+        // The warm gate leases go back now, not when they expire.
+        await activityDeps.admission.close();
         await http.close();
         await connection.close();
       })();

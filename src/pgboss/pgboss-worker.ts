@@ -124,6 +124,7 @@ export function startPgBossWorker(deps: PgBossWorkerDeps): RunningPgBossWorker {
       stopping ??= (async () => {
         await offers.stop();
         await Promise.all([events.stop(10_000), deliveries.stop(10_000), retention.stop(10_000)]);
+        await activityDeps.admission.close();
         await http.close();
       })();
       return stopping;

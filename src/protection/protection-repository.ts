@@ -276,7 +276,7 @@ export function createProtectionRepository(db: Db) {
       }));
     },
 
-    /** The shared state of one subscriber, for the admin API; null before its first admission. */
+    /** The shared state of one subscriber, for the admin API; null only for a subscriber deleted meanwhile (the row is made with the subscriber, migration 0011). */
     async state(subscriberId: string): Promise<ProtectionState | null> {
       const result = await db.execute(sql`
         select subscriber_id, in_flight, paused_until, pause_reason, floor(effective_in_flight)::int as effective

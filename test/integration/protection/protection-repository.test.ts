@@ -11,6 +11,10 @@ describe('protection repository', () => {
   const fixture = useSubscriberFixture();
 
 
+  it('has a new subscriber’s row from its creation, so its first lease is one statement', async () => {
+    expect(await fixture.repos.protection.state(fixture.subscriberId)).toEqual({ subscriberId: fixture.subscriberId, inFlight: 0, pausedUntil: null, pauseReason: null, effectiveInFlight: null });
+  });
+
   it('grants exactly max_in_flight leases to many at once, and one more after a release', async () => {
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => fixture.repos.protection.tryAcquire(request(fixture.subscriberId, `d${i}`, 3), 60_000)));
     const leases = answers.flatMap((a) => ('leaseId' in a ? [a.leaseId] : []));

@@ -229,6 +229,29 @@ describe('a warm lease: one gate lease carries many quick successful POSTs', () 
     expect(asked).toHaveLength(2);
   });
 
+  it('releases the subscriber’s other warm leases with a result that is not a plain success, and all of them at close()', async () => {
+    const { gate, asked, released } = countingGate();
+    const admission = createAdmission(10, { gate, breaker: settings, reuseMs: 10_000, lingerMs: 10_000 });
+    const take = async (subscriberId: string) => {
+      const admitted = await admission.admit(request({ subscriberId }), 1_000);
+      if (!('lease' in admitted)) throw new Error('expected a lease');
+      return admitted.lease;
+    };
+    // Two POSTs in flight at once to s1 and one to s2: three leases, all kept warm.
+    const [a, b, c] = [await take('s1'), await take('s1'), await take('s2')];
+    a(ok());
+    b(ok());
+    c(ok());
+    expect(asked).toHaveLength(3);
+    // A 503 on s1 releases that lease and s1's other warm lease at once; s2's stays warm.
+    (await take('s1'))({ ...result(503, null) });
+    await new Promise(setImmediate);
+    expect(released.map((r) => r.leaseId).sort()).toEqual(['lease-1', 'lease-2']);
+    await admission.close();
+    expect(released.map((r) => r.leaseId).sort()).toEqual(['lease-1', 'lease-2', 'lease-3']);
+    expect(released.find((r) => r.leaseId === 'lease-3')).toEqual({ leaseId: 'lease-3', carried: 0, signal: 'success' });
+  });
+
   it('never reuses a lease the gate did not mark reusable (a probe, a lowered cap, a rate limit)', async () => {
     const { gate, asked } = fakeGate([]);
     const admission = createAdmission(10, { gate, reuseMs: 1_000, lingerMs: 1_000 });
