@@ -118,11 +118,11 @@ export function createFanOutActivities(deps: ActivityDeps) {
         if (!ctx.info.isLocal) ctx.heartbeat({ succeeded, failed, handedOff });
       };
       /** Gives a delivery its own workflow now. A failed start is left to the orphan-delivery reconciler. */
-      const handOff = async (row: DeliveryForAttempt, firstAttempt: AttemptResult | null, outcome: DeliveryLine['outcome']) => {
+      const handOff = async (row: DeliveryForAttempt, firstAttempt: AttemptResult | null, outcome: DeliveryLine['outcome'], waitFirst: { until: number; reason: string } | null = null) => {
         handedOff++;
         line(row, outcome, firstAttempt?.attempt ?? 0, firstAttempt?.statusCode ?? null, true);
         try {
-          await starter.start(row.delivery, row.subscriber.url, firstAttempt);
+          await starter.start(row.delivery, row.subscriber.url, firstAttempt, waitFirst);
         } catch (err) {
           logger.warn({ err, deliveryId: row.delivery.id }, 'delivery workflow start failed; the reconciler will start it');
         }
@@ -144,7 +144,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
           const admitted = await admission.admit(admitRequest(row.delivery, row.subscriber), Math.max(config.admissionWaitMs, PAGE_ADMISSION_WAIT_MS), ctx.cancellationSignal);
           if ('waitUntil' in admitted) {
             // Its share of the worker, its max_in_flight or a pause: wait durably, holding no slot.
-            await handOff(row, null, 'waiting');
+            await handOff(row, null, 'waiting', { until: admitted.waitUntil, reason: admitted.reason });
             return;
           }
           let attempted: Attempted | undefined;

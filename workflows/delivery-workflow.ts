@@ -160,6 +160,18 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     await backoff(input.firstAttempt, decision.delay);
   }
 
+  // Handed over waiting for capacity: its turn is known, so it sleeps until then first instead of
+  // asking at once to be told to wait (a slow or dead neighbour's backlog then costs one timer per
+  // delivery, not an attempt activity and a timer). Driven by the input alone, which older runs
+  // do not have, so it needs no patch.
+  if (input.waitFirst && !input.firstAttempt && input.waitFirst.until > Date.now()) {
+    const pause = input.waitFirst.until - Date.now();
+    waiting = input.waitFirst.reason;
+    publish(1);
+    await condition(() => retryNow || cancelReason !== null, pause, { summary: `wait for capacity ${formatDuration(pause)}` });
+    retryNow = false;
+  }
+
   for (let attempt = attempts.length + 1; attempt <= total; attempt++) {
     let result: AttemptResult | null = null;
     for (let deferrals = 0; result === null; deferrals++) {

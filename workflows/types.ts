@@ -75,6 +75,11 @@ export interface DeliveryWorkflowInput {
   firstAttempt?: AttemptResult | null;
   /** How long one attempt activity may run (HTTP timeout plus bookkeeping); a dead worker is noticed after it. */
   attemptTimeoutMs?: number;
+  /**
+   * Handed over waiting for capacity (its subscriber's share, max_in_flight, a pause or an open
+   * circuit): its first attempt asks no sooner than `until` (epoch ms), unless retried now.
+   */
+  waitFirst?: { until: number; reason: string } | null;
 }
 
 export type AttemptOutcome = 'success' | 'failure' | 'timeout' | 'network_error' | 'refused' | 'gone';

@@ -21,7 +21,7 @@ export interface DeliveryStarterOptions {
  * reconciler starts again; the workflow id is fixed, so a second start is refused, never doubled.
  */
 export function createDeliveryStarter(opts: DeliveryStarterOptions) {
-  const inputFor = (row: DeliveryRow, url: string, firstAttempt: AttemptResult | null): DeliveryWorkflowInput => ({
+  const inputFor = (row: DeliveryRow, url: string, firstAttempt: AttemptResult | null, waitFirst: DeliveryWorkflowInput['waitFirst'] = null): DeliveryWorkflowInput => ({
     deliveryId: row.id,
     eventId: row.eventId,
     eventType: row.eventType,
@@ -33,6 +33,7 @@ export function createDeliveryStarter(opts: DeliveryStarterOptions) {
     adminUrl: opts.adminUrl,
     replayOf: row.replayOf,
     firstAttempt,
+    ...(waitFirst ? { waitFirst } : {}),
   });
 
   return {
@@ -45,14 +46,14 @@ export function createDeliveryStarter(opts: DeliveryStarterOptions) {
      * waits idle (a busy one finds the delivery itself), and starts the delivery's workflow when
      * its turn comes.
      */
-    async start(row: DeliveryRow, url: string, firstAttempt: AttemptResult | null = resumeFrom(row)): Promise<boolean> {
+    async start(row: DeliveryRow, url: string, firstAttempt: AttemptResult | null = resumeFrom(row), waitFirst: DeliveryWorkflowInput['waitFirst'] = null): Promise<boolean> {
       if (row.orderingKey !== null && opts.engine.wakeOrderedKey) {
         const key = { subscriberId: row.subscriberId, orderingKey: row.orderingKey };
         if (await opts.repos.ordering.needsWake(key)) await opts.engine.wakeOrderedKey(key);
         await opts.repos.deliveries.markWorkflowStarted([row.id]);
         return true;
       }
-      const started = await opts.engine.startDelivery(inputFor(row, url, firstAttempt), row.workflowId);
+      const started = await opts.engine.startDelivery(inputFor(row, url, firstAttempt, waitFirst), row.workflowId);
       await opts.repos.deliveries.markWorkflowStarted([row.id]);
       return started;
     },

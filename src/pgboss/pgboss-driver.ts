@@ -70,11 +70,17 @@ export async function connectPgBossDriver(options: PgBossDriverOptions): Promise
     },
 
     async startDelivery(input: DeliveryWorkflowInput, workflowId: string): Promise<boolean> {
-      const { firstAttempt, ...rest } = input;
+      const { firstAttempt, waitFirst, ...rest } = input;
       const after = firstAttempt ?? null;
-      const step: DeliveryStep = { workflowId, input: rest, attempt: (after?.attempt ?? 0) + 1, deferrals: 0, notBefore: null, after, waiting: null };
+      // Handed over waiting for capacity: its first step runs when its turn comes (or at a retry-now).
+      const wait = !after && waitFirst && waitFirst.until > Date.now() ? waitFirst : null;
+      const step: DeliveryStep = { workflowId, input: rest, attempt: (after?.attempt ?? 0) + 1, deferrals: 0, notBefore: null, after, waiting: wait?.reason ?? null };
       // Keyed on the workflow id alone: a second start of the same delivery is refused.
-      const id = await boss.send(DELIVERY_QUEUE, step, { id: stepJobId({ workflowId, attempt: 0, deferrals: 0, after: null }), singletonKey: workflowId });
+      const id = await boss.send(DELIVERY_QUEUE, step, {
+        id: stepJobId({ workflowId, attempt: 0, deferrals: 0, after: null }),
+        singletonKey: workflowId,
+        ...(wait ? { startAfter: new Date(wait.until) } : {}),
+      });
       if (id) queued();
       return id !== null;
     },

@@ -7,6 +7,7 @@ import type { TemporalConnectionOptions } from './connection-options';
 import { deliveryStartOptions } from './delivery-start';
 import { orderedKeyStartOptions } from './ordered-key-start';
 import { eventSearchAttributes } from './search-attributes';
+import { maxAttempts } from '../domain/retry-schedule';
 
 export interface TemporalDriverOptions {
   address: string;
@@ -35,13 +36,36 @@ export async function connectTemporalDriver(options: TemporalDriverOptions): Pro
   return temporalDriver(await connectClient({ address: options.address, namespace: options.namespace, connection: options.connection }), options);
 }
 
+/** Shorter waits start at once and sleep in the workflow (input.waitFirst): a delayed start is not worth its describe on a retry-now. */
+const MIN_START_DELAY_MS = 1_000;
+/** The memo of a delivery started with a delay: what its status says until it runs. */
+const WAITING_MEMO = 'waitingForCapacity';
+
 export function temporalDriver(client: Client, options: Omit<TemporalDriverOptions, 'address' | 'namespace' | 'connection'>): TemporalDriver {
   async function signal(workflowId: string, name: 'retryNow' | 'cancel', args: unknown[]): Promise<void> {
+    const handle = client.workflow.getHandle(workflowId);
     try {
-      await client.workflow.getHandle(workflowId).signal(name, ...args);
+      await handle.signal(name, ...args);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new WorkNotRunningError(workflowId);
       throw err;
+    }
+    // A delivery started with a delay (it waits for capacity) gets no task for a plain signal
+    // until its delay ends; a signal-with-start dispatches one now. It is running (the signal
+    // above reached it), so nothing starts: a finished one is refused by REJECT_DUPLICATE.
+    const { executionTime } = await handle.describe();
+    if (!executionTime || executionTime.getTime() <= Date.now()) return;
+    try {
+      await client.workflow.signalWithStart('deliveryWorkflow', {
+        workflowId,
+        taskQueue: options.taskQueue,
+        args: [],
+        signal: name,
+        signalArgs: args,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
   }
 
@@ -90,9 +114,15 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
 
     /** The workflow id is the delivery's, so a second start is refused. */
     async startDelivery(input, workflowId) {
+      // Handed over waiting for capacity: it starts when its turn comes, and until then costs the
+      // worker nothing (no task, no timer). A retry-now or a cancel starts it at once (signal above).
+      const delayMs = input.waitFirst && !input.firstAttempt ? Math.round(input.waitFirst.until - Date.now()) : 0;
       try {
         await client.workflow.start('deliveryWorkflow', {
           ...deliveryStartOptions(input, workflowId),
+          ...(delayMs >= MIN_START_DELAY_MS
+            ? { startDelay: delayMs, memo: { [WAITING_MEMO]: { deliveryId: input.deliveryId, maxAttempts: maxAttempts({ delaysMs: input.retryDelaysMs }), ...input.waitFirst } } }
+            : {}),
           taskQueue: options.taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -118,8 +148,15 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
     cancel: (workflowId, reason) => signal(workflowId, 'cancel', [reason]),
 
     async liveStatus(workflowId: string): Promise<DeliveryStatusView | null> {
+      const handle = client.workflow.getHandle(workflowId);
       try {
-        return await client.workflow.getHandle(workflowId).query<DeliveryStatusView>('status');
+        // Not started yet (it waits for capacity): it cannot answer a query, its memo says why it waits.
+        const description = await handle.describe();
+        const waiting = description.memo?.[WAITING_MEMO] as { deliveryId: string; maxAttempts: number; until: number; reason: string } | undefined;
+        if (waiting && description.executionTime && description.executionTime.getTime() > Date.now()) {
+          return { deliveryId: waiting.deliveryId, status: 'pending', attempts: [], maxAttempts: waiting.maxAttempts, nextAttemptAt: waiting.until, waiting: waiting.reason };
+        }
+        return await handle.query<DeliveryStatusView>('status');
       } catch {
         return null;
       }

@@ -138,6 +138,28 @@ describe.each(drivers)('the $name queue driver', ({ name, env }) => {
     expect(r.requests.length).toBe(4);
   });
 
+  it('starts a delivery handed over waiting for capacity: no attempt before its turn, its wait visible, and retry-now sends it at once', async () => {
+    const r = await receiver();
+    const ev = eventName('contract.later');
+    const sub = (await h.admin('POST', '/subscribers', { url: `${r.url}/later`, events: [`${ev}.none`] })).json;
+    const id = `evt_later_${randomUUID().slice(0, 8)}`;
+    await h.database.db.insert(events).values({ id, source: 'api', externalId: id, type: ev, payload: { n: 1 }, workflowId: `event/${id}`, status: 'processed', workflowStartedAt: new Date() });
+    const [row] = await h.database.db
+      .insert(deliveries)
+      .values({ id: `dlv_${id}`, eventId: id, subscriberId: sub.id, eventType: ev, workflowId: `event/${id}/sub/${sub.id}` })
+      .returning();
+    const reason = 'waiting for a POST slot: the contract suite says so';
+    const input = { deliveryId: row.id, eventId: id, eventType: ev, subscriberId: sub.id, target: 'later', retryDelaysMs: [1_000], attemptTimeoutMs: 10_000, searchAttributes: false, adminUrl: null, firstAttempt: null, waitFirst: { until: Date.now() + 60_000, reason } };
+    expect(await driver.startDelivery(input, row.workflowId)).toBe(true);
+    expect(await driver.startDelivery(input, row.workflowId)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(r.requests).toHaveLength(0);
+    expect(await eventually(async () => (await driver.liveStatus(row.workflowId))?.waiting ?? null)).toBe(reason);
+    await driver.retryNow(row.workflowId);
+    await r.waitFor(1, 10_000);
+    await deliveryOf(id, (d) => d.status === 'succeeded');
+  });
+
   it('dead-letters a delivery, announces webhook.delivery.dead_lettered, and replays it', async () => {
     let healthy = false;
     const r = await receiver(() => ({ status: healthy ? 200 : 500 }));
