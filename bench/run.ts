@@ -6,6 +6,7 @@ import { benchDeliveryShape, benchSteadyLatency, printDelivery } from './deliver
 import { benchFanOutRss } from './fan-out-rss';
 import { benchIngest } from './ingest';
 import { benchOrdering } from './ordering';
+import { benchProtection } from './protection';
 import { benchPrune } from './prune';
 import { machine, startStack } from './lib/stack';
 import { medianRows, table } from './lib/stats';
@@ -13,13 +14,13 @@ import { benchRetryTiming } from './retry-timing';
 import { benchStats } from './stats';
 import { benchScaleout } from './scaleout';
 
-// `npm run bench [-- names...] [--runs N] [--delivery-modes 0,unprotected,pgboss,1,2] [--shapes 1000x10,10x1000]`: ceiling ingest delivery timing cost rss fanout-rss prune stats ordering (and, only
+// `npm run bench [-- names...] [--runs N] [--delivery-modes 0,unprotected,pgboss,1,2] [--shapes 1000x10,10x1000]`: ceiling ingest delivery protection timing cost rss fanout-rss prune stats ordering (and, only
 // when named, scaleout). Each writes
 // its figures to bench/results/<name>-<time>.json and prints a table; with --runs N each
 // benchmark but rss runs N times and the medians are printed and saved too. Fast path and
 // workflow-per-delivery run in the same invocation, so their ratio is measured under the same load.
 
-const all = ['ceiling', 'ingest', 'delivery', 'timing', 'cost', 'rss', 'fanout-rss', 'prune', 'stats', 'ordering'];
+const all = ['ceiling', 'ingest', 'delivery', 'protection', 'timing', 'cost', 'rss', 'fanout-rss', 'prune', 'stats', 'ordering'];
 // Only when named: `scaleout` needs the Temporal server built from source (bench/scaleout.ts).
 const optIn = ['scaleout'];
 const args = process.argv.slice(2);
@@ -145,6 +146,14 @@ async function main() {
       }
       printDelivery(rows, steady);
       return [...rows, ...steady];
+    });
+  }
+  if (run.includes('protection')) {
+    // The healthy subscriber alone, then beside a slow and a dead neighbour (issue 18), on the defaults.
+    await repeated('protection', ['healthy_subscriber'], async () => {
+      const rows = await withStack(modes[0].env, (s) => benchProtection(s));
+      table('Endpoint protection: a healthy subscriber alone and beside bad neighbours (defaults, 10 events/s)', rows);
+      return rows;
     });
   }
   if (run.includes('timing')) {

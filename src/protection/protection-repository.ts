@@ -117,7 +117,12 @@ export function createProtectionRepository(db: Db) {
       }
       for (let round = 0; ; round++) {
         const row = await take(subscriberId, maxInFlight, ttlMs, request.ignorePause === true, breaker !== null);
-        if (row.lease_id) return { leaseId: row.lease_id, reusable: row.at_configured_cap === true && row.circuit_state === 'closed' };
+        // Reusable only at the configured cap, with a closed circuit and no pause in force (a lease
+        // taken past a pause, for an overdue attempt, must not carry more POSTs).
+        if (row.lease_id) {
+          const reusable = row.at_configured_cap === true && row.circuit_state === 'closed' && row.paused_until_ms === null && request.ignorePause !== true;
+          return { leaseId: row.lease_id, reusable };
+        }
         if (breaker && row.circuit_state !== null && row.circuit_state !== 'closed') return circuit.gate(subscriberId, ttlMs, breaker);
         if (row.paused_until_ms !== null && !request.ignorePause) return { waitUntil: Number(row.paused_until_ms), kind: 'paused', reason: row.pause_reason ?? 'paused' };
         if (round > 0) return { full: true, inFlight: Number(row.in_flight ?? 0) };
