@@ -128,6 +128,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           secretGraceMs: config.WEBHOOK_SECRET_GRACE,
           control: deps.control,
           defaultSignatureVersion: config.WEBHOOK_SIGNATURE_VERSIONS,
+          events: deps.dispatcher,
+          onError: (err) => app.log.error({ err }, 'a subscriber health event could not be recorded'),
         });
         await secured.register(adminDeliveryRoutes, {
           repos: deps.repos,

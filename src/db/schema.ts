@@ -146,6 +146,8 @@ export const deliveries = pgTable(
     index('webhook_deliveries_ordering_queue_idx').on(t.subscriberId, t.orderingKey, t.sequence).where(sql`${t.orderingKey} is not null and ${t.status} = 'pending'`),
     // The pruner's scan: finished deliveries, oldest first.
     index('webhook_deliveries_completed_idx').on(t.completedAt).where(sql`${t.completedAt} is not null`),
+    // A delivery's replays (their numbering; the pruner keeps a held delivery until one exists).
+    index('webhook_deliveries_replay_of_idx').on(t.replayOf).where(sql`${t.replayOf} is not null`),
   ],
 );
 

@@ -34,6 +34,22 @@ export function announceHealthChange(events: EventSink, onError: (err: unknown, 
   };
 }
 
+/**
+ * Re-enables a subscriber, however an operator asks (POST /enable, POST /activate, PATCH with
+ * `active: true`): it becomes active, its circuit closes and its adaptive cap restarts at 1 (the
+ * ramp-up), and `webhook.subscriber.recovered` is told when it was not healthy. Returns the row.
+ */
+export async function reenableSubscriber(
+  deps: { repos: Repositories; events?: EventSink | null; onError?: (err: unknown) => void },
+  subscriberId: string,
+  reason: string,
+) {
+  const enabled = await deps.repos.subscribers.setActive(subscriberId, true);
+  const change = await deps.repos.protection.circuit.reset(subscriberId, reason);
+  if (change && deps.events) announceHealthChange(deps.events, (err) => deps.onError?.(err))(change);
+  return enabled;
+}
+
 /** Tells that a subscriber was disabled outside the breaker (a 410 Gone), once. */
 export async function tellDisabled(deps: { repos: Repositories; events: EventSink }, subscriberId: string, reason: string): Promise<void> {
   const change = await deps.repos.protection.circuit.markDisabled(subscriberId, reason);

@@ -4,14 +4,20 @@ import { deleteBodiesOf } from '../db/frozen-bodies';
 
 // The pruner's statements. Each call handles one bounded batch, oldest first, and returns how
 // many rows it touched, so a run is many short statements that never hold locks for long.
-// "Live" rows are never touched: an event or log whose delivery is still pending keeps its data.
+// "Live" rows are never touched: an event or log whose delivery is still pending, or held and not
+// yet replayed (its subscriber disabled or its circuit open: kept for the replay that re-enabling
+// offers), keeps its data.
 
 const count = (result: unknown) => (result as { rows: unknown[] }).rows.length;
 const at = (date: Date) => sql`${date.toISOString()}::timestamptz`;
 
+/** The delivery aliased `d` is live: pending, or held with no replay made after it. */
+const live = (d: string) =>
+  sql.raw(`(${d}.status = 'pending' or (${d}.status = 'held' and not exists (
+    select 1 from webhook_deliveries r where r.replay_of = coalesce(${d}.replay_of, ${d}.id) and r.created_at > ${d}.created_at)))`);
+
 export function createRetentionRepository(db: Db) {
-  const pendingDeliveryOf = (eventId: ReturnType<typeof sql>) =>
-    sql`exists (select 1 from webhook_deliveries p where p.event_id = ${eventId} and p.status = 'pending')`;
+  const pendingDeliveryOf = (eventId: ReturnType<typeof sql>) => sql`exists (select 1 from webhook_deliveries p where p.event_id = ${eventId} and ${live('p')})`;
 
   /** Deletes the `limit` oldest rows of `table` (aliased `l` in `where` and `order`) that match. */
   const deleteOldest = async (table: string, where: SQL, order: string, limit: number) =>
@@ -51,7 +57,7 @@ export function createRetentionRepository(db: Db) {
           where id in (
             select l.id from webhook_logs l
             where l.response_body is not null and l.created_at < ${at(cutoff)}
-              and not exists (select 1 from webhook_deliveries p where p.id = l.delivery_id and p.status = 'pending')
+              and not exists (select 1 from webhook_deliveries p where p.id = l.delivery_id and ${live('p')})
             order by l.created_at limit ${limit})
           returning id`),
       );
@@ -59,15 +65,16 @@ export function createRetentionRepository(db: Db) {
 
     /** Deletes attempt logs written before `cutoff`. */
     async deleteLogs(cutoff: Date, limit: number): Promise<number> {
-      return deleteOldest('webhook_logs', sql`l.created_at < ${at(cutoff)} and not exists (select 1 from webhook_deliveries p where p.id = l.delivery_id and p.status = 'pending')`, 'l.created_at', limit);
+      return deleteOldest('webhook_logs', sql`l.created_at < ${at(cutoff)} and not exists (select 1 from webhook_deliveries p where p.id = l.delivery_id and ${live('p')})`, 'l.created_at', limit);
     },
 
     /**
      * Deletes deliveries that finished before `cutoff`. A dead letter is measured from when it
-     * died, not from its first attempt, so it stays replayable for the whole log age.
+     * died, not from its first attempt, so it stays replayable for the whole log age; a held one
+     * stays until it is replayed.
      */
     async deleteDeliveries(cutoff: Date, limit: number): Promise<number> {
-      return deleteOldest('webhook_deliveries', sql`l.completed_at is not null and l.completed_at < ${at(cutoff)} and l.status <> 'pending'`, 'l.completed_at', limit);
+      return deleteOldest('webhook_deliveries', sql`l.completed_at is not null and l.completed_at < ${at(cutoff)} and not ${live('l')}`, 'l.completed_at', limit);
     },
 
     /** Deletes events received before `cutoff` that have no delivery left and whose workflow started. */

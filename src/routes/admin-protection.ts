@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Repositories } from '../db/repositories';
 import type { EventSink } from '../../activities/deps';
-import { announceHealthChange } from '../protection/health-events';
+import { reenableSubscriber } from '../protection/health-events';
 import { findSubscriber, presentSubscriber } from './admin-subscribers';
 import { presentReplayJob, startReplayJob } from './admin-replays';
 
@@ -72,9 +72,7 @@ export default async function adminProtectionRoutes(fastify: FastifyInstance, op
     { schema: { tags: ['subscribers'], summary: 'Re-enable a subscriber (its circuit closes) and optionally replay its held deliveries as a background job', params: idParams, body: enableBody } },
     async (request) => {
       const subscriber = await findSubscriber(repos, request.params.id);
-      const enabled = (await repos.subscribers.setActive(subscriber.id, true))!;
-      const change = await repos.protection.circuit.reset(subscriber.id, 're-enabled by an operator');
-      if (change && opts.events) announceHealthChange(opts.events, (err) => opts.onError?.(err))(change);
+      const enabled = (await reenableSubscriber(opts, subscriber.id, 're-enabled by an operator'))!;
       const job = request.body.replay_held ? await startReplayJob(repos, { subscriberId: subscriber.id, status: 'held' }) : null;
       return { subscriber: presentSubscriber(enabled), replay_job: job ? presentReplayJob(job) : null };
     },

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { EventSink } from '../../activities/deps';
+import { reenableSubscriber } from '../protection/health-events';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Repositories } from '../db/repositories';
@@ -20,6 +22,9 @@ export interface SubscriberRouteOptions {
   control: DeliveryControl;
   /** The signature versions a new subscriber gets when it names none (WEBHOOK_SIGNATURE_VERSIONS). */
   defaultSignatureVersion?: 'v1' | 'v2' | 'both';
+  /** Records `webhook.subscriber.recovered` when activating ends a disabled or open state. */
+  events?: EventSink | null;
+  onError?: (err: unknown) => void;
 }
 
 /** A Standard Webhooks style secret: `whsec_` + base64 of 32 random bytes. */
@@ -275,6 +280,8 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
       ...(input.ordered_delivery !== undefined ? { orderedDelivery: input.ordered_delivery } : {}),
       ...(input.ordering_on_dead !== undefined ? { orderingOnDead: input.ordering_on_dead } : {}),
     });
+    // Activating is re-enabling: the circuit closes too (src/protection/health-events.ts).
+    if (input.active === true) return presentSubscriber((await reenableSubscriber(opts, request.params.id, 're-activated by an operator'))!);
     return presentSubscriber(updated!);
   });
 
@@ -286,7 +293,7 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
 
   app.post('/subscribers/:id/activate', { schema: { tags, summary: 'Activate a subscriber', params: idParams } }, async (request) => {
     await findSubscriber(repos, request.params.id);
-    return presentSubscriber((await repos.subscribers.setActive(request.params.id, true))!);
+    return presentSubscriber((await reenableSubscriber(opts, request.params.id, 're-activated by an operator'))!);
   });
 
   app.post('/subscribers/:id/deactivate', { schema: { tags, summary: 'Deactivate a subscriber', params: idParams, body: deactivateBody } }, async (request) => {

@@ -22,7 +22,7 @@ describe('retention statements', () => {
 
   const ago = (ms: number) => new Date(Date.now() - ms);
 
-  async function eventWithDelivery(opts: { receivedAgo: number; status: 'pending' | 'succeeded' | 'dead'; completedAgo?: number; eventStatus?: 'dispatched' | 'processed' }) {
+  async function eventWithDelivery(opts: { receivedAgo: number; status: 'pending' | 'succeeded' | 'dead' | 'held'; completedAgo?: number; eventStatus?: 'dispatched' | 'processed' }) {
     const id = `evt_${randomUUID()}`;
     await database.db.insert(events).values({
       id,
@@ -103,6 +103,38 @@ describe('retention statements', () => {
     await retention.deleteLogs(ago(0), 1000);
     expect(await logRows(live.deliveryId)).toHaveLength(1);
     expect(await logRows(done.deliveryId)).toHaveLength(0);
+  });
+
+  it('keeps a held delivery (its subscriber disabled or its circuit open) and everything its replay needs, until it is replayed', async () => {
+    const retention = createRetentionRepository(database.db);
+    const held = await eventWithDelivery({ receivedAgo: 100_000, status: 'held', completedAgo: 90_000 });
+    const prune = async () => {
+      while ((await retention.expirePayloads(ago(0), 1000)) > 0);
+      while ((await retention.clearResponses(ago(0), 1000)) > 0);
+      await retention.deleteLogs(ago(0), 1000);
+      await retention.deleteDeliveries(ago(0), 1000);
+      await retention.deleteEvents(ago(0), 1000);
+    };
+    await prune();
+    expect(await deliveryRow(held.deliveryId)).toMatchObject({ status: 'held', requestBody: '{"secret":true}' });
+    expect((await eventRow(held.eventId)).payload).toEqual({ secret: held.eventId });
+    expect(await logRows(held.deliveryId)).toHaveLength(1);
+
+    // Replayed (and the replay done): the held row is ordinary history again.
+    await database.db.insert(deliveries).values({
+      id: `${held.deliveryId}-r1`,
+      eventId: held.eventId,
+      subscriberId,
+      eventType: 'x',
+      status: 'succeeded',
+      attempts: 1,
+      replayOf: held.deliveryId,
+      workflowId: `replay/${held.deliveryId}`,
+      completedAt: ago(50_000),
+    });
+    await prune();
+    expect(await deliveryRow(held.deliveryId)).toBeUndefined();
+    expect(await eventRow(held.eventId)).toBeUndefined();
   });
 
   it('works in batches of the size it is given, oldest first', async () => {

@@ -1,0 +1,1 @@
+CREATE INDEX "webhook_deliveries_replay_of_idx" ON "webhook_deliveries" USING btree ("replay_of") WHERE "webhook_deliveries"."replay_of" is not null;
