@@ -269,6 +269,8 @@ export const subscriberProtection = pgTable('webhook_subscriber_protection', {
    */
   effectiveInFlight: doublePrecision('effective_in_flight'),
   effectiveChangedAt: timestamp('effective_changed_at', { withTimezone: true, precision: 3 }),
+  /** The adaptive rate below a configured rate_limit after overload signals; null at the configured rate. */
+  effectiveRatePerSecond: doublePrecision('effective_rate_per_second'),
   /** The rate limit's theoretical arrival time (GCRA): the next request conforms once now >= rate_tat - burst tolerance. */
   rateTat: timestamp('rate_tat', { withTimezone: true, precision: 3 }),
   /** The same for POSTs actually sent: a booked delivery that comes back late still waits its turn here (no bursts). */

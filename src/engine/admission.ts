@@ -39,7 +39,7 @@
 // `reuseMs`. Measured (npm run bench -- delivery, 10 events × 1,000 subscribers): about one take
 // per subscriber instead of one per POST.
 
-import type { GateAnswer, GateRequest, RateLimit } from '../protection/protection-repository';
+import type { GateAnswer, GateRequest, LoadSignal, RateLimit } from '../protection/protection-repository';
 import { loadSignal, pauseFor } from '../protection/backpressure';
 import { within } from '../deadline';
 import { breakerSignal, type BreakerSettings, type HealthChange } from '../protection/circuit-breaker';
@@ -102,7 +102,7 @@ export interface SharedGate {
   release(
     leaseId: string,
     pause: { ms: number; reason: string } | null,
-    load?: { signal: 'overload' | 'success'; maxInFlight: number } | null,
+    load?: LoadSignal | null,
     breaker?: { signal: ReturnType<typeof breakerSignal>; error: string | null; settings: BreakerSettings } | null,
     /** Successes of earlier POSTs made on this (warm) lease, counted before this result. */
     carried?: number,
@@ -134,10 +134,10 @@ export interface AdmissionOptions {
   onHealthChange?: (change: HealthChange) => void;
 }
 
-/** The adaptive cap's input from an attempt's result (src/protection/backpressure). */
-function loadOf(result: AttemptResult | null | undefined, maxInFlight: number) {
+/** The adaptive cap's (and adaptive rate's) input from an attempt's result (src/protection/backpressure). */
+function loadOf(result: AttemptResult | null | undefined, maxInFlight: number, ratePerSecond: number | null): LoadSignal | null {
   const signal = loadSignal(result);
-  return signal ? { signal, maxInFlight } : null;
+  return signal ? { signal, maxInFlight, ratePerSecond } : null;
 }
 
 /** The result a warm lease is released with when it lingers unused: its last POST's success. */
@@ -347,10 +347,10 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
    * after `releaseWaitMs`: a release the database does not answer must not hold a worker's slot
    * for ever; the lease then expires there.
    */
-  const writeRelease = (subscriberId: string, leaseId: string, result: AttemptResult | null | undefined, max: number, carried: number) => {
+  const writeRelease = (subscriberId: string, leaseId: string, result: AttemptResult | null | undefined, max: number, carried: number, ratePerSecond: number | null = null) => {
     const health = breaker && { signal: breakerSignal(result), error: result?.error ?? null, settings: breaker };
     const written = gate!
-      .release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max), health, carried)
+      .release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max, ratePerSecond), health, carried)
       .then(tell, (err) => onError(err, 'endpoint lease release'));
     return within(written, releaseWaitMs)
       .catch(() => onError(new Error(`no answer within ${releaseWaitMs} ms`), 'endpoint lease release'))
@@ -410,7 +410,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
       // own count here waits for the release to be written, so that its next POST finds the
       // subscriber's count in the database already lowered.
       local.freeSlot();
-      void writeRelease(request.subscriberId, w.leaseId, result, max, w.carried).finally(() => local());
+      void writeRelease(request.subscriberId, w.leaseId, result, max, w.carried, request.rateLimit?.perSecond ?? null).finally(() => local());
       // Not a plain success: the subscriber's other warm leases go too, so its next POST asks the gate.
       if (!plain) void coolAll(request.subscriberId, max);
     };

@@ -152,6 +152,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     gauge('webhook_endpoint_paused', '1 while a Retry-After (429/503) pauses every delivery to the subscriber, read at scrape time.', (r) => (r.paused ? 1 : 0));
     gauge('webhook_endpoint_circuit_open', "1 while the subscriber's circuit is open (its deliveries held, only probes sent), read at scrape time.", (r) => (r.circuitOpen ? 1 : 0));
     gauge('webhook_endpoint_effective_max_in_flight', 'The adaptive cap on POSTs in flight to a subscriber, while overload signals (or a recovery ramp-up) hold it below max_in_flight.', (r) => r.effectiveInFlight);
+    gauge('webhook_endpoint_effective_rate_per_second', "The adaptive rate of a rate-limited subscriber, while overload signals hold it below its rate_limit.", (r) => r.effectiveRatePerSecond);
   }
 
   const startBacklog = options.startBacklog;

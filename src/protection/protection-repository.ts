@@ -50,6 +50,16 @@ export interface EndpointLoad {
   circuitOpen: boolean;
   /** The adaptive cap when lowered below max_in_flight; null at the configured value. */
   effectiveInFlight: number | null;
+  /** The adaptive rate when lowered below the configured rate_limit; null at the configured value. */
+  effectiveRatePerSecond: number | null;
+}
+
+/** An attempt's load signal for the adaptive cap and, for a rate-limited subscriber, the adaptive rate. */
+export interface LoadSignal {
+  signal: 'overload' | 'success';
+  maxInFlight: number;
+  /** The subscriber's configured rate_limit per second, when it has one. */
+  ratePerSecond?: number | null;
 }
 
 export interface ProtectionState {
@@ -59,6 +69,8 @@ export interface ProtectionState {
   pauseReason: string | null;
   /** The adaptive cap below max_in_flight after overload signals; null at the configured value. */
   effectiveInFlight: number | null;
+  /** The adaptive rate below rate_limit after overload signals; null at the configured value. */
+  effectiveRatePerSecond: number | null;
 }
 
 interface Row extends Record<string, unknown> {
@@ -145,9 +157,9 @@ export function createProtectionRepository(db: Db) {
       const { subscriberId, deliveryId, maxInFlight } = request;
       await db.execute(sql`insert into webhook_subscriber_protection (subscriber_id) values (${subscriberId}) on conflict do nothing`);
       return db.transaction(async (tx) => {
-        const [p] = rowsOf<{ in_flight: number; effective: number | null; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number; circuit_state: string }>(
+        const [p] = rowsOf<{ in_flight: number; effective: number | null; effective_rate: number | null; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number; circuit_state: string }>(
           await tx.execute(sql`
-            select in_flight, floor(effective_in_flight)::int as effective,
+            select in_flight, floor(effective_in_flight)::int as effective, effective_rate_per_second as effective_rate,
                    case when paused_until > now() then (extract(epoch from paused_until) * 1000)::float8 end as paused_ms,
                    pause_reason as reason,
                    (extract(epoch from rate_tat) * 1000)::float8 as tat_ms,
@@ -161,10 +173,12 @@ export function createProtectionRepository(db: Db) {
         const [booked] = rowsOf<{ ready_ms: number }>(
           await tx.execute(sql`select (extract(epoch from ready_at) * 1000)::float8 as ready_ms from webhook_rate_reservations where delivery_id = ${deliveryId}`),
         );
-        const reason = `rate limit ${rate.perSecond}/s (burst ${rate.burst})`;
+        // The adaptive rate, when overload lowered it, below the configured one.
+        const perSecond = p.effective_rate === null ? rate.perSecond : Math.min(rate.perSecond, Number(p.effective_rate));
+        const reason = `rate limit ${rate.perSecond}/s (burst ${rate.burst})${perSecond < rate.perSecond ? `, lowered to ${Number(perSecond.toFixed(2))}/s by overload` : ''}`;
         if (booked && Number(booked.ready_ms) > now) return { waitUntil: Number(booked.ready_ms), kind: 'rate' as const, reason };
         // GCRA: a request conforms when the theoretical arrival time is within the burst tolerance of now.
-        const interval = 1000 / rate.perSecond;
+        const interval = 1000 / perSecond;
         const tolerance = (rate.burst - 1) * interval;
         // Half a token of slack: a sender that comes back a few ms after its turn (a round trip)
         // keeps the rhythm instead of adding its lateness to every later turn.
@@ -213,13 +227,14 @@ export function createProtectionRepository(db: Db) {
     async release(
       leaseId: string,
       pause: { ms: number; reason: string } | null,
-      load: { signal: 'overload' | 'success'; maxInFlight: number } | null = null,
+      load: LoadSignal | null = null,
       breaker: BreakerOutcome | null = null,
       carried = 0,
     ): Promise<HealthChange[]> {
       const counters = breakerCountersSql(breaker, leaseId, carried);
       const signal = load?.signal ?? null;
       const max = load?.maxInFlight ?? null;
+      const rate = load?.ratePerSecond ?? null;
       // Multiplicative decrease at most once a second (a burst of refusals is one signal).
       const decrease = sql`(${signal}::text = 'overload' and (p.effective_changed_at is null or p.effective_changed_at < now() - interval '1 second'))`;
       const result = await db.execute(sql`
@@ -234,6 +249,15 @@ export function createProtectionRepository(db: Db) {
                      else p.effective_in_flight + 1.0 / p.effective_in_flight end
               else p.effective_in_flight end,
             effective_changed_at = case when ${decrease} then now() else p.effective_changed_at end,
+            -- The adaptive rate of a rate-limited subscriber: halved on overload (never below a
+            -- sixteenth of its rate_limit), raised by a twentieth of it per success.
+            effective_rate_per_second = case
+              when ${rate}::float8 is null then p.effective_rate_per_second
+              when ${decrease} then greatest(${rate}::float8 / 16, coalesce(p.effective_rate_per_second, ${rate}::float8) / 2)
+              when ${signal}::text = 'success' and p.effective_rate_per_second is not null then
+                case when p.effective_rate_per_second + ${rate}::float8 / 20 >= ${rate}::float8 then null
+                     else p.effective_rate_per_second + ${rate}::float8 / 20 end
+              else p.effective_rate_per_second end,
             paused_until = case when ${pause?.ms ?? null}::int is null then p.paused_until
                                 else greatest(coalesce(p.paused_until, now()), now() + ${pause?.ms ?? null}::int * interval '1 millisecond') end,
             pause_reason = case when ${pause?.ms ?? null}::int is not null
@@ -267,26 +291,27 @@ export function createProtectionRepository(db: Db) {
     async busy(limit: number): Promise<EndpointLoad[]> {
       const result = await db.execute(sql`
         select subscriber_id, in_flight, coalesce(paused_until > now(), false) as paused, circuit_state <> 'closed' as circuit_open,
-               floor(effective_in_flight)::int as effective
+               floor(effective_in_flight)::int as effective, effective_rate_per_second as effective_rate
         from webhook_subscriber_protection
-        where in_flight > 0 or paused_until > now() or circuit_state <> 'closed' or effective_in_flight is not null
+        where in_flight > 0 or paused_until > now() or circuit_state <> 'closed' or effective_in_flight is not null or effective_rate_per_second is not null
         order by in_flight desc, subscriber_id
         limit ${limit}`);
-      return rowsOf<{ subscriber_id: string; in_flight: number; paused: boolean; circuit_open: boolean; effective: number | null }>(result).map((r) => ({
+      return rowsOf<{ subscriber_id: string; in_flight: number; paused: boolean; circuit_open: boolean; effective: number | null; effective_rate: number | null }>(result).map((r) => ({
         subscriberId: r.subscriber_id,
         inFlight: Number(r.in_flight),
         paused: r.paused === true,
         circuitOpen: r.circuit_open === true,
         effectiveInFlight: r.effective === null ? null : Number(r.effective),
+        effectiveRatePerSecond: r.effective_rate === null ? null : Number(r.effective_rate),
       }));
     },
 
     /** The shared state of one subscriber, for the admin API; null only for a subscriber deleted meanwhile (the row is made with the subscriber, migration 0011). */
     async state(subscriberId: string): Promise<ProtectionState | null> {
       const result = await db.execute(sql`
-        select subscriber_id, in_flight, paused_until, pause_reason, floor(effective_in_flight)::int as effective
+        select subscriber_id, in_flight, paused_until, pause_reason, floor(effective_in_flight)::int as effective, effective_rate_per_second as effective_rate
         from webhook_subscriber_protection where subscriber_id = ${subscriberId}`);
-      const [row] = rowsOf<{ subscriber_id: string; in_flight: number; paused_until: Date | string | null; pause_reason: string | null; effective: number | null }>(result);
+      const [row] = rowsOf<{ subscriber_id: string; in_flight: number; paused_until: Date | string | null; pause_reason: string | null; effective: number | null; effective_rate: number | null }>(result);
       if (!row) return null;
       return {
         subscriberId: row.subscriber_id,
@@ -294,6 +319,7 @@ export function createProtectionRepository(db: Db) {
         pausedUntil: row.paused_until === null ? null : new Date(row.paused_until),
         pauseReason: row.pause_reason,
         effectiveInFlight: row.effective === null ? null : Number(row.effective),
+        effectiveRatePerSecond: row.effective_rate === null ? null : Number(row.effective_rate),
       };
     },
   };

@@ -51,6 +51,8 @@ export default async function adminProtectionRoutes(fastify: FastifyInstance, op
       /** Lowered by 429/502/503/504 and timeouts (halved), raised back by successes (AIMD); 1 after the circuit closes (ramp-up). */
       effective_max_in_flight: Math.min(subscriber.maxInFlight ?? opts.defaultMaxInFlight, shared?.effectiveInFlight ?? Number.POSITIVE_INFINITY),
       rate_limit: subscriber.rateLimitPerSecond ? { per_second: subscriber.rateLimitPerSecond, burst: subscriber.rateLimitBurst ?? 1 } : null,
+      /** The rate in force: rate_limit, halved by 429/502/503/504 and timeouts, raised back by successes (AIMD). */
+      effective_rate_per_second: subscriber.rateLimitPerSecond ? Math.min(subscriber.rateLimitPerSecond, shared?.effectiveRatePerSecond ?? Number.POSITIVE_INFINITY) : null,
       in_flight: shared?.inFlight ?? 0,
       paused_until: pausedUntil,
       pause_reason: pausedUntil ? shared!.pauseReason : null,

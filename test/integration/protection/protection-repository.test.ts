@@ -12,7 +12,7 @@ describe('protection repository', () => {
 
 
   it('has a new subscriber’s row from its creation, so its first lease is one statement', async () => {
-    expect(await fixture.repos.protection.state(fixture.subscriberId)).toEqual({ subscriberId: fixture.subscriberId, inFlight: 0, pausedUntil: null, pauseReason: null, effectiveInFlight: null });
+    expect(await fixture.repos.protection.state(fixture.subscriberId)).toEqual({ subscriberId: fixture.subscriberId, inFlight: 0, pausedUntil: null, pauseReason: null, effectiveInFlight: null, effectiveRatePerSecond: null });
   });
 
   it('grants exactly max_in_flight leases to many at once, and one more after a release', async () => {
@@ -44,7 +44,7 @@ describe('protection repository', () => {
     expect(refused).toMatchObject({ kind: 'paused', reason: 'the receiver answered 429 with Retry-After 10s' });
     if (!('waitUntil' in refused)) throw new Error('expected a pause');
     expect(refused.waitUntil - Date.now()).toBeGreaterThan(8_000);
-    expect((await fixture.repos.protection.busy(10)).filter((b) => b.subscriberId === fixture.subscriberId)).toEqual([{ subscriberId: fixture.subscriberId, inFlight: 0, paused: true, circuitOpen: false, effectiveInFlight: null }]);
+    expect((await fixture.repos.protection.busy(10)).filter((b) => b.subscriberId === fixture.subscriberId)).toEqual([{ subscriberId: fixture.subscriberId, inFlight: 0, paused: true, circuitOpen: false, effectiveInFlight: null, effectiveRatePerSecond: null }]);
     // An attempt overdue by more than WEBHOOK_MAX_PAUSE goes anyway, on a lease that carries no other POST.
     expect(await fixture.repos.protection.tryAcquire({ ...request(fixture.subscriberId, 'd', 5), ignorePause: true }, 60_000)).toEqual({ leaseId: expect.any(String), reusable: false });
   });
@@ -85,5 +85,27 @@ describe('protection repository', () => {
     expect(await ask('r1')).toMatchObject({ waitUntil: times[0] });
     await new Promise((r) => setTimeout(r, Math.max(0, times[0] - Date.now()) + 20));
     expect(await ask('r1')).toHaveProperty('leaseId');
+  });
+  it('halves the effective rate of a rate-limited subscriber on overload, books at that rate, and raises it back with successes', async () => {
+    const rateLimit = { perSecond: 10, burst: 1 };
+    const ask = (deliveryId: string) => fixture.repos.protection.tryAcquire({ ...request(fixture.subscriberId, deliveryId, 100), rateLimit }, 60_000);
+    const first = await ask('o0');
+    if (!('leaseId' in first)) throw new Error('expected a lease');
+    await fixture.repos.protection.release(first.leaseId, null, { signal: 'overload', maxInFlight: 100, ratePerSecond: 10 });
+    expect((await fixture.repos.protection.state(fixture.subscriberId))?.effectiveRatePerSecond).toBe(5);
+    // At 5/s the next bookings are 200 ms apart, not 100 ms.
+    const booked = [];
+    for (const id of ['o1', 'o2', 'o3']) booked.push(await ask(id));
+    const times = booked.map((b) => ('waitUntil' in b ? b.waitUntil : NaN));
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(199);
+    // Successes raise it back (a twentieth of the configured rate each), to the configured rate.
+    let successes = 0;
+    while ((await fixture.repos.protection.state(fixture.subscriberId))?.effectiveRatePerSecond !== null && successes < 50) {
+      const lease = await fixture.repos.protection.tryAcquire(request(fixture.subscriberId, `s${successes}`, 100), 60_000);
+      if (!('leaseId' in lease)) throw new Error('expected a lease');
+      await fixture.repos.protection.release(lease.leaseId, null, { signal: 'success', maxInFlight: 100, ratePerSecond: 10 });
+      successes++;
+    }
+    expect(successes).toBe(10);
   });
 });

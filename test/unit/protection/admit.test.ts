@@ -51,7 +51,7 @@ it('asks the gate with the default max_in_flight and releases the lease with the
   admitted.lease(result(429, 120_000)); // twice is harmless
   await new Promise(setImmediate); // the worker's slot frees once the release is written
   expect(admission.stats().inFlight).toBe(0);
-  expect(released).toEqual([{ leaseId: 'lease-1', pause: { ms: 60_000, reason: expect.stringContaining('WEBHOOK_MAX_PAUSE') }, load: { signal: 'overload', maxInFlight: 8 } }]);
+  expect(released).toEqual([{ leaseId: 'lease-1', pause: { ms: 60_000, reason: expect.stringContaining('WEBHOOK_MAX_PAUSE') }, load: { signal: 'overload', maxInFlight: 8, ratePerSecond: null } }]);
 });
 
 it('remembers a max_in_flight refusal briefly instead of asking the database again, until one of its own POSTs ends', async () => {

@@ -12,6 +12,8 @@ interface Protection {
   max_in_flight: number;
   effective_max_in_flight: number;
   rate_limit: { per_second: number; burst: number } | null;
+  /** The rate in force, below rate_limit while overload lowers it. */
+  effective_rate_per_second: number | null;
   in_flight: number;
   paused_until: string | null;
   pause_reason: string | null;
@@ -73,7 +75,12 @@ export function ProtectionPanel({ id, onEnabled }: { id: string; onEnabled?: () 
           {p.effective_max_in_flight} of {p.max_in_flight} POSTs at once ({p.in_flight} in flight)
         </dd>
         <dt>Rate limit</dt>
-        <dd>{p.rate_limit ? `${p.rate_limit.per_second}/s, burst ${p.rate_limit.burst}` : 'none'}</dd>
+        <dd>
+          {p.rate_limit ? `${p.rate_limit.per_second}/s, burst ${p.rate_limit.burst}` : 'none'}
+          {p.rate_limit && p.effective_rate_per_second !== null && p.effective_rate_per_second < p.rate_limit.per_second
+            ? ` (lowered to ${Number(p.effective_rate_per_second.toFixed(2))}/s by overload)`
+            : ''}
+        </dd>
         <dt>Backlog</dt>
         <dd>
           {p.backlog.pending} waiting, {p.backlog.held} held

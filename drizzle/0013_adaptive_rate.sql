@@ -1,0 +1,1 @@
+ALTER TABLE "webhook_subscriber_protection" ADD COLUMN "effective_rate_per_second" double precision;
