@@ -3,7 +3,7 @@
 // longer replays is a running delivery the change would break (workflows/README.md).
 //
 //   npm run record:histories
-//   npm run record:histories -- --only ordered-key   (one scenario group: core or ordered-key)
+//   npm run record:histories -- --only ordered-key   (one scenario group: core, waiting or ordered-key)
 //
 // It starts its own Temporal dev server and an embedded PGlite, runs each scenario against a
 // loopback receiver, and writes test/fixtures/histories/<scenario>.json.
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : null;
   try {
     if (!only || only === 'core') await recordCore(temporal.address, base, written);
+    if (!only || only === 'waiting') await recordWaiting(temporal.address, base, written);
     if (!only || only === 'ordered-key') {
       await withRuntime(temporal.address, { WEBHOOK_FAST_PATH: 'true', WEBHOOK_RETRY_SCHEDULE: '3s' }, async (rt) => {
         // An ordered key: three keyed events, the first retried once in its child delivery
@@ -66,6 +67,29 @@ async function main(): Promise<void> {
     receiver.close();
     await temporal.stop();
   }
+}
+
+/**
+ * A delivery handed over waiting for capacity (`waitFirst`, session 6): it sleeps until its turn
+ * in the workflow (a wait under a second is not a delayed start), then makes its first attempt.
+ */
+async function recordWaiting(address: string, base: string, written: string[]): Promise<void> {
+  await withRuntime(address, { WEBHOOK_FAST_PATH: 'true', WEBHOOK_RETRY_SCHEDULE: '3s' }, async (rt) => {
+    const type = 'history.waiting';
+    // Subscribed to another type: the fan-out leaves it alone, and its delivery is handed over here.
+    const subscriber = await rt.repos.subscribers.create({ url: `${base}/waiting`, secret: 'whsec_aGlzdG9yaWVzLXNlY3JldA==', events: [`${type}.none`] });
+    const { event } = await rt.dispatch(type, { recorded: true });
+    await waitFor(async () => (await rt.client.workflow.getHandle(event.workflowId).describe()).status.name !== 'RUNNING');
+    const deliveryId = `dlv_waiting_${event.id}`;
+    const workflowId = `${event.workflowId}/waiting`;
+    await rt.repos.deliveries.createMany([{ id: deliveryId, eventId: event.id, subscriberId: subscriber.id, eventType: type, workflowId }]);
+    const waitFirst = { until: Date.now() + 800, reason: 'waiting for a POST slot: recorded by record-histories' };
+    await rt.driver.startDelivery(
+      { deliveryId, eventId: event.id, eventType: type, subscriberId: subscriber.id, target: '127.0.0.1', retryDelaysMs: [3_000], searchAttributes: true, adminUrl: null, attemptTimeoutMs: 10_000, firstAttempt: null, waitFirst },
+      workflowId,
+    );
+    written.push(await save(rt, 'waiting-delivery', await finished(rt, workflowId)));
+  });
 }
 
 /** The fast path on and off, a dead letter, a replay and a retryNow signal. */

@@ -20,6 +20,9 @@ describe('committed workflow histories', () => {
     for (const v of versions) expect(names).toEqual(expect.arrayContaining(SCENARIOS.map((s) => `${v}-${s}`)));
     // An ordered key's workflow (one per subscriber and key), from the version that added it.
     expect(names).toContain('v2-ordered-key');
+    // A delivery handed over waiting for capacity sleeps until its turn first (input.waitFirst).
+    expect(names).toContain('v2-waiting-delivery');
+    expect(JSON.parse(readFileSync(path.join(DIR, 'v2-waiting-delivery.json'), 'utf8')).events).toContain('EVENT_TYPE_TIMER_STARTED');
     const retryNow = readFileSync(path.join(DIR, 'v1-retry-now-delivery.json'), 'utf8');
     expect(JSON.parse(retryNow).events).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
   });
