@@ -264,3 +264,46 @@ describe('a warm lease: one gate lease carries many quick successful POSTs', () 
     expect(asked).toHaveLength(3);
   });
 });
+
+describe('prewarm: one statement warms a page’s leases', () => {
+  it('warms one lease per subscriber, which the first POSTs use without asking the gate; an unused one goes back without a result', async () => {
+    const asked: GateRequest[] = [];
+    const warmed: string[][] = [];
+    const released: { leaseId: string; carried: number; signal: unknown }[] = [];
+    const gate: SharedGate = {
+      async tryAcquire(request) {
+        asked.push(request);
+        return { leaseId: `lease-${asked.length}`, reusable: true };
+      },
+      async release(leaseId, _pause, _load, breaker, carried = 0) {
+        released.push({ leaseId, carried, signal: breaker?.signal ?? null });
+      },
+      async prewarm(requests) {
+        warmed.push(requests.map((r) => r.subscriberId));
+        return requests.map((r) => ({ subscriberId: r.subscriberId, leaseId: `warm-${r.subscriberId}` }));
+      },
+    };
+    const settings = { failureRate: 0.8, windowMs: 60_000, minAttempts: 20, timeoutsInRow: 5, probeMinMs: 1_000, probeMaxMs: 10_000, disableAfterMs: 60_000 };
+    const admission = createAdmission(10, { gate, breaker: settings, reuseMs: 200, lingerMs: 10_000 });
+    await admission.prewarm([
+      request({ subscriberId: 'a' }),
+      request({ subscriberId: 'b' }),
+      request({ subscriberId: 'c' }),
+      request({ subscriberId: 'limited', rateLimit: { perSecond: 1, burst: 1 } }),
+      request({ subscriberId: 'tiny', maxInFlight: 1 }),
+    ]);
+    expect(warmed).toEqual([['a', 'b', 'c']]);
+    for (const subscriberId of ['a', 'b']) {
+      const admitted = await admission.admit(request({ subscriberId }), 1_000);
+      if (!('lease' in admitted)) throw new Error('expected a lease');
+      admitted.lease({ ...result(200, null), outcome: 'success' });
+    }
+    expect(asked).toHaveLength(0);
+    await admission.close();
+    expect(released.sort((x, y) => x.leaseId.localeCompare(y.leaseId))).toEqual([
+      { leaseId: 'warm-a', carried: 0, signal: 'success' },
+      { leaseId: 'warm-b', carried: 0, signal: 'success' },
+      { leaseId: 'warm-c', carried: 0, signal: null },
+    ]);
+  });
+});
