@@ -145,9 +145,6 @@ function loadOf(result: AttemptResult | null | undefined, maxInFlight: number, r
 /** The result a warm lease is released with when it lingers unused: its last POST's success. */
 const PLAIN_SUCCESS: AttemptResult = { attempt: 1, outcome: 'success', statusCode: 200, durationMs: 0, error: null, retryAfterMs: null, logged: true, at: 0 };
 
-/** The fewest subscribers a page warms leases for (see Admission.prewarm). */
-const PREWARM_MIN_SUBSCRIBERS = 16;
-
 /** How long a deferral waits before it asks again when no better time is known. */
 export const DEFER_MS = 1_000;
 /**
@@ -191,8 +188,7 @@ export interface Admission {
    * Warms one lease for each subscriber of a fan-out page, in one statement, so that its first
    * POSTs find a warm lease instead of asking the gate one by one (each subscriber's first
    * admission was a round trip on its POST's path). Skips subscribers with a rate limit, a
-   * max_in_flight under 3, a warm lease or a POST here already, or a refusal remembered, and
-   * pages with fewer than 16 such subscribers; never throws.
+   * max_in_flight under 3, a warm lease already or a refusal remembered; never throws.
    */
   prewarm(requests: AdmitRequest[]): Promise<void>;
   /** Releases the warm leases (the worker stops); each release waits at most `releaseWaitMs`. */
@@ -537,13 +533,11 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
       const wanted = new Map<string, number>();
       for (const r of requests) {
         const max = r.maxInFlight ?? defaultMaxInFlight;
-        // Busy here already: its leases circulate among this worker's POSTs.
-        if (r.rateLimit || max < 3 || warm.has(r.subscriberId) || held.has(r.subscriberId) || remembered(r.subscriberId)) continue;
+        if (r.rateLimit || max < 3 || warm.has(r.subscriberId) || remembered(r.subscriberId)) continue;
         wanted.set(r.subscriberId, max);
       }
-      // A small page gains little, and many small pages (many events to a few subscribers) would
-      // each cost a statement where warm leases already circulate.
-      if (wanted.size < PREWARM_MIN_SUBSCRIBERS) return;
+      // One subscriber gains nothing: its own admission is the same one statement.
+      if (wanted.size < 2) return;
       let granted: { subscriberId: string; leaseId: string }[];
       try {
         granted = await gate.prewarm([...wanted].map(([subscriberId, maxInFlight]) => ({ subscriberId, maxInFlight })), leaseTtlMs);

@@ -285,16 +285,14 @@ describe('prewarm: one statement warms a page’s leases', () => {
     };
     const settings = { failureRate: 0.8, windowMs: 60_000, minAttempts: 20, timeoutsInRow: 5, probeMinMs: 1_000, probeMaxMs: 10_000, disableAfterMs: 60_000 };
     const admission = createAdmission(10, { gate, breaker: settings, reuseMs: 200, lingerMs: 10_000 });
-    const many = Array.from({ length: 14 }, (_, i) => `s${String(i).padStart(2, '0')}`);
-    // Under 16 subscribers to warm: not worth a statement.
-    await admission.prewarm(['a', 'b', 'c'].map((subscriberId) => request({ subscriberId })));
-    expect(warmed).toEqual([]);
     await admission.prewarm([
-      ...['a', 'b', 'c', ...many].map((subscriberId) => request({ subscriberId })),
+      request({ subscriberId: 'a' }),
+      request({ subscriberId: 'b' }),
+      request({ subscriberId: 'c' }),
       request({ subscriberId: 'limited', rateLimit: { perSecond: 1, burst: 1 } }),
       request({ subscriberId: 'tiny', maxInFlight: 1 }),
     ]);
-    expect(warmed).toEqual([['a', 'b', 'c', ...many]]);
+    expect(warmed).toEqual([['a', 'b', 'c']]);
     for (const subscriberId of ['a', 'b']) {
       const admitted = await admission.admit(request({ subscriberId }), 1_000);
       if (!('lease' in admitted)) throw new Error('expected a lease');
@@ -302,10 +300,10 @@ describe('prewarm: one statement warms a page’s leases', () => {
     }
     expect(asked).toHaveLength(0);
     await admission.close();
-    const byId = new Map(released.map((r) => [r.leaseId, r]));
-    expect(released).toHaveLength(17);
-    expect(byId.get('warm-a')).toEqual({ leaseId: 'warm-a', carried: 0, signal: 'success' });
-    expect(byId.get('warm-b')).toEqual({ leaseId: 'warm-b', carried: 0, signal: 'success' });
-    expect(byId.get('warm-c')).toEqual({ leaseId: 'warm-c', carried: 0, signal: null });
+    expect(released.sort((x, y) => x.leaseId.localeCompare(y.leaseId))).toEqual([
+      { leaseId: 'warm-a', carried: 0, signal: 'success' },
+      { leaseId: 'warm-b', carried: 0, signal: 'success' },
+      { leaseId: 'warm-c', carried: 0, signal: null },
+    ]);
   });
 });
