@@ -138,8 +138,6 @@ export function createFanOutActivities(deps: ActivityDeps) {
         else fresh.push(row);
       }
 
-      // One statement warms a lease for each subscriber of the page, instead of one per first POST.
-      await admission.prewarm(fresh.map((row) => admitRequest(row.delivery, row.subscriber)));
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
       try {
         await eachLimited(fresh, config.batchConcurrency, async (row) => {

@@ -107,8 +107,6 @@ export interface SharedGate {
     /** Successes of earlier POSTs made on this (warm) lease, counted before this result. */
     carried?: number,
   ): Promise<HealthChange[] | void>;
-  /** One reusable lease per subscriber, in one statement, where one is free (a page's warm-up). */
-  prewarm?(requests: { subscriberId: string; maxInFlight: number }[], ttlMs: number): Promise<{ subscriberId: string; leaseId: string }[]>;
 }
 
 export interface AdmissionOptions {
@@ -184,13 +182,6 @@ export interface Admission {
   stats(): AdmissionStats;
   /** How long the subscriber would likely wait for a slot now (its recent POST time × the POSTs queued ahead ÷ those in flight). */
   expectedWaitMs(key: string): number;
-  /**
-   * Warms one lease for each subscriber of a fan-out page, in one statement, so that its first
-   * POSTs find a warm lease instead of asking the gate one by one (each subscriber's first
-   * admission was a round trip on its POST's path). Skips subscribers with a rate limit, a
-   * max_in_flight under 3, a warm lease already or a refusal remembered; never throws.
-   */
-  prewarm(requests: AdmitRequest[]): Promise<void>;
   /** Releases the warm leases (the worker stops); each release waits at most `releaseWaitMs`. */
   close(): Promise<void>;
 }
@@ -379,20 +370,16 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     w.timer = null;
   };
   /** Keeps a lease warm after a success; released with its successes when unused for `lingerMs`. */
-  const park = (subscriberId: string, w: WarmLease, max: number, linger = lingerFor(max)) => {
+  const park = (subscriberId: string, w: WarmLease, max: number) => {
     const pool = warm.get(subscriberId);
     if (pool) pool.push(w);
     else warm.set(subscriberId, [w]);
-    w.timer = setTimeout(() => cool(subscriberId, w, max), linger);
+    w.timer = setTimeout(() => cool(subscriberId, w, max), lingerFor(max));
     w.timer.unref?.();
   };
-  /**
-   * Releases a warm lease now: its last success is the release's own result, the others are
-   * carried. A warmed lease that carried nothing is released without a result (no attempt).
-   */
+  /** Releases a warm lease now: its last success is the release's own result, the others are carried. */
   const cool = (subscriberId: string, w: WarmLease, max: number) => {
     unpark(subscriberId, w);
-    if (w.carried === 0) return writeRelease(subscriberId, w.leaseId, null, max, 0);
     return writeRelease(subscriberId, w.leaseId, { ...PLAIN_SUCCESS, at: Date.now() }, max, w.carried - 1);
   };
   /** Releases every warm lease of a subscriber (after a result that is not a plain success). */
@@ -527,28 +514,6 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     },
 
     expectedWaitMs,
-
-    async prewarm(requests) {
-      if (!gate?.prewarm) return;
-      const wanted = new Map<string, number>();
-      for (const r of requests) {
-        const max = r.maxInFlight ?? defaultMaxInFlight;
-        if (r.rateLimit || max < 3 || warm.has(r.subscriberId) || remembered(r.subscriberId)) continue;
-        wanted.set(r.subscriberId, max);
-      }
-      // One subscriber gains nothing: its own admission is the same one statement.
-      if (wanted.size < 2) return;
-      let granted: { subscriberId: string; leaseId: string }[];
-      try {
-        granted = await gate.prewarm([...wanted].map(([subscriberId, maxInFlight]) => ({ subscriberId, maxInFlight })), leaseTtlMs);
-      } catch (err) {
-        onError(err, 'endpoint lease warm-up');
-        return;
-      }
-      const now = Date.now();
-      // Kept until used or the reuse window ends: the page reaches each subscriber in its own time.
-      for (const g of granted) park(g.subscriberId, { leaseId: g.leaseId, takenAt: now, carried: 0, timer: null }, wanted.get(g.subscriberId)!, reuseMs);
-    },
 
     async close() {
       const all = [...warm].flatMap(([subscriberId, pool]) => pool.map((w) => ({ subscriberId, w })));

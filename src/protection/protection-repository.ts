@@ -148,38 +148,6 @@ export function createProtectionRepository(db: Db) {
     },
 
     /**
-     * One reusable lease for each of many subscribers in one statement, for a fan-out page to
-     * warm before its POSTs (src/engine/admission.ts): only where the subscriber has a free slot
-     * at its configured cap, a closed circuit and no pause; the others take the usual path. The
-     * rows are locked in subscriber order, so two pages warming the same subscribers wait for
-     * each other instead of deadlocking.
-     */
-    async prewarm(requests: { subscriberId: string; maxInFlight: number }[], ttlMs: number): Promise<{ subscriberId: string; leaseId: string }[]> {
-      if (requests.length === 0) return [];
-      const sorted = [...requests].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : a.subscriberId > b.subscriberId ? 1 : 0));
-      const ids = sql.join(sorted.map((r) => sql`${r.subscriberId}::uuid`), sql`, `);
-      const maxes = sql.join(sorted.map((r) => sql`${r.maxInFlight}::int`), sql`, `);
-      const result = await db.execute(sql`
-        with req as (
-          select * from unnest(array[${ids}], array[${maxes}]) as r(subscriber_id, max_in_flight)
-        ), locked as (
-          select p.subscriber_id from webhook_subscriber_protection p join req using (subscriber_id)
-          order by p.subscriber_id for update of p
-        ), up as (
-          update webhook_subscriber_protection p set in_flight = p.in_flight + 1, updated_at = now()
-          from req
-          where p.subscriber_id = req.subscriber_id and p.subscriber_id in (select subscriber_id from locked)
-            and p.in_flight < req.max_in_flight and p.effective_in_flight is null
-            and (p.paused_until is null or p.paused_until <= now()) and p.circuit_state = 'closed'
-          returning p.subscriber_id
-        )
-        insert into webhook_subscriber_leases (subscriber_id, expires_at)
-        select subscriber_id, now() + ${ttlMs}::int * interval '1 millisecond' from up
-        returning id::text as lease_id, subscriber_id::text as subscriber_id`);
-      return rowsOf<{ lease_id: string; subscriber_id: string }>(result).map((r) => ({ subscriberId: r.subscriber_id, leaseId: r.lease_id }));
-    },
-
-    /**
      * The rate-limited path, in one transaction under the subscriber's row lock: a GCRA token
      * bucket (rate `perSecond`, `burst` at once). A delivery over the limit books the next free
      * send time and is told to wait until then; asking again at that time it is admitted on its

@@ -108,25 +108,4 @@ describe('protection repository', () => {
     }
     expect(successes).toBe(10);
   });
-  it('warms one lease per subscriber in one statement, only where a slot is free at the configured cap, with a closed circuit and no pause', async () => {
-    const others = await Promise.all(
-      ['a', 'b', 'c'].map(async (n) => (await fixture.repos.subscribers.create({ url: `http://127.0.0.1:9/${n}`, events: ['*'], secret: 'whsec_0123456789abcdef' })).id),
-    );
-    const [full, paused, free] = others;
-    // `full` has its one slot taken; `paused` is paused by a 429.
-    expect(await fixture.repos.protection.tryAcquire(request(full, 'f', 1), 60_000)).toHaveProperty('leaseId');
-    const p = await fixture.repos.protection.tryAcquire(request(paused, 'p', 5), 60_000);
-    if (!('leaseId' in p)) throw new Error('expected a lease');
-    await fixture.repos.protection.release(p.leaseId, { ms: 60_000, reason: 'the receiver answered 429' });
-    const warmed = await fixture.repos.protection.prewarm(
-      [fixture.subscriberId, full, paused, free].map((subscriberId) => ({ subscriberId, maxInFlight: subscriberId === full ? 1 : 5 })),
-      60_000,
-    );
-    expect(warmed.map((w) => w.subscriberId).sort()).toEqual([fixture.subscriberId, free].sort());
-    expect((await fixture.repos.protection.state(free))?.inFlight).toBe(1);
-    expect((await fixture.repos.protection.state(full))?.inFlight).toBe(1);
-    // A warmed lease is released like any other.
-    await fixture.repos.protection.release(warmed.find((w) => w.subscriberId === free)!.leaseId, null);
-    expect((await fixture.repos.protection.state(free))?.inFlight).toBe(0);
-  });
 });
