@@ -60,7 +60,12 @@ const FIRST_ATTEMPT_LOCAL_OPTIONS = {
 const { attemptDelivery: attemptDeliveryLocally } = proxyLocalActivities<Activities>(FIRST_ATTEMPT_LOCAL_OPTIONS);
 
 /** Patch ids (workflows/README.md): each guards a change to running workflow code. */
-export const PATCHES = { firstAttemptLocal: 'first-attempt-local-activity', deferUntilReady: 'defer-until-ready', recordHandedOffAttempt: 'record-handed-off-attempt' } as const;
+export const PATCHES = {
+  firstAttemptLocal: 'first-attempt-local-activity',
+  deferUntilReady: 'defer-until-ready',
+  recordHandedOffAttempt: 'record-handed-off-attempt',
+  waitFirst: 'wait-first-until-turn',
+} as const;
 const { recordAttempt, finishDelivery } = proxyActivities<Activities>(BOOKKEEPING_OPTIONS);
 
 /**
@@ -162,9 +167,9 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
 
   // Handed over waiting for capacity: its turn is known, so it sleeps until then first instead of
   // asking at once to be told to wait (a slow or dead neighbour's backlog then costs one timer per
-  // delivery, not an attempt activity and a timer). Driven by the input alone, which older runs
-  // do not have, so it needs no patch.
-  if (input.waitFirst && !input.firstAttempt && input.waitFirst.until > Date.now()) {
+  // delivery, not an attempt activity and a timer). Older runs have no `waitFirst`, so they never
+  // reach the patch; it is checked last, so only a delivery that takes this branch records its marker.
+  if (input.waitFirst && !input.firstAttempt && input.waitFirst.until > Date.now() && patched(PATCHES.waitFirst)) {
     const pause = input.waitFirst.until - Date.now();
     waiting = input.waitFirst.reason;
     publish(1);
