@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { waitForReceipts } from './delivery';
 import type { Stack } from './lib/stack';
 
 // Endpoint protection's headline (issue 18), on a bench stack with the defaults: the healthy
@@ -49,12 +50,7 @@ async function sendSteadily(stack: Stack, type: string, count: number): Promise<
 async function phase(stack: Stack, label: string, type: string, count: number): Promise<Record<string, unknown>> {
   await stack.resetReceiver('ok');
   await sendSteadily(stack, type, count);
-  const deadline = Date.now() + 120_000;
-  let stats = await stack.receiverStats();
-  while (stats.unique < count && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    stats = await stack.receiverStats();
-  }
+  const stats = await waitForReceipts(stack, count, 120_000);
   return { healthy_subscriber: label, events: count, received: stats.unique, duplicates: stats.duplicates, p50_ms: stats.p50, p99_ms: stats.p99, max_ms: stats.max };
 }
 

@@ -347,6 +347,11 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
    * after `releaseWaitMs`: a release the database does not answer must not hold a worker's slot
    * for ever; the lease then expires there.
    */
+  /** One of this subscriber's slots is free again: its next attempt asks the gate instead of the remembered "full". */
+  const forgetFull = (subscriberId: string) => {
+    if (refused.get(subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(subscriberId);
+  };
+
   const writeRelease = (subscriberId: string, leaseId: string, result: AttemptResult | null | undefined, max: number, carried: number, ratePerSecond: number | null = null) => {
     const health = breaker && { signal: breakerSignal(result), error: result?.error ?? null, settings: breaker };
     const written = gate!
@@ -354,10 +359,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
       .then(tell, (err) => onError(err, 'endpoint lease release'));
     return within(written, releaseWaitMs)
       .catch(() => onError(new Error(`no answer within ${releaseWaitMs} ms`), 'endpoint lease release'))
-      .finally(() => {
-        // One of this subscriber's slots is free again: the next attempt asks the gate.
-        if (refused.get(subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(subscriberId);
-      });
+      .finally(() => forgetFull(subscriberId));
   };
 
   const warm = new Map<string, WarmLease[]>();
@@ -384,12 +386,19 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
   };
   /** Releases every warm lease of a subscriber (after a result that is not a plain success). */
   const coolAll = (subscriberId: string, max: number) => Promise.all([...(warm.get(subscriberId) ?? [])].map((w) => cool(subscriberId, w, max)));
-  /** A warm lease for this subscriber that may carry one more POST, newest first. */
-  const warmFor = (subscriberId: string): WarmLease | null => {
+  /**
+   * A warm lease for this subscriber that may carry one more POST, newest first. One older than
+   * `reuseMs` is released with what it carried instead, and a fresh lease is asked for.
+   */
+  const warmFor = (subscriberId: string, max: number): WarmLease | null => {
     const w = warm.get(subscriberId)?.at(-1);
     if (!w) return null;
-    unpark(subscriberId, w);
-    return w;
+    if (Date.now() - w.takenAt < reuseMs) {
+      unpark(subscriberId, w);
+      return w;
+    }
+    void cool(subscriberId, w, max);
+    return null;
   };
 
   /** The lease handed to the POST; `w.carried` counts the successes before it on the same gate lease. */
@@ -402,7 +411,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
       if (reusable && plain && Date.now() - w.takenAt < reuseMs) {
         w.carried++;
         park(request.subscriberId, w, max);
-        if (refused.get(request.subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(request.subscriberId);
+        forgetFull(request.subscriberId);
         local();
         return;
       }
@@ -430,12 +439,8 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
         // Ask again when a slot is likely (its recent POST times), a little spread so that waiting deliveries do not all wake at once.
         if (!local) return { waitUntil: book(request.subscriberId, max, request.deliveryId), reason: 'waiting for a POST slot: this subscriber is using its share of the worker' };
         if (!gate) return { lease: () => local() };
-        if (!request.rateLimit) {
-          const w = warmFor(request.subscriberId);
-          if (w && Date.now() - w.takenAt < reuseMs) return { lease: gateLease(request, max, w, true, local) };
-          // Too old to carry another POST: released with what it carried, and a fresh lease is asked for.
-          if (w) void cool(request.subscriberId, w, max);
-        }
+        const w = request.rateLimit ? null : warmFor(request.subscriberId, max);
+        if (w) return { lease: gateLease(request, max, w, true, local) };
         let answer;
         try {
           answer = await gate.tryAcquire({ ...request, maxInFlight: max, ignorePause: overdue, breaker }, leaseTtlMs);

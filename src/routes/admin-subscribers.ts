@@ -269,7 +269,8 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.client_id !== undefined ? { clientId: input.client_id } : {}),
-      ...(input.active !== undefined ? { active: input.active, disabledReason: input.active ? null : 'deactivated by an admin' } : {}),
+      // Activating is reenableSubscriber's (below), which also closes the circuit.
+      ...(input.active === false ? { active: false, disabledReason: 'deactivated by an admin' } : {}),
       ...(input.signature_version !== undefined ? { signatureVersion: input.signature_version } : {}),
       // Subscribers created before v1a existed get their key pair when they first need it.
       ...(current.signingKey === null ? { signingKey: generateSigningKey() } : {}),
