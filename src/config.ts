@@ -125,6 +125,13 @@ export const configSchema = z
     TEMPORAL_WORKFLOW_TASK_POLLERS: int(20, 2),
     /** Workflow tasks a worker runs at once. */
     TEMPORAL_WORKFLOW_TASK_SLOTS: int(100, 2),
+    /**
+     * A process that runs a worker starts its workflows eagerly: the first workflow task comes back
+     * with the start's answer (when the worker has a free slot) instead of through a poll.
+     */
+    TEMPORAL_EAGER_START: bool(true),
+    /** Threads that run workflow tasks in a worker (each keeps one reused V8 context). */
+    TEMPORAL_WORKFLOW_THREADS: int(2, 1),
 
     ADMIN_TOKEN: z
       .string()

@@ -92,6 +92,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Links from workflow details to the admin UI (/admin/deliveries/<id>, /admin/events/<id>).
   const adminUrl = `${config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`}/admin`;
   let temporal: TemporalDriver | null = null;
+  // The driver connects before the metrics exist (they read the dispatcher's backlog).
+  let metricsOf: Metrics | null = null;
   let pgboss: PgBossDriver | null = null;
   if (config.QUEUE_DRIVER === 'pgboss') {
     pgboss = await connectPgBossDriver({
@@ -112,6 +114,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
       localFanOut: config.WEBHOOK_LOCAL_FANOUT,
       fanOutHeartbeatMs: fanOutHeartbeatMs(config),
+      onStarted: (workflow, eager) => metricsOf?.workflowStarted(workflow, eager),
     });
     await ensureRetentionSchedule(temporal.client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
   }
@@ -133,6 +136,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     processMetrics: options.processMetrics,
     logger,
   });
+  metricsOf = metrics;
   const hooks = createHookRunner({
     beforeDispatch: plugins.beforeDispatch,
     afterDelivery: plugins.afterDelivery,
@@ -169,6 +173,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger,
         temporalAddress: options.temporalAddress!,
         driver: temporal,
+        eagerStarts: config.TEMPORAL_EAGER_START ? temporal : undefined,
         events: internalEvents,
         adminUrl,
         workflowBundlePath: options.workflowBundlePath,

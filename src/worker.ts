@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -5,9 +6,12 @@ import { createActivityDeps, createWorkerHttp, type EngineWorkerDeps } from './e
 import { sdkPrometheusExporter, type SdkMetricsEndpoint } from './metrics/temporal-sdk-metrics';
 import type { OutboundClient } from './net/outbound-client';
 import { temporalConnectionOptions } from './temporal/connection-options';
+import type { TemporalDriver } from './temporal/temporal-driver';
 
 export interface WorkerDeps extends EngineWorkerDeps {
   temporalAddress: string;
+  /** This process's starts of event and delivery workflows go eagerly through this worker while it runs. */
+  eagerStarts?: Pick<TemporalDriver, 'startEagerlyThrough'>;
   /** A prebuilt workflow bundle (tests build one and share it); otherwise workflows/ is bundled. */
   workflowBundlePath?: string;
   /** Overrides for tests: identity, shutdown grace time. */
@@ -84,10 +88,20 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     // Deliveries spend most of their life asleep in a backoff: keep a bounded number in memory
     // and replay the rest from history when their timer fires.
     maxCachedWorkflows: config.TEMPORAL_MAX_CACHED_WORKFLOWS,
+    // Two threads for workflow tasks: a burst of new delivery workflows (a page's hand-overs) is
+    // activated on both cores, so their retries keep their schedule (test/heavy/retry-timing-page).
+    workflowThreadPoolSize: config.TEMPORAL_WORKFLOW_THREADS,
     shutdownGraceTime: '10s',
     ...deps.workerOptions,
   });
   const done = worker.run();
+  // Eager workflow start: a workflow this process starts gets its first task in the start's
+  // answer, when this worker has a free slot, instead of through the server's task queue and a
+  // poll. It needs a client on the worker's own connection.
+  const detach = deps.eagerStarts?.startEagerlyThrough({
+    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+    running: () => worker.getState() === 'RUNNING',
+  });
   let stopping: Promise<void> | null = null;
   return {
     worker,
@@ -96,6 +110,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     sdkMetrics,
     stop() {
       stopping ??= (async () => {
+        detach?.();
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch(() => undefined);
         // The warm gate leases go back now, not when they expire.

@@ -167,6 +167,13 @@ export function createMetrics(options: MetricsOptions = {}) {
     });
   }
 
+  const workflowStarts = new Counter({
+    name: 'webhook_workflow_starts_total',
+    help: 'Event and delivery workflows this process started, by workflow (event, delivery) and whether the start was eager (its first task came back with the answer, to this process\'s worker).',
+    labelNames: ['workflow', 'eager'] as const,
+    registers: [registry],
+  });
+
   const hookFailures = new Counter({
     name: 'webhook_plugin_hook_failures_total',
     help: 'Plugin hook calls that threw or timed out (and were ignored), by plugin, hook and reason (error, timeout).',
@@ -181,6 +188,11 @@ export function createMetrics(options: MetricsOptions = {}) {
     /** Counts a plugin hook call that threw or timed out. */
     hookFailed({ plugin, hook, reason }: { plugin: string; hook: string; reason: string }): void {
       hookFailures.inc({ plugin, hook, reason });
+    },
+
+    /** Counts one workflow this process started, and whether its first task came back with the answer. */
+    workflowStarted(workflow: 'event' | 'delivery', eager: boolean): void {
+      workflowStarts.inc({ workflow, eager: String(eager) });
     },
 
     /** Counts one answer of the inbound gateway. */

@@ -23,6 +23,8 @@ export interface TemporalDriverOptions {
   connection?: TemporalConnectionOptions;
   /** The admin UI's base URL, linked from the event workflow's details. */
   adminUrl?: string | null;
+  /** Told of each workflow this driver started, and whether the start was eager. */
+  onStarted?: (workflow: 'event' | 'delivery', eager: boolean) => void;
 }
 
 /** The Temporal queue driver: one workflow per event, and one per delivery that needs more than its first attempt. */
@@ -30,6 +32,18 @@ export interface TemporalDriver extends QueueDriver {
   readonly name: 'temporal';
   /** For the Temporal worker and for tests that inspect histories; the app uses the driver's methods. */
   readonly client: Client;
+  /**
+   * Starts workflows eagerly through this process's own worker (its NativeConnection) while
+   * `running()` says the worker polls: the server hands the first workflow task back with the
+   * start's answer instead of queueing it for a poll. Returns the detach.
+   */
+  startEagerlyThrough(eager: EagerStarts): () => void;
+}
+
+/** A client on the worker's own connection, and whether that worker still runs. */
+export interface EagerStarts {
+  client: Client;
+  running(): boolean;
 }
 
 export async function connectTemporalDriver(options: TemporalDriverOptions): Promise<TemporalDriver> {
@@ -42,6 +56,11 @@ const MIN_START_DELAY_MS = 1_000;
 const WAITING_MEMO = 'waitingForCapacity';
 
 export function temporalDriver(client: Client, options: Omit<TemporalDriverOptions, 'address' | 'namespace' | 'connection'>): TemporalDriver {
+  let eager: EagerStarts | null = null;
+  /** The client a start goes through: this process's worker's own when it runs (an eager start), else the shared one. */
+  const starting = (delayed = false): { starter: Client; requestEagerStart: boolean } =>
+    eager && !delayed && eager.running() ? { starter: eager.client, requestEagerStart: true } : { starter: client, requestEagerStart: false };
+
   async function signal(workflowId: string, name: 'retryNow' | 'cancel', args: unknown[]): Promise<void> {
     const handle = client.workflow.getHandle(workflowId);
     try {
@@ -73,6 +92,13 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
     name: 'temporal',
     client,
 
+    startEagerlyThrough(through) {
+      eager = through;
+      return () => {
+        if (eager === through) eager = null;
+      };
+    },
+
     async startEvent(event: EventStart, deadlineMs: number): Promise<boolean> {
       const args: EventWorkflowInput = {
         eventId: event.id,
@@ -82,11 +108,13 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
         onlySubscriberId: event.onlySubscriberId,
         ...(options.fanOutHeartbeatMs ? { heartbeatTimeoutMs: options.fanOutHeartbeatMs } : {}),
       };
+      const { starter, requestEagerStart } = starting();
       try {
         // A start that times out may still have happened: the retry then finds it and answers "duplicate".
-        await client.withDeadline(Date.now() + deadlineMs, () =>
-          client.workflow.start('eventWorkflow', {
+        const handle = await starter.withDeadline(Date.now() + deadlineMs, () =>
+          starter.workflow.start('eventWorkflow', {
             workflowId: event.workflowId,
+            requestEagerStart,
             taskQueue: options.taskQueue,
             args: [args],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -95,6 +123,7 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
             staticDetails: eventDetails(event, options.adminUrl ?? null),
           }),
         );
+        options.onStarted?.('event', handle.eagerlyStarted);
         return true;
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
@@ -117,9 +146,11 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
       // Handed over waiting for capacity: it starts when its turn comes, and until then costs the
       // worker nothing (no task, no timer). A retry-now or a cancel starts it at once (signal above).
       const delayMs = input.waitFirst && !input.firstAttempt ? Math.round(input.waitFirst.until - Date.now()) : 0;
+      const { starter, requestEagerStart } = starting(delayMs >= MIN_START_DELAY_MS);
       try {
-        await client.workflow.start('deliveryWorkflow', {
+        const handle = await starter.workflow.start('deliveryWorkflow', {
           ...deliveryStartOptions(input, workflowId),
+          requestEagerStart,
           ...(delayMs >= MIN_START_DELAY_MS
             ? { startDelay: delayMs, memo: { [WAITING_MEMO]: { deliveryId: input.deliveryId, maxAttempts: maxAttempts({ delaysMs: input.retryDelaysMs }), ...input.waitFirst } } }
             : {}),
@@ -127,6 +158,7 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
+        options.onStarted?.('delivery', handle.eagerlyStarted);
         return true;
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
