@@ -29,7 +29,7 @@ export const LINES_PER_PAGE = 20;
  * it waiting longer is handed to its workflow at once (src/engine/admission.ts); the page then
  * lingers at most this long for its slow neighbours, holding an activity slot, not a POST slot.
  */
-const PAGE_ADMISSION_WAIT_MS = 10_000;
+export const PAGE_ADMISSION_WAIT_MS = 10_000;
 /** Liveness heartbeats while every POST of the page is slow; the SDK throttles them. */
 const HEARTBEAT_EVERY_MS = 2_000;
 
@@ -56,6 +56,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
      */
     async fanOutBatch(input: FanOutBatchInput, context?: RunContext): Promise<FanOutPage> {
       const ctx = runContext(context);
+      const startedAt = Date.now();
       if (input.cursor === null && (await screenEvent(deps, input.eventId))) return vetoedPage(config, adminUrl);
       const page = await repos.subscribers.pageMatching(input.eventType, input.cursor, input.limit, input.onlySubscriberId);
       const ids = page.map((s) => deliveryIdFor(input.eventId, s.id));
@@ -128,6 +129,14 @@ export function createFanOutActivities(deps: ActivityDeps) {
         }
       };
 
+      // A page begins a delivery only while one more (its admission wait, its attempt and its
+      // record) still fits in the page's own timeout; the rest go to their workflows, which make
+      // their first attempts. A page of slow receivers then ends in time instead of being cut off
+      // and run again (a local fan-out's timeout is short: it cannot heartbeat).
+      const admissionWaitMs = Math.max(config.admissionWaitMs, PAGE_ADMISSION_WAIT_MS);
+      const runFor = ctx.info.startToCloseTimeoutMs;
+      const beginUntil = runFor ? startedAt + runFor - admissionWaitMs - attemptTimeoutMs(config.timeoutMs) : Infinity;
+
       const fresh: DeliveryForAttempt[] = [];
       for (const row of rows) {
         const { delivery } = row;
@@ -141,7 +150,11 @@ export function createFanOutActivities(deps: ActivityDeps) {
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
       try {
         await eachLimited(fresh, config.batchConcurrency, async (row) => {
-          const admitted = await admission.admit(admitRequest(row.delivery, row.subscriber), Math.max(config.admissionWaitMs, PAGE_ADMISSION_WAIT_MS), ctx.cancellationSignal);
+          if (Date.now() >= beginUntil) {
+            await handOff(row, null, 'workflow');
+            return;
+          }
+          const admitted = await admission.admit(admitRequest(row.delivery, row.subscriber), admissionWaitMs, ctx.cancellationSignal);
           if ('waitUntil' in admitted) {
             // Its share of the worker, its max_in_flight or a pause: wait durably, holding no slot.
             await handOff(row, null, 'waiting', { until: admitted.waitUntil, reason: admitted.reason });

@@ -9,7 +9,8 @@ export interface RunContext {
   cancellationSignal: AbortSignal;
   sleep(ms: number): Promise<void>;
   heartbeat(details?: unknown): void;
-  info: { isLocal: boolean };
+  /** `startToCloseTimeoutMs`: how long this run may take (Temporal's; a job runner may leave it out). */
+  info: { isLocal: boolean; startToCloseTimeoutMs?: number };
 }
 
 /** The context given by a job runner, else the running Temporal activity's. */

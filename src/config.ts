@@ -217,11 +217,12 @@ export const configSchema = z
     /** First attempts a fan-out page makes at once; each still needs one of the worker's WEBHOOK_CONCURRENCY slots. */
     WEBHOOK_FANOUT_CONCURRENCY: int(50, 1),
     /**
-     * Run the first fan-out page as a local activity: fewer history events, no task-queue round
-     * trip. Off by default: a local activity cannot heartbeat, and a PostgreSQL-outage test saw a
-     * page that did not resume in time.
+     * Run the first fan-out page (100 subscribers) as a local activity: fewer history events, no
+     * task-queue round trip. It cannot heartbeat, so its timeout leaves room for two deliveries'
+     * admission wait and attempt (src/engine/page-timeouts.ts), and the page begins no delivery
+     * that would outlive it.
      */
-    WEBHOOK_LOCAL_FANOUT: bool(false),
+    WEBHOOK_LOCAL_FANOUT: bool(true),
     WEBHOOK_ALLOW_PRIVATE_TARGETS: bool(false),
     WEBHOOK_PRIVATE_TARGET_ALLOWLIST: list,
     WEBHOOK_SECRET_GRACE: duration('24h'),

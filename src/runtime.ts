@@ -7,7 +7,7 @@ import type { Database } from './db/database';
 import { createRepositories, type Repositories } from './db/repositories';
 import { createStatsRepository } from './db/stats-repository';
 import { attemptTimeoutMs } from './domain/attempt-timeout';
-import { ACTIVITY_DB_CALL_TIMEOUT_MS } from './db/bounded-repositories';
+import { fanOutHeartbeatMs, localFanOutTimeoutMs } from './engine/page-timeouts';
 import { createDeliveryControl, type DeliveryControl } from './deliveries/delivery-control';
 import { createDeliveryStarter } from './deliveries/delivery-starter';
 import { createOrphanDeliveryReconciler, type OrphanDeliveryReconciler } from './deliveries/orphan-delivery-reconciler';
@@ -114,6 +114,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
       localFanOut: config.WEBHOOK_LOCAL_FANOUT,
       fanOutHeartbeatMs: fanOutHeartbeatMs(config),
+      localFanOutTimeoutMs: localFanOutTimeoutMs(config),
       onStarted: (workflow, eager) => metricsOf?.workflowStarted(workflow, eager),
     });
     await ensureRetentionSchedule(temporal.client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
@@ -268,9 +269,4 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await driver.close();
     },
   };
-}
-
-/** The fan-out's heartbeat timeout: a POST's timeout plus a database call's deadline, with room. */
-export function fanOutHeartbeatMs(config: Config): number {
-  return config.WEBHOOK_TIMEOUT * 1000 + ACTIVITY_DB_CALL_TIMEOUT_MS + 10_000;
 }

@@ -1,4 +1,3 @@
-import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -6,7 +5,7 @@ import { createActivityDeps, createWorkerHttp, type EngineWorkerDeps } from './e
 import { sdkPrometheusExporter, type SdkMetricsEndpoint } from './metrics/temporal-sdk-metrics';
 import type { OutboundClient } from './net/outbound-client';
 import { temporalConnectionOptions } from './temporal/connection-options';
-import type { TemporalDriver } from './temporal/temporal-driver';
+import { eagerStartsThrough, type TemporalDriver } from './temporal/temporal-driver';
 
 export interface WorkerDeps extends EngineWorkerDeps {
   temporalAddress: string;
@@ -98,10 +97,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   // Eager workflow start: a workflow this process starts gets its first task in the start's
   // answer, when this worker has a free slot, instead of through the server's task queue and a
   // poll. It needs a client on the worker's own connection.
-  const detach = deps.eagerStarts?.startEagerlyThrough({
-    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
-    running: () => worker.getState() === 'RUNNING',
-  });
+  const detach = deps.eagerStarts?.startEagerlyThrough(eagerStartsThrough(connection, config.TEMPORAL_NAMESPACE, () => worker.getState() === 'RUNNING'));
   let stopping: Promise<void> | null = null;
   return {
     worker,

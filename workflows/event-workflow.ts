@@ -33,7 +33,9 @@ const { fanOutBatch } = proxyActivities<Activities>(FAN_OUT_OPTIONS);
 
 // As a local activity the fan-out skips the round trip through the server's task queue and
 // records one marker instead of three events: most events have a handful of subscribers.
-// A local activity cannot heartbeat: a short timeout is what notices a page that hangs.
+// A local activity cannot heartbeat: a short timeout is what notices a page that hangs. The page
+// begins no delivery that would outlive it (activities/fan-out.ts hands the rest over); the
+// input sets it from the attempt timeout (src/engine/page-timeouts.ts), a minute by default.
 const LOCAL_FAN_OUT_OPTIONS = {
   startToCloseTimeout: '1 minute',
   localRetryThreshold: '10s',
@@ -69,7 +71,10 @@ export async function eventWorkflow(input: EventWorkflowInput): Promise<EventWor
     ] as const;
     const summary = `fan out${cursor ? ` after ${cursor.slice(0, 8)}` : ''}`;
     const page = local
-      ? await fanOutBatchLocally.executeWithOptions({ ...LOCAL_FAN_OUT_OPTIONS, summary }, [...args])
+      ? await fanOutBatchLocally.executeWithOptions(
+          { ...LOCAL_FAN_OUT_OPTIONS, ...(input.localFanOutTimeoutMs ? { startToCloseTimeout: input.localFanOutTimeoutMs } : {}), summary },
+          [...args],
+        )
       : await fanOutBatch.executeWithOptions(
           { ...FAN_OUT_OPTIONS, ...(input.heartbeatTimeoutMs ? { heartbeatTimeout: input.heartbeatTimeoutMs } : {}), summary },
           [...args],

@@ -17,6 +17,8 @@ export interface EventWorkflowInput {
   onlySubscriberId?: string | null;
   /** The fan-out's heartbeat timeout: the HTTP timeout plus the database deadline, with room. */
   heartbeatTimeoutMs?: number;
+  /** The local fan-out's start-to-close timeout: room for two deliveries' admission wait and attempt (one minute when absent). */
+  localFanOutTimeoutMs?: number;
 }
 
 export interface EventWorkflowResult {

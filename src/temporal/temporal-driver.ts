@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type ConnectionLike } from '@temporalio/client';
 import { WorkNotRunningError, type EventStart, type InFlight, type QueueDriver } from '../engine/queue-driver';
 import type { DeliveryStatusView, EventWorkflowInput, EventWorkflowResult, OrderedKeyInput } from '../../workflows/types';
 import { DETAILS_MAX_BYTES, markdownCode, oneLine, SUMMARY_MAX_BYTES, truncateBytes } from '../domain/temporal-text';
@@ -19,6 +19,8 @@ export interface TemporalDriverOptions {
   localFanOut: boolean;
   /** The fan-out activity's heartbeat timeout. */
   fanOutHeartbeatMs?: number;
+  /** The local fan-out's start-to-close timeout. */
+  localFanOutTimeoutMs?: number;
   /** TLS and API key (TEMPORAL_TLS_*, TEMPORAL_API_KEY). */
   connection?: TemporalConnectionOptions;
   /** The admin UI's base URL, linked from the event workflow's details. */
@@ -44,6 +46,11 @@ export interface TemporalDriver extends QueueDriver {
 export interface EagerStarts {
   client: Client;
   running(): boolean;
+}
+
+/** Eager starts need a client on the worker's own NativeConnection (the SDK refuses any other). */
+export function eagerStartsThrough(connection: ConnectionLike, namespace: string, running: () => boolean): EagerStarts {
+  return { client: new Client({ connection, namespace }), running };
 }
 
 export async function connectTemporalDriver(options: TemporalDriverOptions): Promise<TemporalDriver> {
@@ -107,6 +114,7 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
         localFanOut: options.localFanOut,
         onlySubscriberId: event.onlySubscriberId,
         ...(options.fanOutHeartbeatMs ? { heartbeatTimeoutMs: options.fanOutHeartbeatMs } : {}),
+        ...(options.localFanOut && options.localFanOutTimeoutMs ? { localFanOutTimeoutMs: options.localFanOutTimeoutMs } : {}),
       };
       const { starter, requestEagerStart } = starting();
       try {

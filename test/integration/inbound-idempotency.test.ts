@@ -10,7 +10,8 @@ describe('inbound gateway: idempotency against real Postgres and Temporal', () =
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ LOG_LEVEL: 'silent', WEBHOOK_ACK_AFTER: 'start' });
+    // Not eager: one test injects a start failure into the shared client, which an eager start would bypass.
+    h = await startHarness({ LOG_LEVEL: 'silent', WEBHOOK_ACK_AFTER: 'start', TEMPORAL_EAGER_START: 'false' });
   });
   afterAll(async () => {
     jest.restoreAllMocks();

@@ -7,7 +7,8 @@ import { createLogger } from '../../../src/logger';
 import type { OutboundClient } from '../../../src/net/outbound-client';
 import { createTransformRegistry } from '../../../src/transforms/registry';
 import type { AttemptResult, FanOutPage } from '../../../workflows/types';
-import { createFanOutActivities } from '../../../activities/fan-out';
+import { createFanOutActivities, PAGE_ADMISSION_WAIT_MS } from '../../../activities/fan-out';
+import { attemptTimeoutMs } from '../../../src/domain/attempt-timeout';
 import type { ActivityDeps } from '../../../activities/deps';
 
 // The fan-out page isolates its items: a throwing transform, a receiver whose answer cannot be
@@ -56,12 +57,15 @@ function fixture(subs: ReturnType<typeof subscriber>[], options: { failRecordFor
   return { deps, recorded, handedOff, posts };
 }
 
+/** A fan-out activity's context, with its real start-to-close timeout (the mock's default is a second). */
+const pageEnv = () => new MockActivityEnvironment({ startToCloseTimeoutMs: 15 * 60_000 });
+
 const input = { eventId: 'evt_1', eventType: 'order.created', cursor: null, limit: 500 };
 
 describe('fanOutBatch', () => {
   it('fails only the delivery whose transform throws, and sends the rest once', async () => {
     const f = fixture([subscriber('a'), subscriber('b', { transform: 'explode' }), subscriber('c')]);
-    const page: FanOutPage = await new MockActivityEnvironment().run(createFanOutActivities(f.deps).fanOutBatch, input);
+    const page: FanOutPage = await pageEnv().run(createFanOutActivities(f.deps).fanOutBatch, input);
     expect(page.firstAttempts).toEqual({ succeeded: 2, failed: 1 });
     expect(f.posts.sort()).toEqual(['http://127.0.0.1/a', 'http://127.0.0.1/c']);
     const b = f.recorded.find((r) => r.log.subscriberId === 'b')!;
@@ -71,7 +75,7 @@ describe('fanOutBatch', () => {
 
   it('hands an attempt it could not record to its delivery workflow, marked unlogged, instead of failing the page', async () => {
     const f = fixture([subscriber('a'), subscriber('b')], { failRecordFor: 'b' });
-    const page: FanOutPage = await new MockActivityEnvironment().run(createFanOutActivities(f.deps).fanOutBatch, input);
+    const page: FanOutPage = await pageEnv().run(createFanOutActivities(f.deps).fanOutBatch, input);
     expect(page.firstAttempts.succeeded).toBe(1);
     expect(f.handedOff).toEqual([{ id: 'dlv_b', first: expect.objectContaining({ attempt: 1, outcome: 'success', logged: false, requestBody: expect.stringContaining('"order.created"') }) }]);
   });
@@ -80,15 +84,38 @@ describe('fanOutBatch', () => {
     const f = fixture([subscriber('ok'), subscriber('fails'), subscriber('gone')], {
       http: async (req) => ({ statusCode: req.url.endsWith('fails') ? 500 : req.url.endsWith('gone') ? 410 : 200, headers: {}, body: '' }),
     });
-    const page: FanOutPage = await new MockActivityEnvironment().run(createFanOutActivities(f.deps).fanOutBatch, input);
+    const page: FanOutPage = await pageEnv().run(createFanOutActivities(f.deps).fanOutBatch, input);
     expect(page.firstAttempts).toEqual({ succeeded: 1, failed: 1 });
     expect(f.handedOff.map((x) => x.id)).toEqual(['dlv_fails']);
     expect(page.handedOff).toBe(1);
   });
 
+  it('hands what it has not begun to their workflows once the rest would outlive its timeout', async () => {
+    // One lane, POSTs of 300 ms: the page has time for a few before its reserve for one more
+    // delivery (admission wait plus attempt timeout) would run past its start-to-close timeout.
+    const posted: string[] = [];
+    const f = fixture(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => subscriber(id)), {
+      http: async (req) => {
+        posted.push(req.url);
+        await new Promise((r) => setTimeout(r, 300));
+        return { statusCode: 200, headers: {}, body: 'ok' };
+      },
+    });
+    f.deps.config.batchConcurrency = 1;
+    const reserve = PAGE_ADMISSION_WAIT_MS + attemptTimeoutMs(f.deps.config.timeoutMs);
+    const env = new MockActivityEnvironment({ startToCloseTimeoutMs: reserve + 1_000, isLocal: true });
+    const page: FanOutPage = await env.run(createFanOutActivities(f.deps).fanOutBatch, input);
+    expect(posted.length).toBeGreaterThanOrEqual(2);
+    expect(posted.length).toBeLessThanOrEqual(5);
+    expect(page.firstAttempts.succeeded).toBe(posted.length);
+    expect(f.handedOff).toHaveLength(8 - posted.length);
+    expect(f.handedOff.every((x) => x.first === null)).toBe(true);
+    expect(page.handedOff).toBe(8 - posted.length);
+  });
+
   it('heartbeats after every attempt', async () => {
     const f = fixture(['a', 'b', 'c', 'd', 'e'].map((id) => subscriber(id)));
-    const env = new MockActivityEnvironment();
+    const env = pageEnv();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     await env.run(createFanOutActivities(f.deps).fanOutBatch, input);
