@@ -178,46 +178,49 @@ export function createDeliveryRepository(db: Db) {
       if (records.length === 0) return;
       const hashes = records.map(({ update }) => (update.requestBody === undefined ? null : (update.requestBodyHash ?? bodyHash(update.requestBody))));
       const toFreeze = records.flatMap(({ log, update }, i) => (update.requestBody === undefined ? [] : [{ eventId: log.eventId, hash: hashes[i]!, body: update.requestBody }]));
-      await db.transaction(async (tx) => {
-        const insertBodies = frozenBodies.insertUnwritten(toFreeze);
-        if (insertBodies) await tx.execute(insertBodies);
-        await tx
-          .insert(logs)
-          .values(records.map((r) => r.log))
-          .onConflictDoUpdate({
-            target: [logs.deliveryId, logs.attempts],
-            set: {
-              requestBody: sql`excluded.request_body`,
-              requestBodyFrozen: sql`excluded.request_body_frozen`,
-              requestHeaders: sql`excluded.request_headers`,
-              responseCode: sql`excluded.response_code`,
-              responseBody: sql`excluded.response_body`,
-              durationMs: sql`excluded.duration_ms`,
-              error: sql`excluded.error`,
-              outcome: sql`excluded.outcome`,
-              nextRetryAt: sql`excluded.next_retry_at`,
-              createdAt: sql`now()`,
-            },
-          });
-        const values = records.map(
-          ({ log, update }, i) =>
-            sql`(${log.deliveryId}::text, ${update.status ?? null}::text, ${update.attempts ?? log.attempts}::int, ${update.lastResponseCode ?? null}::int, ${update.lastError ?? null}::text, ${update.nextAttemptAt ? update.nextAttemptAt.toISOString() : null}::timestamptz, ${hashes[i]}::text, ${update.workflowStarted ?? false}::boolean)`,
-        );
-        // Only a pending delivery moves: a late duplicate of an attempt must not undo a terminal status.
-        await tx.execute(sql`
-          update webhook_deliveries as d set
-            status = coalesce(v.status, d.status),
-            attempts = greatest(d.attempts, v.attempts),
-            last_response_code = v.code,
-            last_error = v.error,
-            next_attempt_at = v.next,
-            updated_at = now(),
-            completed_at = case when v.status is not null and v.status <> 'pending' then now() else d.completed_at end,
-            request_body = coalesce(d.request_body, (select b.body from webhook_request_bodies b where b.event_id = d.event_id and b.hash = v.body_hash)),
-            workflow_started_at = case when v.started then coalesce(d.workflow_started_at, now()) else d.workflow_started_at end
-          from (values ${sql.join(values, sql`, `)}) as v(id, status, attempts, code, error, next, body_hash, started)
-          where d.id = v.id and d.status = 'pending'`);
-      });
+      // One statement, so one round trip and atomic without a transaction: the bodies, the logs,
+      // then the deliveries, which copy their body from the rows this statement wrote (a
+      // statement's own inserts are not in its snapshot) or from earlier ones.
+      const insertBodies = frozenBodies.insertUnwritten(toFreeze);
+      const insertLogs = db
+        .insert(logs)
+        .values(records.map((r) => r.log))
+        .onConflictDoUpdate({
+          target: [logs.deliveryId, logs.attempts],
+          set: {
+            requestBody: sql`excluded.request_body`,
+            requestBodyFrozen: sql`excluded.request_body_frozen`,
+            requestHeaders: sql`excluded.request_headers`,
+            responseCode: sql`excluded.response_code`,
+            responseBody: sql`excluded.response_body`,
+            durationMs: sql`excluded.duration_ms`,
+            error: sql`excluded.error`,
+            outcome: sql`excluded.outcome`,
+            nextRetryAt: sql`excluded.next_retry_at`,
+            createdAt: sql`now()`,
+          },
+        });
+      const values = records.map(
+        ({ log, update }, i) =>
+          sql`(${log.deliveryId}::text, ${update.status ?? null}::text, ${update.attempts ?? log.attempts}::int, ${update.lastResponseCode ?? null}::int, ${update.lastError ?? null}::text, ${update.nextAttemptAt ? update.nextAttemptAt.toISOString() : null}::timestamptz, ${hashes[i]}::text, ${update.workflowStarted ?? false}::boolean)`,
+      );
+      const stored = sql`(select b.body from webhook_request_bodies b where b.event_id = d.event_id and b.hash = v.body_hash)`;
+      const body = insertBodies ? sql`coalesce((select f.body from fresh_bodies f where f.event_id = d.event_id and f.hash = v.body_hash), ${stored})` : stored;
+      // Only a pending delivery moves: a late duplicate of an attempt must not undo a terminal status.
+      await db.execute(sql`
+        with ${insertBodies ? sql`fresh_bodies as (${insertBodies}), ` : sql``}logged as (${insertLogs.getSQL()})
+        update webhook_deliveries as d set
+          status = coalesce(v.status, d.status),
+          attempts = greatest(d.attempts, v.attempts),
+          last_response_code = v.code,
+          last_error = v.error,
+          next_attempt_at = v.next,
+          updated_at = now(),
+          completed_at = case when v.status is not null and v.status <> 'pending' then now() else d.completed_at end,
+          request_body = coalesce(d.request_body, ${body}),
+          workflow_started_at = case when v.started then coalesce(d.workflow_started_at, now()) else d.workflow_started_at end
+        from (values ${sql.join(values, sql`, `)}) as v(id, status, attempts, code, error, next, body_hash, started)
+        where d.id = v.id and d.status = 'pending'`);
       frozenBodies.committed(toFreeze);
     },
 

@@ -32,13 +32,18 @@ export function createFrozenBodies() {
   const written = new Set<string>();
   const key = (b: Pick<BodyToFreeze, 'eventId' | 'hash'>) => `${b.eventId}\u0000${b.hash}`;
   return {
-    /** The statement that writes the bodies not yet known as written, or null when there are none. */
+    /**
+     * The statement that writes the bodies not yet known as written, or null when there are none.
+     * It returns every body it was given, also one that another transaction wrote first (the
+     * conflict waits for it and touches only the key), so one statement can copy them on.
+     */
     insertUnwritten(bodies: BodyToFreeze[]): SQL | null {
       const fresh = new Map<string, BodyToFreeze>();
       for (const b of bodies) if (!written.has(key(b))) fresh.set(key(b), b);
       if (fresh.size === 0) return null;
       const rows = [...fresh.values()].map((b) => sql`(${b.eventId}::text, ${b.hash}::text, ${b.body}::text)`);
-      return sql`insert into webhook_request_bodies (event_id, hash, body) values ${sql.join(rows, sql`, `)} on conflict do nothing`;
+      return sql`insert into webhook_request_bodies (event_id, hash, body) values ${sql.join(rows, sql`, `)}
+        on conflict (event_id, hash) do update set hash = excluded.hash returning event_id, hash, body`;
     },
     /** Marks bodies as written, once the transaction that wrote them committed. */
     committed(bodies: Pick<BodyToFreeze, 'eventId' | 'hash'>[]): void {
