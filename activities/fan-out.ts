@@ -60,17 +60,15 @@ export function createFanOutActivities(deps: ActivityDeps) {
       if (input.cursor === null && (await screenEvent(deps, input.eventId))) return vetoedPage(config, adminUrl);
       const page = await repos.subscribers.pageMatching(input.eventType, input.cursor, input.limit, input.onlySubscriberId);
       const ids = page.map((s) => deliveryIdFor(input.eventId, s.id));
-      await repos.deliveries.createMany(
-        page.map((s, i) => ({
-          id: ids[i],
-          eventId: input.eventId,
-          subscriberId: s.id,
-          eventType: input.eventType,
-          workflowId: deliveryWorkflowId(input.eventId, s.id),
-          // A disabled subscriber's delivery is recorded as held (replayable), never dropped.
-          ...(s.active === false && !input.onlySubscriberId ? { status: 'held' as const, lastError: heldReason(s, true), completedAt: new Date() } : {}),
-        })),
-      );
+      const rowsToCreate = page.map((s, i) => ({
+        id: ids[i],
+        eventId: input.eventId,
+        subscriberId: s.id,
+        eventType: input.eventType,
+        workflowId: deliveryWorkflowId(input.eventId, s.id),
+        // A disabled subscriber's delivery is recorded as held (replayable), never dropped.
+        ...(s.active === false && !input.onlySubscriberId ? { status: 'held' as const, lastError: heldReason(s, true), completedAt: new Date() } : {}),
+      }));
       const base = {
         nextCursor: page.length === input.limit ? page[page.length - 1].id : null,
         retryDelaysMs: config.retryDelaysMs,
@@ -82,8 +80,9 @@ export function createFanOutActivities(deps: ActivityDeps) {
         if (base.nextCursor === null) await repos.events.setStatus(input.eventId, 'processed');
         return result;
       };
-      // The payload is loaded once for the page, not once per delivery.
-      const loaded = await repos.deliveries.loadPage(input.eventId, ids.filter((_, i) => page[i].active !== false || input.onlySubscriberId));
+      // The rows are created and the payload is loaded once for the page, not once per delivery.
+      const attempted = new Set(ids.filter((_, i) => page[i].active !== false || input.onlySubscriberId));
+      const loaded = await repos.deliveries.createPage(input.eventId, rowsToCreate, new Map(page.map((s) => [s.id, s])), attempted);
       if (!loaded) return { ...base, nextCursor: null, deliveries: [], firstAttempts: { succeeded: 0, failed: 0 } };
       // Keyed deliveries to ordered subscribers go to their key's queue, never attempted here.
       const { rest: rows, queued } = await handOffOrdered(deps, loaded);

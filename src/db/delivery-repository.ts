@@ -96,17 +96,26 @@ export function createDeliveryRepository(db: Db) {
         .where(inArray(deliveries.id, ids));
     },
 
-    /** Loads a page's deliveries with their subscribers and the event once, so a big payload is held once per page. */
-    async loadPage(eventId: string, ids: string[]): Promise<PageForAttempt | null> {
+    /**
+     * A fan-out page in two round trips: creates its delivery rows (those that already exist, from
+     * an earlier run of the page, are left as they are and read back), and loads the event once, so
+     * a big payload is held once per page. Returns the deliveries in `attempt` with their
+     * subscribers, or null when the event is gone.
+     */
+    async createPage(eventId: string, rows: NewDelivery[], subscribersById: Map<string, (typeof subscribers)['$inferSelect']>, attempt: Set<string>): Promise<PageForAttempt | null> {
+      const created = rows.length === 0 ? [] : await db.insert(deliveries).values(rows).onConflictDoNothing().returning();
       const [event] = await db.select().from(events).where(eq(events.id, eventId));
       if (!event) return null;
-      if (ids.length === 0) return { event, rows: [] };
-      const rows = await db
-        .select({ delivery: deliveries, subscriber: subscribers })
-        .from(deliveries)
-        .innerJoin(subscribers, eq(subscribers.id, deliveries.subscriberId))
-        .where(inArray(deliveries.id, ids));
-      return { event, rows: rows.map((r) => ({ ...r, event })) };
+      const byId = new Map(created.map((d) => [d.id, d]));
+      const earlier = [...attempt].filter((id) => !byId.has(id));
+      if (earlier.length > 0) for (const d of await db.select().from(deliveries).where(inArray(deliveries.id, earlier))) byId.set(d.id, d);
+      const page: DeliveryForAttempt[] = [];
+      for (const id of attempt) {
+        const delivery = byId.get(id);
+        const subscriber = delivery && subscribersById.get(delivery.subscriberId);
+        if (delivery && subscriber) page.push({ delivery, subscriber, event });
+      }
+      return { event, rows: page };
     },
 
     async markWorkflowStarted(ids: string[]): Promise<void> {

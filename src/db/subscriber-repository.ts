@@ -89,10 +89,11 @@ export function createSubscriberRepository(db: Db) {
      * disabled ones too: their deliveries are recorded as `held`, never dropped (Outpost #611).
      * With `onlyId` (a test send), that subscriber alone, active or not: the attempt says why it was refused.
      */
-    async pageMatching(eventType: string, afterId: string | null, limit: number, onlyId?: string | null) {
+    /** One page of the subscribers an event goes to, whole: the fan-out signs and sends with them. */
+    async pageMatching(eventType: string, afterId: string | null, limit: number, onlyId?: string | null): Promise<Subscriber[]> {
       const who = onlyId ? eq(subscribers.id, onlyId) : matchingEvent(eventType);
       return db
-        .select({ id: subscribers.id, url: subscribers.url, active: subscribers.active, disabledReason: subscribers.disabledReason })
+        .select()
         .from(subscribers)
         .where(and(who, afterId ? gt(subscribers.id, afterId) : undefined))
         .orderBy(asc(subscribers.id))

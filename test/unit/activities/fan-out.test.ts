@@ -31,7 +31,7 @@ function fixture(subs: ReturnType<typeof subscriber>[], options: { failRecordFor
   const posts: string[] = [];
   const repos = {
     subscribers: { pageMatching: async () => subs.map((s) => ({ id: s.id, url: s.url })), setActive: async () => { throw new Error('database refused the write'); } },
-    deliveries: { createMany: async () => undefined, loadPage: async () => ({ event, rows }) },
+    deliveries: { createPage: async () => ({ event, rows }) },
     events: { setStatus: async () => undefined },
   } as unknown as Repositories;
   const deps: ActivityDeps = {
