@@ -12,6 +12,7 @@ import { handOffOrdered } from './ordered-hand-off';
 import type { ActivityDeps } from './deps';
 import { runContext, type RunContext } from './run-context';
 import { heldReason } from './held-delivery';
+import { createBatchedWriter } from '../src/db/batched-writer';
 
 export interface FanOutBatchInput {
   eventId: string;
@@ -44,6 +45,14 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 
 export function createFanOutActivities(deps: ActivityDeps) {
   const { repos, config, adminUrl, admission, recorder, starter, logger } = deps;
+  // Group commit: the last pages of events that end together mark them processed in one statement.
+  const processed = createBatchedWriter({
+    writeMany: async (ids: string[]) => {
+      await repos.events.setManyStatus(ids, 'processed');
+      return ids.map(() => undefined);
+    },
+    writeOne: (id: string) => repos.events.setStatus(id, 'processed'),
+  });
 
   return {
     /**
@@ -77,7 +86,7 @@ export function createFanOutActivities(deps: ActivityDeps) {
       };
       // The last page: the event is `processed` once this page's work is recorded.
       const finish = async (result: FanOutPage): Promise<FanOutPage> => {
-        if (base.nextCursor === null) await repos.events.setStatus(input.eventId, 'processed');
+        if (base.nextCursor === null) await processed.write(input.eventId);
         return result;
       };
       // The rows are created and the payload is loaded once for the page, not once per delivery.

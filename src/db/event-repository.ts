@@ -78,6 +78,11 @@ export function createEventRepository(db: Db) {
       await db.update(events).set({ status }).where(eq(events.id, id));
     },
 
+    /** `setStatus` for many events in one statement (fan-out pages that end together). */
+    async setManyStatus(ids: string[], status: EventStatus): Promise<void> {
+      await db.update(events).set({ status }).where(inArray(events.id, ids));
+    },
+
     /** A plugin's beforeDispatch refused the event: no delivery starts for it. */
     async veto(id: string, reason: string): Promise<void> {
       await db.update(events).set({ status: 'vetoed', vetoReason: reason }).where(eq(events.id, id));

@@ -32,7 +32,7 @@ function fixture(subs: ReturnType<typeof subscriber>[], options: { failRecordFor
   const repos = {
     subscribers: { pageMatching: async () => subs.map((s) => ({ id: s.id, url: s.url })), setActive: async () => { throw new Error('database refused the write'); } },
     deliveries: { createPage: async () => ({ event, rows }) },
-    events: { setStatus: async () => undefined },
+    events: { setStatus: async () => undefined, setManyStatus: async () => undefined },
   } as unknown as Repositories;
   const deps: ActivityDeps = {
     repos,
