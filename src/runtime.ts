@@ -91,9 +91,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const stats = createStatsRepository(database.db);
   // Links from workflow details to the admin UI (/admin/deliveries/<id>, /admin/events/<id>).
   const adminUrl = `${config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`}/admin`;
+  // Read at scrape time, so the dispatcher made below is there by then.
+  const metrics = createMetrics({
+    queueDepth: () => stats.countPendingDeliveries(),
+    endpoints: () => repos.protection.busy(200),
+    startBacklog: () => dispatcher.startBacklog(),
+    processMetrics: options.processMetrics,
+    logger,
+  });
   let temporal: TemporalDriver | null = null;
-  // The driver connects before the metrics exist (they read the dispatcher's backlog).
-  let metricsOf: Metrics | null = null;
   let pgboss: PgBossDriver | null = null;
   if (config.QUEUE_DRIVER === 'pgboss') {
     pgboss = await connectPgBossDriver({
@@ -115,7 +121,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       localFanOut: config.WEBHOOK_LOCAL_FANOUT,
       fanOutHeartbeatMs: fanOutHeartbeatMs(config),
       localFanOutTimeoutMs: localFanOutTimeoutMs(config),
-      onStarted: (workflow, eager) => metricsOf?.workflowStarted(workflow, eager),
+      onStarted: (workflow, eager) => metrics.workflowStarted(workflow, eager),
     });
     await ensureRetentionSchedule(temporal.client, config, logger).catch((err: unknown) => logger.warn({ err }, 'the retention schedule could not be ensured; the next boot tries again'));
   }
@@ -130,14 +136,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   // Internal events raised by the worker (dead letters) take the same path, acknowledged on start.
   const internalEvents = createDispatcher({ repos, driver, logger, ackAfter: 'start' });
-  const metrics = createMetrics({
-    queueDepth: () => stats.countPendingDeliveries(),
-    endpoints: () => repos.protection.busy(200),
-    startBacklog: () => dispatcher.startBacklog(),
-    processMetrics: options.processMetrics,
-    logger,
-  });
-  metricsOf = metrics;
   const hooks = createHookRunner({
     beforeDispatch: plugins.beforeDispatch,
     afterDelivery: plugins.afterDelivery,
