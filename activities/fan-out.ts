@@ -13,6 +13,7 @@ import type { ActivityDeps } from './deps';
 import { runContext, type RunContext } from './run-context';
 import { heldReason } from './held-delivery';
 import { createBatchedWriter } from '../src/db/batched-writer';
+import { pageAdmissionWaitMs, pageDeliveryMs } from '../src/engine/page-timeouts';
 
 export interface FanOutBatchInput {
   eventId: string;
@@ -25,12 +26,6 @@ export interface FanOutBatchInput {
 
 /** The deliveries the event workflow lists in its details, per page. */
 export const LINES_PER_PAGE = 20;
-/**
- * How long a page's delivery may wait for a POST slot. A subscriber whose own POSTs would keep
- * it waiting longer is handed to its workflow at once (src/engine/admission.ts); the page then
- * lingers at most this long for its slow neighbours, holding an activity slot, not a POST slot.
- */
-export const PAGE_ADMISSION_WAIT_MS = 10_000;
 /** Liveness heartbeats while every POST of the page is slow; the SDK throttles them. */
 const HEARTBEAT_EVERY_MS = 2_000;
 
@@ -141,9 +136,9 @@ export function createFanOutActivities(deps: ActivityDeps) {
       // record) still fits in the page's own timeout; the rest go to their workflows, which make
       // their first attempts. A page of slow receivers then ends in time instead of being cut off
       // and run again (a local fan-out's timeout is short: it cannot heartbeat).
-      const admissionWaitMs = Math.max(config.admissionWaitMs, PAGE_ADMISSION_WAIT_MS);
+      const admissionWaitMs = pageAdmissionWaitMs(config.admissionWaitMs);
       const runFor = ctx.info.startToCloseTimeoutMs;
-      const beginUntil = runFor ? startedAt + runFor - admissionWaitMs - attemptTimeoutMs(config.timeoutMs) : Infinity;
+      const beginUntil = runFor ? startedAt + runFor - pageDeliveryMs(config.admissionWaitMs, config.timeoutMs) : Infinity;
 
       const fresh: DeliveryForAttempt[] = [];
       for (const row of rows) {

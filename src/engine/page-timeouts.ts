@@ -1,4 +1,3 @@
-import { PAGE_ADMISSION_WAIT_MS } from '../../activities/fan-out';
 import { ACTIVITY_DB_CALL_TIMEOUT_MS } from '../db/bounded-repositories';
 import { attemptTimeoutMs } from '../domain/attempt-timeout';
 import type { Config } from '../config';
@@ -6,7 +5,22 @@ import type { Config } from '../config';
 // How long a fan-out page may run, from the configuration. A page begins a delivery only while
 // that delivery's admission wait and attempt still fit (activities/fan-out.ts).
 
-type PageConfig = Pick<Config, 'WEBHOOK_TIMEOUT' | 'WEBHOOK_ADMISSION_WAIT'>;
+/**
+ * How long a page's delivery may wait for a POST slot. A subscriber whose own POSTs would keep
+ * it waiting longer is handed to its workflow at once (src/engine/admission.ts); the page then
+ * lingers at most this long for its slow neighbours, holding an activity slot, not a POST slot.
+ */
+export const PAGE_ADMISSION_WAIT_MS = 10_000;
+
+/** A page's wait for a POST slot: the configured admission wait, at least PAGE_ADMISSION_WAIT_MS. */
+export function pageAdmissionWaitMs(admissionWaitMs: number): number {
+  return Math.max(admissionWaitMs, PAGE_ADMISSION_WAIT_MS);
+}
+
+/** The longest one delivery of a page can take: its admission wait, then its attempt. */
+export function pageDeliveryMs(admissionWaitMs: number, httpTimeoutMs: number): number {
+  return pageAdmissionWaitMs(admissionWaitMs) + attemptTimeoutMs(httpTimeoutMs);
+}
 
 /** The fan-out activity's heartbeat timeout: a POST's timeout plus a database call's deadline, with room. */
 export function fanOutHeartbeatMs(config: Pick<Config, 'WEBHOOK_TIMEOUT'>): number {
@@ -14,7 +28,6 @@ export function fanOutHeartbeatMs(config: Pick<Config, 'WEBHOOK_TIMEOUT'>): numb
 }
 
 /** The local fan-out's start-to-close timeout: at least a minute, and room for two deliveries one after the other. */
-export function localFanOutTimeoutMs(config: PageConfig): number {
-  const oneDelivery = Math.max(config.WEBHOOK_ADMISSION_WAIT, PAGE_ADMISSION_WAIT_MS) + attemptTimeoutMs(config.WEBHOOK_TIMEOUT * 1000);
-  return Math.max(60_000, 2 * oneDelivery);
+export function localFanOutTimeoutMs(config: Pick<Config, 'WEBHOOK_TIMEOUT' | 'WEBHOOK_ADMISSION_WAIT'>): number {
+  return Math.max(60_000, 2 * pageDeliveryMs(config.WEBHOOK_ADMISSION_WAIT, config.WEBHOOK_TIMEOUT * 1000));
 }

@@ -7,7 +7,8 @@ import { createLogger } from '../../../src/logger';
 import type { OutboundClient } from '../../../src/net/outbound-client';
 import { createTransformRegistry } from '../../../src/transforms/registry';
 import type { AttemptResult, FanOutPage } from '../../../workflows/types';
-import { createFanOutActivities, PAGE_ADMISSION_WAIT_MS } from '../../../activities/fan-out';
+import { createFanOutActivities } from '../../../activities/fan-out';
+import { PAGE_ADMISSION_WAIT_MS } from '../../../src/engine/page-timeouts';
 import { attemptTimeoutMs } from '../../../src/domain/attempt-timeout';
 import type { ActivityDeps } from '../../../activities/deps';
 
