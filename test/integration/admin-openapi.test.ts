@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { SIGNATURE_VERSIONS } from '../../src/domain/signature';
 import { startHarness, type Harness } from '../helpers/harness';
+import { registeredRoutes } from '../helpers/registered-routes';
 
 // The OpenAPI document (SPEC S8, issue 12): valid, made from the routes' schemas, complete.
 
@@ -17,21 +18,6 @@ async function validateOpenApi(doc: unknown): Promise<void> {
   writeFileSync(file, JSON.stringify(doc));
   const script = `require('@apidevtools/swagger-parser').validate(${JSON.stringify(file)}).catch((err) => { console.error(err.message); process.exit(1); })`;
   await promisify(execFile)(process.execPath, ['-e', script], { cwd: path.resolve(__dirname, '../..') });
-}
-
-/** Every route and method the app serves, read back from Fastify's own route tree. */
-function registeredRoutes(tree: string): { path: string; methods: string[] }[] {
-  const routes: { path: string; methods: string[] }[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split('\n')) {
-    const match = /^((?:│   |    )*)(?:├── |└── )(.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!match) continue;
-    const depth = match[1]!.length / 4;
-    stack.length = depth;
-    stack.push(match[2]!);
-    if (match[3]) routes.push({ path: stack.join(''), methods: match[3].split(', ') });
-  }
-  return routes;
 }
 
 describe('admin API: OpenAPI document', () => {
