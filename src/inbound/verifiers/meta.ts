@@ -24,7 +24,8 @@ export const metaVerifier: Verifier = {
     const [field] = fields;
     const specific = fields.size === 1 && typeof field === 'string' ? `${object}.${field}` : object;
     return {
-      type: isEventType(specific) ? specific : object,
+      // Joined, the object and the field may spell one of the platform's own webhook.* types.
+      type: isEventType(specific) ? senderEventType(specific, '"object" and the change "field"') : object,
       externalId: signedBodyKey(raw),
       occurredAt: null,
       data: body,

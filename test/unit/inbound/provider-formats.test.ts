@@ -246,6 +246,38 @@ describe('inbound gateway: provider formats on named sources', () => {
     });
   });
 
+  // Issue 11: no sender, through any source, may emit the platform's own webhook.* events.
+  it.each([
+    ['generic', async () => {
+      const body = JSON.stringify({ event: 'webhook.delivery.dead_lettered', timestamp: NOW_S, data: {} });
+      return post('partner', body, { 'x-signature': `sha256=${createHmac('sha256', 'partner-secret').update(body).digest('hex')}` }, '203.0.113.9');
+    }],
+    ['standard-webhooks', async () => {
+      const body = JSON.stringify({ type: 'webhook.delivery.dead_lettered', data: {} });
+      const id = `msg_${randomUUID()}`;
+      return post('openai', body, { 'webhook-id': id, 'webhook-timestamp': String(NOW_S), 'webhook-signature': new Webhook(OPENAI_SECRET).sign(id, new Date(NOW_MS), body) });
+    }],
+    ['github', async () => {
+      const body = JSON.stringify({ action: 'forged' });
+      return post('github', body, { 'x-hub-signature-256': await octokitSign(GITHUB_SECRET, body), 'x-github-event': 'webhook.delivery.dead_lettered', 'x-github-delivery': randomUUID() });
+    }],
+    ['stripe', async () => {
+      const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: 'webhook.delivery.dead_lettered', created: NOW_S, data: { object: {} } });
+      return post('stripe', body, { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SECRET, timestamp: NOW_S }) });
+    }],
+    // Meta's type is the body's object and the change's field, joined: each harmless alone.
+    ['meta', async () => {
+      const body = JSON.stringify({ object: 'webhook', entry: [{ id: '1', changes: [{ field: 'delivery.dead_lettered', value: {} }] }] });
+      return post('whatsapp', body, { 'x-hub-signature-256': `sha256=${createHmac('sha256', META_APP_SECRET).update(body).digest('hex')}` });
+    }],
+  ])('refuses a webhook.* event type from a %s source with 400 invalid_event, dispatching nothing', async (_verifier, send) => {
+    const before = gw.dispatcher.drafts.length;
+    const res = await send();
+    expect([res.status, res.json.error]).toEqual([400, 'invalid_event']);
+    expect(res.json.message).toContain('reserved');
+    expect(gw.dispatcher.drafts.length).toBe(before);
+  });
+
   it('answers an unknown or inactive source with 404 unknown_source and dispatches nothing', async () => {
     const before = gw.dispatcher.drafts.length;
     const payload = JSON.stringify({ action: 'opened' });
