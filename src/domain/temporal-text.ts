@@ -49,6 +49,20 @@ export function markdownCode(text: string): string {
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
+/**
+ * `markdownCode(text)` within `maxBytes` (at least 3): the text is cut, never the fence, so a
+ * sender's value cut to fit a summary still cannot leave its span.
+ */
+export function markdownCodeWithin(text: string, maxBytes: number): string {
+  let budget = maxBytes;
+  for (;;) {
+    const code = markdownCode(truncateBytes(text, budget));
+    const over = byteLength(code) - maxBytes;
+    if (over <= 0 || budget === 0) return code;
+    budget = Math.max(0, budget - over);
+  }
+}
+
 /** `text` as plain Markdown text: every punctuation character Markdown reads is escaped, line breaks become spaces. */
 export function escapeMarkdown(text: string): string {
   return oneLine(text).replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&');

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { escapeMarkdown, markdownCode, truncateBytes } from '../../../src/domain/temporal-text';
+import { escapeMarkdown, markdownCode, markdownCodeWithin, truncateBytes } from '../../../src/domain/temporal-text';
 
 const utf8 = (text: string) => new TextEncoder().encode(text).length;
 
@@ -61,6 +61,21 @@ describe('markdownCode', () => {
   it('shows an ordinary value as a plain code span, and an empty one as a blank span', () => {
     expect(markdownCode('order.created')).toBe('`order.created`');
     expect(markdownCode('')).toBe('` `');
+  });
+});
+
+describe('markdownCodeWithin', () => {
+  it('fits the whole span, fences included, in the budget, for any text and budget', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.constantFrom(...HOSTILE), fc.stringMatching(/^[`x]{0,300}$/)), fc.integer({ min: 3, max: 400 }), (text, max) => {
+        const code = markdownCodeWithin(text, max);
+        expect(utf8(code)).toBeLessThanOrEqual(max);
+        const m = /^(`+)(.+)\1$/su.exec(code);
+        expect(m).not.toBeNull();
+        for (const run of m![2].match(/`+/g) ?? []) expect(run.length).not.toBe(m![1].length);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
