@@ -9,7 +9,7 @@ const utf8 = (text: string) => new TextEncoder().encode(text).length;
 
 /** Whether `text` is exactly one code span: nothing inside closes it early, nothing is left outside. */
 function isOneCodeSpan(text: string): boolean {
-  const m = /^(`+)([^\n]+)\1$/.exec(text);
+  const m = /^(`+)(?!`)([^\n]+)(?<!`)\1$/.exec(text);
   return m !== null && !(m[2].match(/`+/g) ?? []).some((run) => run.length === m[1].length);
 }
 
