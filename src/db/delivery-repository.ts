@@ -10,6 +10,14 @@ export type NewDelivery = typeof deliveries.$inferInsert;
 export type DeliverySummary = Omit<DeliveryRow, 'requestBody'>;
 
 const { requestBody: _requestBody, ...summaryColumns } = getTableColumns(deliveries);
+/**
+ * A delivery row for a fan-out page that is run again: the frozen body only of a delivery still
+ * to be attempted there (a copy of the payload each; those attempted already go to their workflows).
+ */
+const rerunColumns = {
+  ...summaryColumns,
+  requestBody: sql<string | null>`case when ${deliveries.attempts} = 0 and ${deliveries.status} = 'pending' then ${deliveries.requestBody} end`,
+};
 export type LogRow = typeof logs.$inferSelect;
 export type NewLog = typeof logs.$inferInsert;
 
@@ -108,7 +116,7 @@ export function createDeliveryRepository(db: Db) {
       if (!event) return null;
       const byId = new Map(created.map((d) => [d.id, d]));
       const earlier = [...attempt].filter((id) => !byId.has(id));
-      if (earlier.length > 0) for (const d of await db.select().from(deliveries).where(inArray(deliveries.id, earlier))) byId.set(d.id, d);
+      if (earlier.length > 0) for (const d of await db.select(rerunColumns).from(deliveries).where(inArray(deliveries.id, earlier))) byId.set(d.id, d);
       const page: DeliveryForAttempt[] = [];
       for (const id of attempt) {
         const delivery = byId.get(id);
