@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Page } from 'playwright-core';
 import { eventually, INBOUND_SECRET } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
@@ -127,13 +128,14 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.getByText('Request headers (secrets masked)').click();
     const headers = await page.locator('table.kv').innerText();
     expect(headers.toLowerCase()).toContain('content-type');
-    const temporal = page.getByRole('link', { name: 'Open in the Temporal UI' });
     const delivery = await ui.h.admin('GET', `/deliveries/${state.deliveryId}`);
-    expect(await temporal.getAttribute('href')).toBe(`${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(delivery.json.workflow_id)}`);
-    // Settled at its first attempt, it has no workflow of its own: the event workflow's link is there.
-    expect(await page.getByRole('link', { name: 'its event workflow' }).getAttribute('href')).toBe(
-      `${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(`event/${delivery.json.event_id}`)}`,
-    );
+    // Settled at its first attempt (in the event workflow's fan-out), it has no workflow of its
+    // own: the one Temporal link opens its event workflow, which exists.
+    await expect(ui.h.runtime.client.workflow.getHandle(delivery.json.workflow_id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    const eventWorkflow = `event/${delivery.json.event_id}`;
+    await ui.h.runtime.client.workflow.getHandle(eventWorkflow).describe();
+    expect(await page.getByRole('link', { name: 'Open in the Temporal UI' }).getAttribute('href')).toBe(`${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(eventWorkflow)}`);
+    expect(await page.getByRole('link', { name: 'its event workflow' }).count()).toBe(0);
     await page.getByLabel('Response body of attempt 1').waitFor();
     await shot(page, '5-delivery-attempts');
   });
@@ -256,11 +258,19 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.goto(link!);
     await page.getByRole('heading', { name: 'Delivery', exact: true }).waitFor();
     await page.getByText(state.deadId!, { exact: true }).first().waitFor();
+    // A delivery that retried has a workflow of its own: the link opens it, and its event's beside it.
+    expect(await page.getByRole('link', { name: 'Open in the Temporal UI' }).getAttribute('href')).toBe(
+      `${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(state.deadWorkflowId!)}`,
+    );
+    await page.getByRole('link', { name: 'its event workflow' }).waitFor();
     await shot(page, '8-temporal-link-delivery');
 
     // The event link form lands too.
     const deadRow = await ui.h.admin('GET', `/deliveries/${state.deadId}`);
-    await page.goto(`${ui.base}/admin/events/${deadRow.json.event_id}`);
+    const eventDescription = await ui.h.runtime.client.workflow.getHandle(`event/${deadRow.json.event_id}`).describe();
+    const eventLink = /\((http[^)]+\/admin\/events\/[^)]+)\)/.exec((await eventDescription.staticDetails()) ?? '')?.[1];
+    expect(eventLink).toBe(`${ui.base}/admin/events/${deadRow.json.event_id}`);
+    await page.goto(eventLink!);
     await page.getByRole('heading', { name: 'Event', exact: true }).waitFor();
     await page.getByLabel('Event payload').getByText('"n": 1').waitFor();
     await shot(page, '8b-temporal-link-event');

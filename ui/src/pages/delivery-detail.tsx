@@ -5,7 +5,7 @@ import { ErrorBox, Json, Loading, Notice, StatusBadge } from '../components/stat
 import { ms, pretty, safeHref, when } from '../format';
 import { to } from '../router';
 import { subscriberName } from '../components/subscriber-select';
-import { isPending, type Attempt, type DeliveryDetail as Detail, type EventDetail, type Subscriber } from '../types';
+import { isPending, type Attempt, type DeliveryDetail as Detail, type Subscriber } from '../types';
 import { useApi } from '../use-api';
 
 function AttemptItem({ a }: { a: Attempt }) {
@@ -67,16 +67,17 @@ function AttemptItem({ a }: { a: Attempt }) {
 export function DeliveryDetail({ id }: { id: string }) {
   const d = useApi<Detail>(`/deliveries/${encodeURIComponent(id)}`, { poll: (x) => isPending(x.status), pollMs: 1500 });
   const subs = useApi<{ data: Subscriber[] }>('/subscribers');
-  const event = useApi<EventDetail>(d.data ? `/events/${encodeURIComponent(d.data.event_id)}` : null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
 
   if (d.error && !d.data) return <ErrorBox error={d.error} retry={d.reload} />;
   if (!d.data) return <Loading what="Loading the delivery" />;
   const x = d.data;
-  const temporal = safeHref(x.temporal_url);
-  // The event workflow's page, next to the delivery's: the same Temporal UI address and namespace.
-  const eventTemporal = temporal && event.data ? temporal.replace(/\/workflows\/[^/]+$/, `/workflows/${encodeURIComponent(event.data.workflowId)}`) : null;
+  // A delivery settled at its first attempt never had a workflow of its own (the attempt ran in
+  // its event workflow's fan-out): the one link then opens the event workflow.
+  const ownWorkflow = x.workflow_started_at !== null;
+  const eventTemporal = safeHref(x.event_temporal_url);
+  const temporal = ownWorkflow ? safeHref(x.temporal_url) : eventTemporal;
 
   const control = async (what: 'retry' | 'cancel') => {
     setError(null);
@@ -124,16 +125,22 @@ export function DeliveryDetail({ id }: { id: string }) {
               Open in the Temporal UI
             </a>
           ) : (
-            <span class="muted">{x.workflow_id} (no Temporal UI address configured)</span>
+            <span class="muted">{ownWorkflow ? x.workflow_id : x.event_workflow_id} (no Temporal UI address configured)</span>
           )}
-          {eventTemporal && (
+          {ownWorkflow && eventTemporal && (
             <>
               {' · '}
               <a href={eventTemporal} target="_blank" rel="noopener noreferrer">
                 its event workflow
               </a>
+            </>
+          )}
+          {!ownWorkflow && (
+            <>
               <br />
-              <span class="muted">A delivery settled at its first attempt has no workflow of its own: that attempt ran in the event workflow.</span>
+              <span class="muted">
+                It has no workflow of its own{isPending(x.status) ? ' yet' : ''}: its attempts ran in its event workflow{temporal ? ', which the link opens' : ''}.
+              </span>
             </>
           )}
         </dd>
