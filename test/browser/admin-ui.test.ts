@@ -232,6 +232,17 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await shot(page, '7-dashboard');
   });
 
+  it('7a. refreshes the dashboard by itself as new attempts land, without a reload', async () => {
+    const attempts = page.locator('.tile', { hasText: 'Attempts' }).locator('.tile-value');
+    const before = Number(await attempts.innerText());
+    const sent = ok.requests.length;
+    await ui.h.admin('POST', '/sandbox/send', { event: 'sandbox.refresh', data: {} });
+    await ok.waitFor(sent + 1);
+    await eventually(async () => Number(await attempts.innerText()) > before, 20_000);
+    // The page was not reloaded: the charts stayed drawn.
+    expect(await page.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
+  });
+
   it('7b. pages through a long list with cursors, forward and back', async () => {
     for (let i = 0; i < 27; i++) await ui.h.admin('POST', '/events', { event: 'paging.item', id: `paging-${i}`, data: { i } });
     await page.goto('/admin/events?event=paging.item');
