@@ -12,7 +12,7 @@ describe('admin UI: an operator runs the platform from a browser', () => {
   let ok: Receiver;
   let flaky: Receiver;
   let page: Page;
-  const state: { subscriberId?: string; deliveryId?: string; deadId?: string; deadWorkflowId?: string } = {};
+  const state: { subscriberId?: string; deliveryId?: string; deadId?: string; deadWorkflowId?: string; flakyId?: string } = {};
 
   beforeAll(async () => {
     [ui, ok, flaky] = await Promise.all([startUiHarness(), startReceiver(), startReceiver(() => ({ status: 500, body: 'down for the test' }))]);
@@ -149,6 +149,7 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     }, 30_000);
     expect(dead.event_id).toBe(sent.json.response.event_id);
     state.deadId = dead.id;
+    state.flakyId = sub.json.id;
     state.deadWorkflowId = dead.workflow_id;
     flaky.respond(() => ({ status: 200, body: 'back' }));
 
@@ -175,6 +176,17 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.goto(`/admin/deliveries?subscriber_id=${sub.json.id}&status=succeeded`);
     await page.locator('td .badge', { hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
     await shot(page, '6b-replay-succeeded');
+  });
+
+  it('6b. selects a dead letter in the list and replays it', async () => {
+    const before = flaky.requests.length;
+    await page.goto(`/admin/dead-letters?subscriber_id=${state.flakyId}`);
+    await page.getByLabel(`Select delivery ${state.deadId}`).check();
+    await page.getByRole('button', { name: 'Replay selected (1)' }).click();
+    await page.getByText('Replaying 1 selected dead letter(s).').waitFor();
+    await flaky.waitFor(before + 1);
+    // Its second replay (step 6 made the first), a delivery of its own that succeeds.
+    await eventually(async () => (await ui.h.admin('GET', `/deliveries/${state.deadId}-r2`)).json.status === 'succeeded', 30_000);
   });
 
   it('6c. retries a pending delivery now, then cancels it, from its page', async () => {
