@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Page } from 'playwright-core';
+import { subscribers } from '../../src/db/schema';
 import { eventually, INBOUND_SECRET } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { TEMPORAL_UI, shot, signIn, startUiHarness, type UiHarness } from './browser-harness';
@@ -297,5 +298,19 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.getByRole('heading', { name: 'Event', exact: true }).waitFor();
     await page.getByLabel('Event payload').getByText('"n": 1').waitFor();
     await shot(page, '8b-temporal-link-event');
+  });
+
+  // Last: it adds 500 subscribers, which would crowd the other steps' lists.
+  it('9. finds a subscriber by search among more than the list shows', async () => {
+    await ui.h.database.db.insert(subscribers).values(
+      Array.from({ length: 500 }, (_, i) => ({ name: `Hay ${i}`, url: `https://hay-${i}.example/hook`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', events: ['hay.*'] })),
+    );
+    await page.goto('/admin/subscribers');
+    await page.getByText('Showing the newest 500 subscribers that match').waitFor();
+    // The first subscriber of the walk is now older than the newest 500.
+    expect(await page.getByRole('cell', { name: 'Loopback receiver' }).count()).toBe(0);
+    await page.getByLabel('Search').fill('loopback');
+    await page.getByRole('cell', { name: 'Loopback receiver' }).waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
   });
 });
