@@ -190,7 +190,8 @@ describe('webhookctl against the running app', () => {
     expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'success', response_code: 200 })]);
     const timeline = await cli(['deliveries', 'show', test.delivery_id]);
     expect(timeline.stdout).toMatch(/^status +succeeded$/m);
-    expect(timeline.stdout).toMatch(new RegExp(`^temporal +http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/${encodeURIComponent(delivery.workflow_id)}$`, 'm'));
+    // Settled at its first attempt, it has no workflow of its own: the link is its event workflow's.
+    expect(timeline.stdout).toMatch(new RegExp(`^temporal +http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/${encodeURIComponent(`event/${test.event_id}`)}$`, 'm'));
     expect(timeline.stdout).toMatch(/^# +AT +OUTCOME +CODE +TOOK/m);
     expect(timeline.stdout).toMatch(/^1 +\S+ +success +200 +\d+ ms/m);
 
