@@ -203,6 +203,17 @@ describe('webhookctl against the running app', () => {
     expect((await json(['subscribers', 'ls'])).data.map((s: { id: string }) => s.id)).not.toContain(subscriberId);
   });
 
+  it('events show says a payload expired (retention or an expunge) instead of printing null', async () => {
+    const dispatched = await h.admin('POST', '/events', { event: 'privacy.request', data: { email: 'someone@example.com' } });
+    expect(dispatched.status).toBe(202);
+    const eventId = dispatched.json.event_id as string;
+    expect((await h.admin('DELETE', `/events/${eventId}/payload`)).status).toBe(200);
+    const shown = await cli(['events', 'show', eventId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^payload: expired \(removed by retention or an expunge\)$/m);
+    expect(shown.stdout).not.toMatch(/someone@example\.com|^null$/m);
+  });
+
   it('exits non-zero with one line for a refused token, an unreachable API and an unknown delivery', async () => {
     const refused = await cli(['subscribers', 'ls', '--token', 'not-the-admin-token']);
     expect(refused.code).toBe(1);
