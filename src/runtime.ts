@@ -221,7 +221,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (config.WEBHOOK_SWEEP_INTERVAL > 0) {
         sweeper = createUnstartedEventSweeper({ events: repos.events, dispatcher, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
         sweeper.start();
-        reconciler = createOrphanDeliveryReconciler({ repos, starter, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
+        reconciler = createOrphanDeliveryReconciler({ repos, starter, orderedKeys: driver, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
         reconciler.start();
       }
     }
