@@ -180,6 +180,10 @@ describe('webhookctl against the running app', () => {
     expect(rotated.secret).not.toBe(SUB_SECRET);
     const shown = await cli(['subscribers', 'show', subscriberId]);
     expect(shown.stdout).toMatch(new RegExp(`^id +${subscriberId}\n(.*\n)*events +audit\.\*\n(.*\n)*secret +.{0,4}…\n`));
+    // The v1a public key, for receivers that verify without a secret (issue 19).
+    const { public_key: publicKey } = (await h.admin('GET', `/subscribers/${subscriberId}`)).json;
+    expect(publicKey).toMatch(/^whpk_/);
+    expect(shown.stdout).toMatch(new RegExp(`^public key +${publicKey.replace(/[+/]/g, '\\$&')}$`, 'm'));
 
     const test = await json(['subscribers', 'test', subscriberId, '--event', 'audit.test']);
     await rx.waitFor(/audit\.test/);
