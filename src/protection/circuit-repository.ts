@@ -30,6 +30,8 @@ export interface ReleasedRow {
   timeoutsInRow: number;
   healthState: HealthState;
   effectiveInFlight: number | null;
+  /** The adaptive rate of a rate-limited subscriber, when overload lowered it. */
+  effectiveRate: number | null;
 }
 
 export interface BreakerOutcome {
@@ -66,7 +68,7 @@ export function breakerCountersSql(outcome: BreakerOutcome | null, leaseId: stri
                               else p.first_failure_at end,
       last_error = case when ${failed} then coalesce(${outcome?.error ?? null}::text, ${signal}::text) else p.last_error end`,
     returning: sql`p.subscriber_id::text as subscriber_id, p.circuit_state, coalesce(p.probe_lease_id::text = ${leaseId}, false) as was_probe,
-      p.probe_failures, p.window_attempts, p.window_failures, p.timeouts_in_row, p.health_state, p.effective_in_flight`,
+      p.probe_failures, p.window_attempts, p.window_failures, p.timeouts_in_row, p.health_state, p.effective_in_flight, p.effective_rate_per_second`,
   };
 }
 
@@ -80,7 +82,8 @@ export function releasedRow(r: Record<string, unknown>): ReleasedRow {
     windowFailures: Number(r.window_failures ?? 0),
     timeoutsInRow: Number(r.timeouts_in_row ?? 0),
     healthState: String(r.health_state) as HealthState,
-    effectiveInFlight: r.effective_in_flight === null || r.effective_in_flight === undefined ? null : Number(r.effective_in_flight),
+    effectiveInFlight: ms(r.effective_in_flight as number | null | undefined),
+    effectiveRate: ms(r.effective_rate_per_second as number | null | undefined),
   };
 }
 
@@ -203,13 +206,15 @@ export function createCircuitRepository(db: Db) {
                   next_probe_at = now() + ${settings.probeMinMs}::int * interval '1 millisecond'`,
             ),
           );
-        } else if (load === 'overload' && row.healthState === 'healthy' && row.effectiveInFlight !== null) {
+        } else if (load === 'overload' && row.healthState === 'healthy' && (row.effectiveInFlight !== null || row.effectiveRate !== null)) {
+          const what = row.effectiveRate !== null ? 'concurrency and rate were' : 'concurrency was';
           changes.push(
-            await transition(id, 'degraded', 'the receiver signalled overload (429, 502, 503, 504 or a timeout); its concurrency was lowered', sql`p.health_state = 'healthy' and p.circuit_state = 'closed'`, sql`circuit_state = p.circuit_state`),
+            await transition(id, 'degraded', `the receiver signalled overload (429, 502, 503, 504 or a timeout); its ${what} lowered`, sql`p.health_state = 'healthy' and p.circuit_state = 'closed'`, sql`circuit_state = p.circuit_state`),
           );
-        } else if (load === 'success' && row.healthState === 'degraded' && row.effectiveInFlight === null) {
+        } else if (load === 'success' && row.healthState === 'degraded' && row.effectiveInFlight === null && row.effectiveRate === null) {
+          // Healthy again only when both the adaptive cap and (for a rate-limited subscriber) the adaptive rate are back.
           changes.push(
-            await transition(id, 'healthy', 'successes restored its configured concurrency', sql`p.health_state = 'degraded' and p.circuit_state = 'closed'`, sql`first_failure_at = null`),
+            await transition(id, 'healthy', 'successes restored its configured concurrency and rate', sql`p.health_state = 'degraded' and p.circuit_state = 'closed'`, sql`first_failure_at = null`),
           );
         }
       }

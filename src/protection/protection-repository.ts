@@ -155,18 +155,23 @@ export function createProtectionRepository(db: Db) {
      */
     async tryAcquireLimited(request: GateRequest, rate: RateLimit, ttlMs: number): Promise<GateAnswer | { circuitOpen: true }> {
       const { subscriberId, deliveryId, maxInFlight } = request;
-      await db.execute(sql`insert into webhook_subscriber_protection (subscriber_id) values (${subscriberId}) on conflict do nothing`);
       return db.transaction(async (tx) => {
-        const [p] = rowsOf<{ in_flight: number; effective: number | null; effective_rate: number | null; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number; circuit_state: string }>(
-          await tx.execute(sql`
+        const lock = () =>
+          tx.execute(sql`
             select in_flight, floor(effective_in_flight)::int as effective, effective_rate_per_second as effective_rate,
                    case when paused_until > now() then (extract(epoch from paused_until) * 1000)::float8 end as paused_ms,
                    pause_reason as reason,
                    (extract(epoch from rate_tat) * 1000)::float8 as tat_ms,
                    (extract(epoch from sent_tat) * 1000)::float8 as sent_ms,
                    (extract(epoch from now()) * 1000)::float8 as now_ms, circuit_state
-            from webhook_subscriber_protection where subscriber_id = ${subscriberId} for update`),
-        );
+            from webhook_subscriber_protection where subscriber_id = ${subscriberId} for update`);
+        type Locked = { in_flight: number; effective: number | null; effective_rate: number | null; paused_ms: number | null; reason: string | null; tat_ms: number | null; sent_ms: number | null; now_ms: number; circuit_state: string };
+        let [p] = rowsOf<Locked>(await lock());
+        if (!p) {
+          // The row is made with its subscriber (migration 0011); one missing is made here, once.
+          await tx.execute(sql`insert into webhook_subscriber_protection (subscriber_id) values (${subscriberId}) on conflict do nothing`);
+          [p] = rowsOf<Locked>(await lock());
+        }
         if (request.breaker && p.circuit_state !== 'closed') return { circuitOpen: true as const };
         if (p.paused_ms !== null && !request.ignorePause) return { waitUntil: Number(p.paused_ms), kind: 'paused' as const, reason: p.reason ?? 'paused' };
         const now = Number(p.now_ms);

@@ -43,7 +43,7 @@ export default async function adminProtectionRoutes(fastify: FastifyInstance, op
       subscriber_id: subscriber.id,
       /** `disabled`, `circuit_open` (held; only probes go), `paused` (a Retry-After), or `normal`. */
       state: !subscriber.active ? 'disabled' : open ? 'circuit_open' : pausedUntil ? 'paused' : 'normal',
-      /** healthy, degraded (its concurrency lowered by overload), open or disabled: what `webhook.subscriber.*` told. */
+      /** healthy, degraded (its concurrency or rate lowered by overload), open or disabled: what `webhook.subscriber.*` told. */
       health: circuit?.health ?? 'healthy',
       disabled_reason: subscriber.active ? null : subscriber.disabledReason,
       max_in_flight: subscriber.maxInFlight ?? opts.defaultMaxInFlight,

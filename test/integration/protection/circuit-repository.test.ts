@@ -77,6 +77,22 @@ describe('circuit repository', () => {
     expect(told.map((c) => [c.state, c.previous, c.seq])).toEqual([['healthy', 'degraded', 2]]);
   });
 
+  it('keeps a rate-limited subscriber degraded until its adaptive rate is restored too, not only its cap', async () => {
+    // max_in_flight 2 comes back after one success; a rate of 20/s halved to 10/s needs ten (a twentieth each).
+    const load = (signal: 'overload' | 'success') => ({ signal, maxInFlight: 2, ratePerSecond: 20 });
+    const first = await lease('a');
+    const degraded = await fixture.repos.protection.release(first.leaseId, null, load('overload'), { signal: 'failure', error: 'HTTP 503', settings });
+    expect(degraded.map((c) => c.state)).toEqual(['degraded']);
+    const told: { state: string; n: number }[] = [];
+    for (let n = 1; n <= 10; n++) {
+      const l = await lease(`s${n}`);
+      const changes = await fixture.repos.protection.release(l.leaseId, null, load('success'), { signal: 'success', error: null, settings });
+      told.push(...changes.map((c) => ({ state: c.state, n })));
+    }
+    expect(told).toEqual([{ state: 'healthy', n: 10 }]);
+    expect((await fixture.repos.protection.state(fixture.subscriberId))?.effectiveRatePerSecond).toBeNull();
+  });
+
   it('disables the subscriber, once, when its circuit stays open past WEBHOOK_DISABLE_AFTER', async () => {
     const short = { ...settings, disableAfterMs: 1_000, probeMinMs: 5_000 };
     for (const id of ['a', 'b', 'c']) await release((await lease(id, short)).leaseId, timeout(), short);
