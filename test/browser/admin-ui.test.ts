@@ -300,8 +300,24 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await shot(page, '8b-temporal-link-event');
   });
 
+  it('9. shows an expired (expunged) payload as expired on the event and delivery pages, not as null or empty', async () => {
+    const delivery = await ui.h.admin('GET', `/deliveries/${state.deliveryId}`);
+    expect((await ui.h.admin('DELETE', `/events/${delivery.json.event_id}/payload`)).status).toBe(200);
+    await page.goto(`${ui.base}/admin/events/${delivery.json.event_id}`);
+    await page.getByRole('heading', { name: 'Event', exact: true }).waitFor();
+    await page.getByText('Expired: retention or an expunge removed this payload.').waitFor();
+    expect(await page.getByLabel('Event payload').count()).toBe(0);
+    await page.getByRole('button', { name: 'What it received' }).click();
+    await page.getByLabel('Body the subscriber received').getByText('(expired)').waitFor();
+    await page.goto(`${ui.base}/admin/deliveries/${state.deliveryId}`);
+    await page.getByRole('heading', { name: 'Attempt 1' }).waitFor();
+    await page.getByText('Request body', { exact: true }).click();
+    await page.getByLabel('Request body of attempt 1').getByText('(expired)').waitFor();
+    await shot(page, '9-payload-expired');
+  });
+
   // Last: it adds 500 subscribers, which would crowd the other steps' lists.
-  it('9. finds a subscriber by search among more than the list shows', async () => {
+  it('10. finds a subscriber by search among more than the list shows', async () => {
     await ui.h.database.db.insert(subscribers).values(
       Array.from({ length: 500 }, (_, i) => ({ name: `Hay ${i}`, url: `https://hay-${i}.example/hook`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', events: ['hay.*'] })),
     );

@@ -79,6 +79,8 @@ export interface EventDetail {
   source: string;
   externalId: string | null;
   payload: unknown;
+  /** Retention or an expunge removed the payload and the bodies made from it. */
+  payload_expired: boolean;
   status: string;
   receivedAt: string;
   occurredAt: string | null;

@@ -2,13 +2,13 @@ import { useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { Link } from '../components/link';
 import { ErrorBox, Json, Loading, Notice, StatusBadge } from '../components/states';
-import { ms, pretty, safeHref, when } from '../format';
+import { bodyText, ms, pretty, safeHref, when } from '../format';
 import { to } from '../router';
 import { subscriberName } from '../components/subscriber-select';
-import { isPending, type Attempt, type DeliveryDetail as Detail, type Subscriber } from '../types';
+import { isPending, type Attempt, type DeliveryDetail as Detail, type EventDetail, type Subscriber } from '../types';
 import { useApi } from '../use-api';
 
-function AttemptItem({ a }: { a: Attempt }) {
+function AttemptItem({ a, expired }: { a: Attempt; expired: boolean }) {
   return (
     <li class="attempt">
       <h3>
@@ -54,7 +54,7 @@ function AttemptItem({ a }: { a: Attempt }) {
       </details>
       <details>
         <summary>Request body</summary>
-        <Json label={`Request body of attempt ${a.attempt}`} value={pretty(a.request_body) || '(empty)'} />
+        <Json label={`Request body of attempt ${a.attempt}`} value={bodyText(a.request_body, expired)} />
       </details>
       <details open={!!a.response_body}>
         <summary>Response body</summary>
@@ -67,6 +67,8 @@ function AttemptItem({ a }: { a: Attempt }) {
 export function DeliveryDetail({ id }: { id: string }) {
   const d = useApi<Detail>(`/deliveries/${encodeURIComponent(id)}`, { poll: (x) => isPending(x.status), pollMs: 1500 });
   const subs = useApi<{ data: Subscriber[] }>('/subscribers');
+  // Whether the event's payload expired (its attempts' bodies then read as expired).
+  const event = useApi<EventDetail>(d.data ? `/events/${encodeURIComponent(d.data.event_id)}` : null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
 
@@ -160,7 +162,7 @@ export function DeliveryDetail({ id }: { id: string }) {
       {x.attempts.length === 0 && <p class="state empty">No attempt yet.</p>}
       <ol class="timeline">
         {x.attempts.map((a) => (
-          <AttemptItem key={`${a.attempt}-${a.created_at}`} a={a} />
+          <AttemptItem key={`${a.attempt}-${a.created_at}`} a={a} expired={event.data?.payload_expired === true} />
         ))}
       </ol>
     </>
