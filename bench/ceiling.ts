@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Stack } from './lib/stack';
+import { cpuPer, cpuSnapshot, cpuSplitText } from './lib/cpu';
 import { table } from './lib/stats';
 
 // The ceiling of the Temporal dev server here: bare workflows per second, and children per
@@ -41,9 +42,13 @@ export async function benchCeiling(stack: Stack, count = 1000) {
     const startSeconds = await timed(count, 64, () => client.workflow.start('bareWorkflow', { taskQueue: `${taskQueue}-unpolled`, workflowId: `start-only-${randomUUID()}` }));
     rows.push({ workload: `${count} workflow starts, no worker (64 in flight)`, seconds: +startSeconds.toFixed(1), workflows_per_s: Math.round(count / startSeconds) });
 
-    // Bare workflows, started and awaited with 50 in flight.
+    // Bare workflows, started and awaited with 50 in flight. Their CPU: the Temporal server, and
+    // this process, which runs their worker and client.
+    const cpuSources = { pids: { temporal: stack.temporal.process.pid }, self: 'worker' };
+    const cpuBefore = cpuSnapshot(cpuSources);
     const bareSeconds = await timed(count, 50, () => client.workflow.execute('bareWorkflow', { taskQueue, workflowId: `bare-${randomUUID()}` }));
-    rows.push({ workload: `${count} bare workflows (start → complete)`, seconds: +bareSeconds.toFixed(1), workflows_per_s: Math.round(count / bareSeconds) });
+    const cpu = cpuPer(cpuBefore, cpuSnapshot(cpuSources), count);
+    rows.push({ workload: `${count} bare workflows (start → complete)`, seconds: +bareSeconds.toFixed(1), workflows_per_s: Math.round(count / bareSeconds), cpu_ms_per_workflow: cpu.total, cpu_split_ms: cpuSplitText(cpu.split) });
 
     const t0 = Date.now();
     const parentId = `parent-${randomUUID()}`;

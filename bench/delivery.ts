@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Stack } from './lib/stack';
+import { cpuBoundPerSecond, cpuPer, cpuSplitText } from './lib/cpu';
 import { table } from './lib/stats';
 
 // End-to-end delivery: events dispatched through the admin API, received on loopback.
@@ -49,9 +50,11 @@ export async function benchDeliveryShape(stack: Stack, shape: Shape, label: stri
   await addSubscribers(stack, shape.subscribers, [event]);
   await stack.resetReceiver('ok');
   const started = Date.now();
+  const cpuBefore = stack.cpu();
   await dispatchAll(stack, event, shape.events);
   const expected = shape.events * shape.subscribers;
   const stats = await waitForReceipts(stack, expected, 600_000);
+  const cpu = cpuPer(cpuBefore, stack.cpu(), expected);
   const seconds = (stats.last - started) / 1000;
   return {
     mode: label,
@@ -62,6 +65,10 @@ export async function benchDeliveryShape(stack: Stack, shape: Shape, label: stri
     p50_ms: stats.p50,
     p99_ms: stats.p99,
     duplicates: stats.duplicates,
+    // CPU per delivery, every process of the stack together, and the rate these cores allow at that cost.
+    cpu_ms_per_delivery: cpu.total,
+    cpu_bound_per_s: cpuBoundPerSecond(cpu.total),
+    cpu_split_ms: cpuSplitText(cpu.split),
   };
 }
 

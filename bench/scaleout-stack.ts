@@ -2,6 +2,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import postgres from 'postgres';
 import { Connection } from '@temporalio/client';
+import { cpuSnapshot } from './lib/cpu';
 import { findTemporalCli } from '../src/temporal/cli-path';
 import { freePort, startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { startPostgres, type PostgresServer } from '../test/helpers/postgres-server';
@@ -138,6 +139,12 @@ export async function startScaleoutStack(options: { server: ServerKind; apis: nu
     sql,
     ...stackClients(apiUrl, receiverPort),
     rssMb: () => ({ api: 0, worker: 0 }),
+    cpu: () => {
+      const pids: Record<string, number | undefined> = { temporal: temporal.process.pid, receiver: receiver.pid };
+      apis.forEach((p, i) => (pids[`api${i + 1}`] = p.pid));
+      workers.forEach((p, i) => (pids[`worker${i + 1}`] = p.pid));
+      return cpuSnapshot({ pids, postgresDir: pg.dir });
+    },
     async stop() {
       await sql.end();
       await stopAll();

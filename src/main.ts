@@ -54,6 +54,7 @@ async function main() {
       `  API          ${address}`,
       `  Inbound      POST ${address}${config.WEBHOOK_INBOUND_PATH}`,
       `  Admin API    ${address}/admin/api   (Authorization: Bearer <ADMIN_TOKEN>)`,
+      `  Admin UI     ${address}/admin`,
       `  Metrics      ${address}/metrics`,
       `  Delivery     ${deliveryMode(config)}`,
       `  Temporal UI  ${config.QUEUE_DRIVER === 'pgboss' ? '(none: QUEUE_DRIVER=pgboss)' : (temporalUi ?? '(none)')}`,

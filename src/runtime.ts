@@ -217,11 +217,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           worker: worker ? worker.worker.getState() === 'RUNNING' : pgbossWorker ? pgbossWorker.running() : true,
         }),
       });
-      attachReplayRunner(app, { jobs: repos.replayJobs, replay: (ids) => control.replay(ids), logger });
+      attachReplayRunner(app, { jobs: repos.replayJobs, replay: (ids, options) => control.replay(ids, options), logger });
       if (config.WEBHOOK_SWEEP_INTERVAL > 0) {
         sweeper = createUnstartedEventSweeper({ events: repos.events, dispatcher, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
         sweeper.start();
-        reconciler = createOrphanDeliveryReconciler({ repos, starter, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
+        reconciler = createOrphanDeliveryReconciler({ repos, starter, orderedKeys: driver, logger, intervalMs: config.WEBHOOK_SWEEP_INTERVAL });
         reconciler.start();
       }
     }

@@ -1,9 +1,10 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { Connection } from '@temporalio/client';
+import { cpuSnapshot, type CpuSnapshot } from './cpu';
 import { findTemporalCli } from '../../src/temporal/cli-path';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { startPostgres, type PostgresServer } from '../../test/helpers/postgres-server';
@@ -26,6 +27,8 @@ export interface Stack {
   receiverStats(): Promise<{ count: number; unique: number; duplicates: number; last: number; p50: number | null; p99: number | null; max: number | null; attempts: Record<string, number[]> }>;
   resetReceiver(mode?: 'ok' | 'fail' | 'flaky'): Promise<void>;
   rssMb(): { api: number; worker: number };
+  /** CPU ms used so far by each process of the stack (bench/lib/cpu.ts). */
+  cpu(): CpuSnapshot;
   sql: postgres.Sql;
   stop(): Promise<void>;
 }
@@ -114,10 +117,18 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   };
   // BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the api and the worker there.
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-  const api = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/api.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  // BENCH_ONE_PROCESS=1: the api and the worker in one process, as `npm start` runs them (src/main.ts,
+  // here on the stack's PostgreSQL and Temporal); its own starts are then eager (TEMPORAL_EAGER_START).
+  const oneProcess = env.BENCH_ONE_PROCESS === '1';
+  const dataDir = oneProcess ? mkdtempSync(path.join(os.tmpdir(), 'hookyard-bench-')) : null;
+  const api = spawn(process.execPath, [...profile, '--import', 'tsx', oneProcess ? 'src/main.ts' : 'src/api.ts'], {
+    cwd: root,
+    env: dataDir ? { ...baseEnv, DATA_DIR: dataDir } : baseEnv,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const apiUrl = `http://127.0.0.1:${port}`;
   await waitHealthy(`${apiUrl}/health`, api);
-  const worker = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/worker-main.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const worker = oneProcess ? api : spawn(process.execPath, [...profile, '--import', 'tsx', 'src/worker-main.ts'], { cwd: root, env: baseEnv, stdio: ['ignore', 'inherit', 'inherit'] });
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => undefined });
   if (env.QUEUE_DRIVER === 'pgboss') await waitForPgBossWorker(sql, worker);
   else await waitForPollers(temporal.address, env.TEMPORAL_TASK_QUEUE ?? 'webhooks', worker);
@@ -133,10 +144,13 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     sql,
     ...stackClients(apiUrl, receiverPort),
     rssMb: () => ({ api: rssOf(api.pid), worker: rssOf(worker.pid) }),
+    cpu: () =>
+      cpuSnapshot({ pids: { ...(oneProcess ? { app: api.pid } : { api: api.pid, worker: worker.pid }), temporal: temporal.process.pid, receiver: receiver.pid }, postgresDir: pg.dir }),
     async stop() {
       await sql.end();
-      for (const p of [api, worker]) p.kill('SIGTERM');
-      await Promise.all([api, worker].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+      for (const p of new Set([api, worker])) p.kill('SIGTERM');
+      await Promise.all([...new Set([api, worker])].map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
       receiver.kill('SIGKILL');
       await temporal.stop();
       pg.stop();

@@ -11,7 +11,7 @@ export function median(values: number[]): number | null {
 /** Prints rows as an aligned table. */
 export function table(title: string, rows: Record<string, unknown>[]): void {
   if (rows.length === 0) return;
-  const cols = Object.keys(rows[0]);
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : String(v ?? ''));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   console.log(`\n${title}`);

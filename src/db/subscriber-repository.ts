@@ -9,7 +9,14 @@ export type NewSubscriber = typeof subscribers.$inferInsert;
 export interface SubscriberListFilter {
   active?: boolean;
   event?: string;
+  /** A case-insensitive substring of the name, description, URL, id or an event pattern. */
+  search?: string;
   limit?: number;
+}
+
+/** `text` as an ILIKE pattern that matches it anywhere, its own `%`, `_` and `\` taken literally. */
+function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 export function createSubscriberRepository(db: Db) {
@@ -28,6 +35,12 @@ export function createSubscriberRepository(db: Db) {
       const where = [];
       if (filter.active !== undefined) where.push(eq(subscribers.active, filter.active));
       if (filter.event) where.push(matchingEvent(filter.event));
+      if (filter.search) {
+        const p = containing(filter.search);
+        where.push(
+          sql`(${subscribers.name} ilike ${p} or ${subscribers.description} ilike ${p} or ${subscribers.url} ilike ${p} or ${subscribers.id}::text ilike ${p} or ${subscribers.events}::text ilike ${p})`,
+        );
+      }
       return db
         .select()
         .from(subscribers)

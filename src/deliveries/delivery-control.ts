@@ -11,7 +11,7 @@ import { WorkNotRunningError, type QueueDriver } from '../engine/queue-driver';
 import type { DeliveryStatusView } from '../../workflows/types';
 import { DeliveryNotFoundError, DeliveryNotPendingError, DeliveryNotRunningError } from './delivery-errors';
 import type { DeliveryStarter } from './delivery-starter';
-import { assertPayloadsKept } from '../retention/payload-expiry';
+import { assertPayloadsKept, expiredPayloads } from '../retention/payload-expiry';
 
 export interface DeliveryControlOptions {
   repos: Repositories;
@@ -57,11 +57,18 @@ export function createDeliveryControl(opts: DeliveryControlOptions) {
      * Replays dead or failed deliveries through the one delivery path: the row first, then its
      * workflow, then the mark. A start that fails leaves the row to the orphan-delivery reconciler.
      */
-    async replay(ids: string[]): Promise<{ replayed: ReplayResult[]; skipped: { id: string; reason: string }[] }> {
+    async replay(ids: string[], options: { skipExpired?: boolean } = {}): Promise<{ replayed: ReplayResult[]; skipped: { id: string; reason: string }[] }> {
       const replayed: ReplayResult[] = [];
       const skipped: { id: string; reason: string }[] = [];
-      await assertPayloadsKept(repos, ids);
+      // Asked by id, a delivery whose payload expired refuses the request (409); a bulk job skips it and goes on.
+      const expired = new Set<string>();
+      if (options.skipExpired) for (const e of await expiredPayloads(repos, ids)) expired.add(e.deliveryId);
+      else await assertPayloadsKept(repos, ids);
       for (const id of ids) {
+        if (expired.has(id)) {
+          skipped.push({ id, reason: 'its payload expired (retention or an expunge)' });
+          continue;
+        }
         const original = await repos.deliveries.get(id);
         if (!original) {
           skipped.push({ id, reason: 'not found' });

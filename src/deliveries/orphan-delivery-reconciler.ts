@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import type { ListPosition } from '../db/newest-first';
 import type { Repositories } from '../db/repositories';
+import type { QueueDriver } from '../engine/queue-driver';
 import { createPeriodicTask } from '../periodic-task';
 import { resumeFrom, type DeliveryStarter } from './delivery-starter';
 
 export interface OrphanDeliveryReconcilerOptions {
-  repos: Pick<Repositories, 'deliveries' | 'subscribers'>;
+  repos: Pick<Repositories, 'deliveries' | 'subscribers' | 'ordering'>;
   starter: Pick<DeliveryStarter, 'start'>;
+  /** The driver's ordered keys, when it orders them: a key whose workflow was ended with deliveries queued is started again. */
+  orderedKeys?: Pick<QueueDriver, 'wakeOrderedKey' | 'orderedKeyRunning'>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Between the end of one pass and the start of the next; 0 never runs. */
   intervalMs: number;
@@ -20,6 +23,8 @@ export interface ReconcileResult {
   started: number;
   alreadyRunning: number;
   failed: number;
+  /** Ordered keys with deliveries queued whose workflow was not running, started again. */
+  keysRestarted: number;
 }
 
 export const ORPHAN_MIN_AGE_MS = 60_000;
@@ -39,7 +44,7 @@ export function createOrphanDeliveryReconciler(options: OrphanDeliveryReconciler
   const task = createPeriodicTask(() => reconcileOnce(), intervalMs, logger, 'orphan-delivery pass');
 
   async function reconcileOnce(): Promise<ReconcileResult> {
-    const result: ReconcileResult = { started: 0, alreadyRunning: 0, failed: 0 };
+    const result: ReconcileResult = { started: 0, alreadyRunning: 0, failed: 0, keysRestarted: 0 };
     const cutoff = new Date(now() - minAgeMs);
     let after: ListPosition | undefined;
     while (!task.stopped) {
@@ -62,7 +67,31 @@ export function createOrphanDeliveryReconciler(options: OrphanDeliveryReconciler
       if (!last || page.length < batchSize) break;
       after = { at: last.createdAt, id: last.id };
     }
+    if (!task.stopped) await restartStalledKeys(cutoff, result);
     return result;
+  }
+
+  /**
+   * An ordered key's queued deliveries are driven by its workflow alone, which a sender wakes
+   * only when it waits idle: a workflow ended by hand (terminated) or failed leaves its key
+   * stalled. Each key with a delivery queued since before the cutoff is checked (at most once per
+   * `minAgeMs`), and one whose workflow is not running is woken, which starts it again.
+   */
+  async function restartStalledKeys(cutoff: Date, result: ReconcileResult): Promise<void> {
+    const keys = options.orderedKeys;
+    if (!keys?.wakeOrderedKey || !keys.orderedKeyRunning) return;
+    for (const key of await repos.ordering.claimStalled(cutoff, batchSize)) {
+      if (task.stopped) break;
+      try {
+        if (await keys.orderedKeyRunning(key)) continue;
+        await keys.wakeOrderedKey(key);
+        result.keysRestarted++;
+        logger.warn({ subscriberId: key.subscriberId }, 'started again the workflow of an ordered key with deliveries queued (it had ended)');
+      } catch (err) {
+        result.failed++;
+        logger.error({ err, subscriberId: key.subscriberId }, 'could not restart the workflow of an ordered key; a later pass retries it');
+      }
+    }
   }
 
   return {

@@ -46,6 +46,8 @@ export interface QueueDriver {
    * A driver without it does not order keys: their deliveries take the usual path.
    */
   wakeOrderedKey?(key: OrderedKeyRef): Promise<void>;
+  /** Whether the key's serialiser runs now (with wakeOrderedKey): the orphan reconciler restarts one that was ended by hand. */
+  orderedKeyRunning?(key: OrderedKeyRef): Promise<boolean>;
   /** Skips a pending delivery's current wait. Throws WorkNotRunningError. */
   retryNow(workflowId: string): Promise<void>;
   /** Stops a pending delivery after any attempt in flight. Throws WorkNotRunningError. */

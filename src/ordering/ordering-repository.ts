@@ -152,6 +152,28 @@ export function createOrderingRepository(db: Db) {
       return row?.idle ?? true;
     },
 
+    /**
+     * Keys whose workflow may be gone (ended by hand, or failed): not blocked, a delivery queued
+     * since before `olderThan`, and not claimed since. Each is marked claimed now (its row's
+     * `updated_at`), so a pass looks at one key at most once per age. A key with no row gets one,
+     * marked idle (as a missing row reads: its next delivery wakes it).
+     */
+    async claimStalled(olderThan: Date, limit: number): Promise<OrderedKeyRef[]> {
+      const at = sql`${olderThan.toISOString()}::timestamptz`;
+      const result = await db.execute<{ subscriber_id: string; ordering_key: string }>(sql`
+        insert into webhook_ordering_keys (subscriber_id, ordering_key, idle, updated_at)
+        select distinct d.subscriber_id, d.ordering_key, true, now() from webhook_deliveries d
+        where d.ordering_key is not null and d.status = 'pending' and d.created_at < ${at}
+          and not exists (
+            select 1 from webhook_ordering_keys k
+            where k.subscriber_id = d.subscriber_id and k.ordering_key = d.ordering_key and (k.blocked_by is not null or k.updated_at >= ${at}))
+        limit ${limit}
+        on conflict (subscriber_id, ordering_key) do update set updated_at = now()
+          where webhook_ordering_keys.blocked_by is null and webhook_ordering_keys.updated_at < ${at}
+        returning subscriber_id, ordering_key`);
+      return (result as unknown as { rows: { subscriber_id: string; ordering_key: string }[] }).rows.map((r) => ({ subscriberId: r.subscriber_id, orderingKey: r.ordering_key }));
+    },
+
     /** The subscriber's keys with pending deliveries, longest queue first. */
     async queues(subscriberId: string, limit: number): Promise<KeyQueue[]> {
       const pending = count();

@@ -54,7 +54,8 @@ export function createReplayRunner(opts: ReplayRunnerOptions): ReplayRunner {
     while (job && !stopped) {
       const batch = await opts.jobs.nextBatch(job, batchSize);
       const fresh = batch.filter((c) => !c.alreadyReplayed).map((c) => c.id);
-      const result = fresh.length > 0 ? await opts.replay(fresh) : { replayed: [], skipped: [] };
+      // A delivery whose payload expired is counted as skipped: it must not fail the whole job.
+      const result = fresh.length > 0 ? await opts.replay(fresh, { skipExpired: true }) : { replayed: [], skipped: [] };
       const last = batch[batch.length - 1];
       const offset = job.cursor && 'offset' in job.cursor ? job.cursor.offset : 0;
       job = await opts.jobs.advance(

@@ -87,6 +87,29 @@ export function createRetentionRepository(db: Db) {
       );
     },
 
+    /**
+     * Deletes ordered keys' state rows (`webhook_ordering_keys`) untouched since `cutoff` whose
+     * key is neither blocked nor has a delivery pending. Such a row only says that the key's
+     * workflow went idle: without it, the key's next delivery wakes its workflow, as for a key
+     * never seen, so nothing about order is lost. A blocked key keeps its row until an operator
+     * skips or replays it.
+     */
+    async deleteOrderingKeys(cutoff: Date, limit: number): Promise<number> {
+      // The test is in the outer statement too: a row blocked (or touched) meanwhile is
+      // re-checked there, at its new version, and kept.
+      const unused = (k: string) =>
+        sql`${sql.raw(k)}.blocked_by is null and ${sql.raw(k)}.updated_at < ${at(cutoff)} and not exists (
+          select 1 from webhook_deliveries p
+          where p.subscriber_id = ${sql.raw(k)}.subscriber_id and p.ordering_key = ${sql.raw(k)}.ordering_key and p.status = 'pending')`;
+      return count(
+        await db.execute(sql`
+          delete from webhook_ordering_keys o
+          where ${unused('o')} and (o.subscriber_id, o.ordering_key) in (
+            select k.subscriber_id, k.ordering_key from webhook_ordering_keys k where ${unused('k')} limit ${limit})
+          returning 1`),
+      );
+    },
+
     /** Whether the event has a delivery still pending. */
     async hasPendingDelivery(eventId: string): Promise<boolean> {
       const result = await db.execute(sql`select 1 from webhook_deliveries p where p.event_id = ${eventId} and p.status = 'pending' limit 1`);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { DeliverySummary } from '../db/delivery-repository';
 import type { Repositories } from '../db/repositories';
 import { DELIVERY_STATUSES } from '../db/schema';
+import { eventWorkflowId } from '../domain/workflow-ids';
 import type { DeliveryControl } from '../deliveries/delivery-control';
 import { notFound } from '../errors';
 import { workflowUrl } from '../temporal/client';
@@ -53,6 +54,11 @@ export default async function adminDeliveryRoutes(fastify: FastifyInstance, opts
     replay_of: d.replayOf,
     workflow_id: d.workflowId,
     temporal_url: workflowUrl(opts.temporalUiUrl, opts.namespace, d.workflowId),
+    // Null for a delivery that never had a workflow of its own (settled at its first attempt, in
+    // its event workflow's fan-out): its attempts are in the event workflow's history.
+    workflow_started_at: d.workflowStartedAt,
+    event_workflow_id: eventWorkflowId(d.eventId),
+    event_temporal_url: workflowUrl(opts.temporalUiUrl, opts.namespace, eventWorkflowId(d.eventId)),
     created_at: d.createdAt,
     updated_at: d.updatedAt,
     completed_at: d.completedAt,

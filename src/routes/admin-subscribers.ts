@@ -160,7 +160,11 @@ export function presentSubscriber(s: Subscriber, reveal: 'all' | 'secret' | 'non
 }
 
 const idParams = z.object({ id: z.string() });
-const listQuery = z.object({ active: z.enum(['true', 'false']).optional(), event: z.string().optional() });
+const listQuery = z.object({
+  active: z.enum(['true', 'false']).optional(),
+  event: z.string().optional(),
+  search: z.string().max(200).optional().describe('Name, description, URL, id or event pattern containing this, whatever the case'),
+});
 const deactivateBody = z.object({ reason: z.string().max(500).optional() });
 const rotateBody = z.object({ secret: signingSecret.optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() });
 const rotateKeyBody = z.object({ signing_key: signingKey.optional(), grace_seconds: z.number().int().min(0).max(30 * 86400).optional() });
@@ -209,7 +213,7 @@ export default async function adminSubscriberRoutes(fastify: FastifyInstance, op
 
   app.get('/subscribers', { schema: { tags, summary: 'List subscribers', querystring: listQuery } }, async (request) => {
     const q = request.query;
-    const rows = await repos.subscribers.list({ active: q.active === undefined ? undefined : q.active === 'true', event: q.event });
+    const rows = await repos.subscribers.list({ active: q.active === undefined ? undefined : q.active === 'true', event: q.event, search: q.search?.trim() || undefined });
     const ids = rows.map((s) => s.id);
     const [recent, circuits] = await Promise.all([repos.health.recentCounts(ids, new Date(Date.now() - SUMMARY_HOURS * HOUR_MS)), repos.protection.circuit.summaries(ids)]);
     return {

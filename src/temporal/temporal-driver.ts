@@ -6,6 +6,7 @@ import { connectClient } from './client';
 import type { TemporalConnectionOptions } from './connection-options';
 import { deliveryStartOptions } from './delivery-start';
 import { orderedKeyStartOptions } from './ordered-key-start';
+import { orderedKeyWorkflowId } from '../domain/ordering-key';
 import { eventSearchAttributes } from './search-attributes';
 import { maxAttempts } from '../domain/retry-schedule';
 
@@ -183,6 +184,15 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
         signal: 'wake',
         signalArgs: [],
       });
+    },
+    async orderedKeyRunning({ subscriberId, orderingKey }) {
+      try {
+        const { status } = await client.workflow.getHandle(orderedKeyWorkflowId(subscriberId, orderingKey)).describe();
+        return status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
     },
     retryNow: (workflowId) => signal(workflowId, 'retryNow', []),
     cancel: (workflowId, reason) => signal(workflowId, 'cancel', [reason]),

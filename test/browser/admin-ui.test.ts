@@ -1,4 +1,6 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Page } from 'playwright-core';
+import { subscribers } from '../../src/db/schema';
 import { eventually, INBOUND_SECRET } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { TEMPORAL_UI, shot, signIn, startUiHarness, type UiHarness } from './browser-harness';
@@ -11,7 +13,7 @@ describe('admin UI: an operator runs the platform from a browser', () => {
   let ok: Receiver;
   let flaky: Receiver;
   let page: Page;
-  const state: { subscriberId?: string; deliveryId?: string; deadId?: string; deadWorkflowId?: string } = {};
+  const state: { subscriberId?: string; deliveryId?: string; deadId?: string; deadWorkflowId?: string; flakyId?: string } = {};
 
   beforeAll(async () => {
     [ui, ok, flaky] = await Promise.all([startUiHarness(), startReceiver(), startReceiver(() => ({ status: 500, body: 'down for the test' }))]);
@@ -127,13 +129,14 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.getByText('Request headers (secrets masked)').click();
     const headers = await page.locator('table.kv').innerText();
     expect(headers.toLowerCase()).toContain('content-type');
-    const temporal = page.getByRole('link', { name: 'Open in the Temporal UI' });
     const delivery = await ui.h.admin('GET', `/deliveries/${state.deliveryId}`);
-    expect(await temporal.getAttribute('href')).toBe(`${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(delivery.json.workflow_id)}`);
-    // Settled at its first attempt, it has no workflow of its own: the event workflow's link is there.
-    expect(await page.getByRole('link', { name: 'its event workflow' }).getAttribute('href')).toBe(
-      `${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(`event/${delivery.json.event_id}`)}`,
-    );
+    // Settled at its first attempt (in the event workflow's fan-out), it has no workflow of its
+    // own: the one Temporal link opens its event workflow, which exists.
+    await expect(ui.h.runtime.client.workflow.getHandle(delivery.json.workflow_id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    const eventWorkflow = `event/${delivery.json.event_id}`;
+    await ui.h.runtime.client.workflow.getHandle(eventWorkflow).describe();
+    expect(await page.getByRole('link', { name: 'Open in the Temporal UI' }).getAttribute('href')).toBe(`${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(eventWorkflow)}`);
+    expect(await page.getByRole('link', { name: 'its event workflow' }).count()).toBe(0);
     await page.getByLabel('Response body of attempt 1').waitFor();
     await shot(page, '5-delivery-attempts');
   });
@@ -147,6 +150,7 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     }, 30_000);
     expect(dead.event_id).toBe(sent.json.response.event_id);
     state.deadId = dead.id;
+    state.flakyId = sub.json.id;
     state.deadWorkflowId = dead.workflow_id;
     flaky.respond(() => ({ status: 200, body: 'back' }));
 
@@ -173,6 +177,17 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.goto(`/admin/deliveries?subscriber_id=${sub.json.id}&status=succeeded`);
     await page.locator('td .badge', { hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
     await shot(page, '6b-replay-succeeded');
+  });
+
+  it('6b. selects a dead letter in the list and replays it', async () => {
+    const before = flaky.requests.length;
+    await page.goto(`/admin/dead-letters?subscriber_id=${state.flakyId}`);
+    await page.getByLabel(`Select delivery ${state.deadId}`).check();
+    await page.getByRole('button', { name: 'Replay selected (1)' }).click();
+    await page.getByText('Replaying 1 selected dead letter(s).').waitFor();
+    await flaky.waitFor(before + 1);
+    // Its second replay (step 6 made the first), a delivery of its own that succeeds.
+    await eventually(async () => (await ui.h.admin('GET', `/deliveries/${state.deadId}-r2`)).json.status === 'succeeded', 30_000);
   });
 
   it('6c. retries a pending delivery now, then cancels it, from its page', async () => {
@@ -230,6 +245,17 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await shot(page, '7-dashboard');
   });
 
+  it('7a. refreshes the dashboard by itself as new attempts land, without a reload', async () => {
+    const attempts = page.locator('.tile', { hasText: 'Attempts' }).locator('.tile-value');
+    const before = Number(await attempts.innerText());
+    const sent = ok.requests.length;
+    await ui.h.admin('POST', '/sandbox/send', { event: 'sandbox.refresh', data: {} });
+    await ok.waitFor(sent + 1);
+    await eventually(async () => Number(await attempts.innerText()) > before, 20_000);
+    // The page was not reloaded: the charts stayed drawn.
+    expect(await page.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
+  });
+
   it('7b. pages through a long list with cursors, forward and back', async () => {
     for (let i = 0; i < 27; i++) await ui.h.admin('POST', '/events', { event: 'paging.item', id: `paging-${i}`, data: { i } });
     await page.goto('/admin/events?event=paging.item');
@@ -256,13 +282,51 @@ describe('admin UI: an operator runs the platform from a browser', () => {
     await page.goto(link!);
     await page.getByRole('heading', { name: 'Delivery', exact: true }).waitFor();
     await page.getByText(state.deadId!, { exact: true }).first().waitFor();
+    // A delivery that retried has a workflow of its own: the link opens it, and its event's beside it.
+    expect(await page.getByRole('link', { name: 'Open in the Temporal UI' }).getAttribute('href')).toBe(
+      `${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(state.deadWorkflowId!)}`,
+    );
+    await page.getByRole('link', { name: 'its event workflow' }).waitFor();
     await shot(page, '8-temporal-link-delivery');
 
     // The event link form lands too.
     const deadRow = await ui.h.admin('GET', `/deliveries/${state.deadId}`);
-    await page.goto(`${ui.base}/admin/events/${deadRow.json.event_id}`);
+    const eventDescription = await ui.h.runtime.client.workflow.getHandle(`event/${deadRow.json.event_id}`).describe();
+    const eventLink = /\((http[^)]+\/admin\/events\/[^)]+)\)/.exec((await eventDescription.staticDetails()) ?? '')?.[1];
+    expect(eventLink).toBe(`${ui.base}/admin/events/${deadRow.json.event_id}`);
+    await page.goto(eventLink!);
     await page.getByRole('heading', { name: 'Event', exact: true }).waitFor();
     await page.getByLabel('Event payload').getByText('"n": 1').waitFor();
     await shot(page, '8b-temporal-link-event');
+  });
+
+  it('9. shows an expired (expunged) payload as expired on the event and delivery pages, not as null or empty', async () => {
+    const delivery = await ui.h.admin('GET', `/deliveries/${state.deliveryId}`);
+    expect((await ui.h.admin('DELETE', `/events/${delivery.json.event_id}/payload`)).status).toBe(200);
+    await page.goto(`${ui.base}/admin/events/${delivery.json.event_id}`);
+    await page.getByRole('heading', { name: 'Event', exact: true }).waitFor();
+    await page.getByText('Expired: retention or an expunge removed this payload.').waitFor();
+    expect(await page.getByLabel('Event payload').count()).toBe(0);
+    await page.getByRole('button', { name: 'What it received' }).click();
+    await page.getByLabel('Body the subscriber received').getByText('(expired)').waitFor();
+    await page.goto(`${ui.base}/admin/deliveries/${state.deliveryId}`);
+    await page.getByRole('heading', { name: 'Attempt 1' }).waitFor();
+    await page.getByText('Request body', { exact: true }).click();
+    await page.getByLabel('Request body of attempt 1').getByText('(expired)').waitFor();
+    await shot(page, '9-payload-expired');
+  });
+
+  // Last: it adds 500 subscribers, which would crowd the other steps' lists.
+  it('10. finds a subscriber by search among more than the list shows', async () => {
+    await ui.h.database.db.insert(subscribers).values(
+      Array.from({ length: 500 }, (_, i) => ({ name: `Hay ${i}`, url: `https://hay-${i}.example/hook`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', events: ['hay.*'] })),
+    );
+    await page.goto('/admin/subscribers');
+    await page.getByText('Showing the newest 500 subscribers that match').waitFor();
+    // The first subscriber of the walk is now older than the newest 500.
+    expect(await page.getByRole('cell', { name: 'Loopback receiver' }).count()).toBe(0);
+    await page.getByLabel('Search').fill('loopback');
+    await page.getByRole('cell', { name: 'Loopback receiver' }).waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
   });
 });

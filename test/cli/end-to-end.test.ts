@@ -180,6 +180,10 @@ describe('webhookctl against the running app', () => {
     expect(rotated.secret).not.toBe(SUB_SECRET);
     const shown = await cli(['subscribers', 'show', subscriberId]);
     expect(shown.stdout).toMatch(new RegExp(`^id +${subscriberId}\n(.*\n)*events +audit\.\*\n(.*\n)*secret +.{0,4}…\n`));
+    // The v1a public key, for receivers that verify without a secret (issue 19).
+    const { public_key: publicKey } = (await h.admin('GET', `/subscribers/${subscriberId}`)).json;
+    expect(publicKey).toMatch(/^whpk_/);
+    expect(shown.stdout).toMatch(new RegExp(`^public key +${publicKey.replace(/[+/]/g, '\\$&')}$`, 'm'));
 
     const test = await json(['subscribers', 'test', subscriberId, '--event', 'audit.test']);
     await rx.waitFor(/audit\.test/);
@@ -190,7 +194,8 @@ describe('webhookctl against the running app', () => {
     expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'success', response_code: 200 })]);
     const timeline = await cli(['deliveries', 'show', test.delivery_id]);
     expect(timeline.stdout).toMatch(/^status +succeeded$/m);
-    expect(timeline.stdout).toMatch(new RegExp(`^temporal +http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/${encodeURIComponent(delivery.workflow_id)}$`, 'm'));
+    // Settled at its first attempt, it has no workflow of its own: the link is its event workflow's.
+    expect(timeline.stdout).toMatch(new RegExp(`^temporal +http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/${encodeURIComponent(`event/${test.event_id}`)}$`, 'm'));
     expect(timeline.stdout).toMatch(/^# +AT +OUTCOME +CODE +TOOK/m);
     expect(timeline.stdout).toMatch(/^1 +\S+ +success +200 +\d+ ms/m);
 
@@ -201,6 +206,17 @@ describe('webhookctl against the running app', () => {
 
     expect(await cli(['subscribers', 'rm', subscriberId])).toMatchObject({ code: 0, stdout: `deleted subscriber ${subscriberId}\n` });
     expect((await json(['subscribers', 'ls'])).data.map((s: { id: string }) => s.id)).not.toContain(subscriberId);
+  });
+
+  it('events show says a payload expired (retention or an expunge) instead of printing null', async () => {
+    const dispatched = await h.admin('POST', '/events', { event: 'privacy.request', data: { email: 'someone@example.com' } });
+    expect(dispatched.status).toBe(202);
+    const eventId = dispatched.json.event_id as string;
+    expect((await h.admin('DELETE', `/events/${eventId}/payload`)).status).toBe(200);
+    const shown = await cli(['events', 'show', eventId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^payload: expired \(removed by retention or an expunge\)$/m);
+    expect(shown.stdout).not.toMatch(/someone@example\.com|^null$/m);
   });
 
   it('exits non-zero with one line for a refused token, an unreachable API and an unknown delivery', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { parseConfig, type Config } from '../../src/config';
 import type { Database } from '../../src/db/database';
 import { signV1 } from '../../src/domain/signature';
@@ -23,7 +24,7 @@ export interface Harness {
 }
 
 /** The app and a worker on a task queue of their own, against the shared Temporal and a fresh database. */
-export async function startHarness(env: Record<string, string> = {}, options: { worker?: boolean; temporalUiUrl?: string } = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, options: { worker?: boolean; temporalUiUrl?: string; logger?: Logger } = {}): Promise<Harness> {
   const rt = readTestRuntime();
   const database = await freshDatabase();
   const config = parseConfig({
@@ -41,7 +42,7 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
   const runtime = await startRuntime({
     config,
     database,
-    logger: createLogger(config.LOG_LEVEL),
+    logger: options.logger ?? createLogger(config.LOG_LEVEL),
     temporalAddress: rt.temporalAddress,
     temporalUiUrl: options.temporalUiUrl,
     api: true,

@@ -1,7 +1,10 @@
+import { subscribers } from '../../src/db/schema';
+import { seedSubscriber } from '../helpers/admin-seed';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver } from '../helpers/receiver';
 
-// GET /admin/api/events and /deliveries (SPEC S8): newest first, filters, cursor pagination.
+// GET /admin/api/events and /deliveries (SPEC S8): newest first, filters, cursor pagination; and
+// the subscribers list's search.
 
 describe('admin API: events and deliveries lists', () => {
   let h: Harness;
@@ -71,5 +74,26 @@ describe('admin API: events and deliveries lists', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  // Last in the file: it adds 501 subscribers (to event types nothing here sends).
+  it('searches subscribers on the server, past the newest 500 that the list shows', async () => {
+    const db = h.database.db;
+    const needle = await seedSubscriber(db, { name: 'Needle Corp', url: 'https://needle.example/hook', events: ['needle.*'], createdAt: new Date('2020-01-01T00:00:00Z') });
+    await db.insert(subscribers).values(Array.from({ length: 500 }, (_, i) => ({ name: `Hay ${i}`, url: `https://hay-${i}.example/hook`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', events: ['hay.*'] })));
+    const all = await h.admin('GET', '/subscribers');
+    expect(all.json.data).toHaveLength(500);
+    expect(all.json.data.some((s: { id: string }) => s.id === needle.id)).toBe(false);
+    // By name, URL, id or event pattern, whatever the case.
+    for (const search of ['needle corp', 'NEEDLE.example', needle.id, 'needle.*']) {
+      const found = await h.admin('GET', `/subscribers?search=${encodeURIComponent(search)}`);
+      expect([search, found.status, found.json.data.map((s: { id: string }) => s.id)]).toEqual([search, 200, [needle.id]]);
+    }
+    // The search's own characters are literal: `%` and `_` match only themselves.
+    expect((await h.admin('GET', '/subscribers?search=%25')).json.data).toEqual([]);
+    expect((await h.admin('GET', `/subscribers?search=${'_'.repeat(3)}`)).json.data).toEqual([]);
+    expect((await h.admin('GET', '/subscribers?search=hay&active=false')).json.data).toEqual([]);
+    const long = await h.admin('GET', `/subscribers?search=${'x'.repeat(201)}`);
+    expect([long.status, long.json.details?.[0]?.field]).toEqual([400, 'search']);
   });
 });

@@ -59,6 +59,24 @@ describe('admin API: replay jobs', () => {
     expect(list.json.next_cursor).toBeNull();
   });
 
+  it('skips a dead delivery whose payload expired (retention or an expunge) and replays the rest of the job', async () => {
+    const { sub, ids } = await deadLetters(3);
+    const [expired] = await db().select().from(deliveries).where(eq(deliveries.id, ids[1]));
+    expect((await h.admin('DELETE', `/events/${expired.eventId}/payload`)).status).toBe(200);
+    // Asked by id, alone, the replay is refused with a clear code.
+    expect((await h.admin('POST', '/dead-letters/replay', { ids: [ids[1]] })).json.error).toBe('payload_expired');
+
+    const created = await h.admin('POST', '/replays', { filter: { subscriber_id: sub.id } });
+    expect(created.status).toBe(202);
+    const done = await eventually(async () => {
+      const job = (await h.admin('GET', `/replays/${created.json.id}`)).json;
+      return job.status !== 'running' && job;
+    });
+    expect(done).toMatchObject({ status: 'completed', total: 3, processed: 3, replayed: 2, skipped: 1 });
+    const replayed = await db().select().from(deliveries).where(eq(deliveries.subscriberId, sub.id));
+    expect(replayed.filter((d) => d.replayOf !== null).map((d) => d.replayOf).sort()).toEqual([ids[0], ids[2]].sort());
+  });
+
   it('replays listed ids as a job too, and counts what it could not replay', async () => {
     const { ids } = await deadLetters(2);
     const created = await h.admin('POST', '/replays', { ids: [...ids, 'no-such-delivery'] });

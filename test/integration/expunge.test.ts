@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import pino from 'pino';
 import { deliveries, requestBodies } from '../../src/db/schema';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
@@ -8,9 +9,13 @@ describe('DELETE /admin/api/events/:id/data (expunge)', () => {
   let h: Harness;
   const receivers: Receiver[] = [];
 
+  // The app's log lines, to see that an expunge is logged.
+  const logLines: { msg?: string; eventId?: string; level?: number }[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => logLines.push(JSON.parse(line)) });
+
   beforeAll(async () => {
     // A failing delivery waits 60 s for its retry: it stays pending for the whole test.
-    h = await startHarness({ WEBHOOK_RETRY_SCHEDULE: '60s' });
+    h = await startHarness({ WEBHOOK_RETRY_SCHEDULE: '60s' }, { logger });
   });
   afterAll(async () => {
     await Promise.all(receivers.map((r) => r.close()));
@@ -44,9 +49,13 @@ describe('DELETE /admin/api/events/:id/data (expunge)', () => {
     const one = await delivered(ev, { email: 'person@example.com' });
     const other = await delivered(ev, { email: 'someone-else@example.com' });
 
-    const res = await h.admin('DELETE', `/events/${one.eventId}/data`);
+    const res = await h.admin('DELETE', `/events/${one.eventId}/payload`);
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ event_id: one.eventId, expunged: true, deliveries: 1, logs: 1 });
+    // It is logged, naming the event (and never the data).
+    const logged = logLines.filter((l) => l.msg === 'event data expunged by an admin');
+    expect(logged).toEqual([expect.objectContaining({ eventId: one.eventId, deliveries: 1, logs: 1 })]);
+    expect(JSON.stringify(logLines)).not.toContain('person@example.com');
 
     const got = await h.admin('GET', `/events/${one.eventId}`);
     expect(got.json.payload).toBeNull();

@@ -113,6 +113,14 @@ describe('ordered delivery per key', () => {
     }, 60_000);
     expect(blocked.blocked[0].ordering_key).toBe('a');
     expect(blocked.queues).toEqual([{ ordering_key: 'a', pending: 3 }]);
+    // The Temporal UI shows the key's workflow with its state and queue length (its current details).
+    const keyWorkflow = (h.runtime.driver as TemporalDriver).client.workflow.getHandle(orderedKeyWorkflowId(subscriberId, 'a'));
+    const metadata = await eventually(async () => {
+      const m = await keyWorkflow.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      return m.currentDetails.startsWith('**blocked**') ? m : null;
+    }, 10_000);
+    expect(metadata.currentDetails).toContain(`**blocked** by dead delivery ${blocked.blocked[0].delivery_id} since`);
+    expect(metadata.currentDetails).toContain('· **3** in the queue');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(r.applied.get('a')).toBe(1);
 

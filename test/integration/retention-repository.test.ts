@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../src/db/database';
-import { deliveries, events, logs, subscribers } from '../../src/db/schema';
+import { deliveries, events, logs, orderingKeys, subscribers } from '../../src/db/schema';
 import { createRetentionRepository } from '../../src/retention/retention-repository';
 import { freshDatabase } from '../helpers/database';
 
@@ -135,6 +135,41 @@ describe('retention statements', () => {
     await prune();
     expect(await deliveryRow(held.deliveryId)).toBeUndefined();
     expect(await eventRow(held.eventId)).toBeUndefined();
+  });
+
+  it("deletes an ordered key's state row once unused for the age, but never a blocked key's, nor one with a delivery queued", async () => {
+    const retention = createRetentionRepository(database.db);
+    const key = (name: string) => `ret-key-${name}-${randomUUID().slice(0, 8)}`;
+    const idle = key('idle');
+    const busy = key('busy');
+    const blocked = key('blocked');
+    const recent = key('recent');
+    await database.db.insert(orderingKeys).values([
+      { subscriberId, orderingKey: idle, idle: true, updatedAt: ago(100_000) },
+      { subscriberId, orderingKey: busy, idle: false, updatedAt: ago(100_000) },
+      { subscriberId, orderingKey: blocked, idle: false, blockedBy: 'dlv_dead', blockedAt: ago(100_000), updatedAt: ago(100_000) },
+      { subscriberId, orderingKey: recent, idle: true, updatedAt: ago(1_000) },
+    ]);
+    // The busy key has a delivery in its queue.
+    const queued = await eventWithDelivery({ receivedAgo: 100_000, status: 'pending' });
+    await database.db.update(deliveries).set({ orderingKey: busy, sequence: 1 }).where(eq(deliveries.id, queued.deliveryId));
+    const keyRow = async (orderingKey: string) =>
+      (await database.db.select().from(orderingKeys).where(and(eq(orderingKeys.subscriberId, subscriberId), eq(orderingKeys.orderingKey, orderingKey))))[0];
+
+    expect(await retention.deleteOrderingKeys(ago(10_000), 1000)).toBe(1);
+    expect(await keyRow(idle)).toBeUndefined();
+    expect(await keyRow(busy)).toBeDefined();
+    expect(await keyRow(blocked)).toMatchObject({ blockedBy: 'dlv_dead' });
+    expect(await keyRow(recent)).toBeDefined();
+
+    // Its queue drained, the busy key's row goes too; the blocked key's stays until an operator acts.
+    await database.db.update(deliveries).set({ status: 'succeeded', completedAt: new Date() }).where(eq(deliveries.id, queued.deliveryId));
+    expect(await retention.deleteOrderingKeys(ago(10_000), 1000)).toBe(1);
+    expect(await keyRow(busy)).toBeUndefined();
+    expect(await keyRow(blocked)).toBeDefined();
+    expect(await retention.deleteOrderingKeys(ago(0), 1)).toBe(1);
+    expect(await keyRow(recent)).toBeUndefined();
+    expect(await retention.deleteOrderingKeys(ago(0), 1)).toBe(0);
   });
 
   it('works in batches of the size it is given, oldest first', async () => {

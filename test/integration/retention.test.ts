@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { eq } from 'drizzle-orm';
-import { deliveries, logs } from '../../src/db/schema';
+import { and, eq } from 'drizzle-orm';
+import { deliveries, logs, orderingKeys } from '../../src/db/schema';
 import { createLogger } from '../../src/logger';
 import { ensureRetentionSchedule, retentionScheduleId } from '../../src/temporal/retention-schedule';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
@@ -40,8 +40,10 @@ describe('retention', () => {
     const ev = `ret.${randomUUID().slice(0, 8)}`;
     const res = await h.admin('POST', '/subscribers', { url: r.url, events: [ev] });
     expect(res.status).toBe(201);
+    subscriberIds.push(res.json.id as string);
     return ev;
   }
+  const subscriberIds: string[] = [];
 
   async function dispatch(event: string, data: Record<string, unknown>) {
     const res = await h.admin('POST', '/events', { event, data });
@@ -65,6 +67,13 @@ describe('retention', () => {
     const okEvent = await subscriberAnswering(200, 'ok-body');
     const liveEvent = await subscriberAnswering(500, 'busy-body');
     const goneEvent = await subscriberAnswering(410, 'gone-body');
+    // An ordered key's state row, idle, and a blocked key's, both last touched long ago.
+    const keyOf = (orderingKey: string) => and(eq(orderingKeys.subscriberId, subscriberIds[0]), eq(orderingKeys.orderingKey, orderingKey));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await h.database.db.insert(orderingKeys).values([
+      { subscriberId: subscriberIds[0], orderingKey: 'idle-key', idle: true, updatedAt: hourAgo },
+      { subscriberId: subscriberIds[0], orderingKey: 'blocked-key', blockedBy: 'dlv_dead', blockedAt: hourAgo, updatedAt: hourAgo },
+    ]);
     const oldId = await dispatch(okEvent, { secret: 'old' });
     const liveId = await dispatch(liveEvent, { secret: 'live' });
     const goneId = await dispatch(goneEvent, { secret: 'gone' });
@@ -113,6 +122,9 @@ describe('retention', () => {
     expect((await deliveryOf(liveId))!.status).toBe('pending');
     expect(await logsOf(live!.id)).toHaveLength(1);
     expect((await h.admin('GET', `/events/${liveId}`)).status).toBe(200);
+    // The idle key's state row is gone with the rest; the blocked key's waits for an operator.
+    await eventually(async () => (await h.database.db.select().from(orderingKeys).where(keyOf('idle-key'))).length === 0, 5_000);
+    expect(await h.database.db.select().from(orderingKeys).where(keyOf('blocked-key'))).toHaveLength(1);
   });
 
   it('replays a recorded pruning run without a determinism error', async () => {

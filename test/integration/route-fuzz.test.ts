@@ -77,7 +77,7 @@ const anyBody = fc.oneof(
 );
 const query = fc
   .dictionary(
-    fc.constantFrom('limit', 'cursor', 'from', 'to', 'status', 'event', 'source', 'event_id', 'subscriber_id', 'active', 'deliveries_limit', 'deliveries_cursor', 'bucket', 'hours', 'hub.mode', 'hub.verify_token', 'hub.challenge', 'x'),
+    fc.constantFrom('limit', 'cursor', 'from', 'to', 'status', 'event', 'source', 'event_id', 'subscriber_id', 'active', 'deliveries_limit', 'deliveries_cursor', 'search', 'bucket', 'hours', 'hub.mode', 'hub.verify_token', 'hub.challenge', 'x'),
     fc.oneof(text, fc.constantFrom('10', '0', '501', 'dead', 'true', '2026-01-01', '1h', 'subscribe', 'fuzz-verify-token', 'MjAyNi0wMS0wMVQwMDowMDowMC4wMDBafGlk', 'OTk5OTktMDEtMDF8eA')),
     { maxKeys: 4 },
   )

@@ -51,7 +51,10 @@ describe('npm start (embedded mode)', () => {
       );
       expect(health).toMatchObject({ status: 'ok', checks: { database: true, temporal: true, worker: true } });
       expect(output).toContain('Temporal UI  http://');
-      expect(output).toContain('/admin');
+      // The banner names the admin UI's address (issue 12: the operator opens it), and it serves the UI.
+      const adminUi = /^ {2}Admin UI {5}(http:\/\/\S+\/admin)$/m.exec(output)?.[1];
+      expect(adminUi).toBe(`http://127.0.0.1:${port}/admin`);
+      expect(await (await fetch(adminUi!)).text()).toContain('<title>hookyard admin</title>');
 
       const spawned = descendants(child.pid!);
       expect(spawned.length).toBeGreaterThan(0); // the temporal dev server

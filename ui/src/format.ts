@@ -28,6 +28,11 @@ export function pretty(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
+/** A request body as shown: `(expired)` once retention or an expunge removed its event's payload, `(empty)` when there was none. */
+export function bodyText(body: unknown, payloadExpired: boolean): string {
+  return pretty(body) || (payloadExpired ? '(expired)' : '(empty)');
+}
+
 /** Only http(s) URLs become links; anything else (javascript:, data:) stays text. */
 export function safeHref(value: string | null | undefined): string | null {
   if (!value) return null;

@@ -35,6 +35,10 @@ export interface Delivery {
   next_attempt_at: string | null;
   workflow_id: string;
   temporal_url: string | null;
+  /** Null while the delivery has no workflow of its own: its attempts ran in its event workflow. */
+  workflow_started_at: string | null;
+  event_workflow_id: string;
+  event_temporal_url: string | null;
   created_at: string;
   completed_at: string | null;
 }
@@ -75,6 +79,8 @@ export interface EventDetail {
   source: string;
   externalId: string | null;
   payload: unknown;
+  /** Retention or an expunge removed the payload and the bodies made from it. */
+  payload_expired: boolean;
   status: string;
   receivedAt: string;
   occurredAt: string | null;

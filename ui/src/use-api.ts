@@ -10,23 +10,26 @@ export interface Loaded<T> {
 
 /**
  * GETs `path` (null: nothing to load) and reloads it every `pollMs` while `poll(data)` says
- * there is pending work; the last good data stays on screen while a refresh runs.
+ * there is pending work; the last good data stays on screen while a refresh runs. `view` names
+ * what the data shows when the path alone does not (a window that ends now moves its `to` at
+ * each refresh): a new path of the same view is a refresh, not a new page.
  */
-export function useApi<T>(path: string | null, options: { pollMs?: number; poll?: (data: T) => boolean } = {}): Loaded<T> {
+export function useApi<T>(path: string | null, options: { pollMs?: number; poll?: (data: T) => boolean; view?: string } = {}): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(path !== null);
   const [tick, setTick] = useState(0);
   const pollRef = useRef(options.poll);
   pollRef.current = options.poll;
-  const lastPath = useRef<string | null>(null);
+  const lastView = useRef<string | null>(null);
+  const view = options.view ?? path;
 
   useEffect(() => {
     if (path === null) return;
     let live = true;
-    if (lastPath.current !== path) {
+    if (lastView.current !== view) {
       setData(null);
-      lastPath.current = path;
+      lastView.current = view;
     }
     setLoading(true);
     api<T>('GET', path)

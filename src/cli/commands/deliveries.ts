@@ -18,6 +18,10 @@ export interface DeliveryView {
   replay_of: string | null;
   workflow_id: string;
   temporal_url: string | null;
+  /** Null while the delivery has no workflow of its own (settled at its first attempt, in its event workflow). */
+  workflow_started_at?: string | null;
+  event_workflow_id?: string;
+  event_temporal_url?: string | null;
   created_at: string;
   completed_at: string | null;
 }
@@ -98,6 +102,8 @@ export function registerDeliveries(program: Command): void {
         const d = await adminClient(cmd).get<DeliveryView & { attempts: AttemptView[]; attempt_count?: number; live?: unknown }>(`/deliveries/${encodeURIComponent(id)}`);
         if (globalOptions(cmd).output === 'json') return printJson(d);
         const attempts = Array.isArray(d.attempts) ? d.attempts : [];
+        // A delivery settled at its first attempt ran in its event workflow: that is the one to open.
+        const ownWorkflow = d.workflow_started_at !== null || !d.event_workflow_id;
         process.stdout.write(
           `${formatFields([
             ['delivery', d.id],
@@ -106,8 +112,8 @@ export function registerDeliveries(program: Command): void {
             ['subscriber', d.subscriber_id],
             ['replay of', d.replay_of],
             ['next attempt', d.next_attempt_at],
-            ['workflow', d.workflow_id],
-            ['temporal', d.temporal_url],
+            ['workflow', ownWorkflow ? d.workflow_id : `${d.event_workflow_id} (its event's: the delivery has no workflow of its own)`],
+            ['temporal', ownWorkflow ? d.temporal_url : (d.event_temporal_url ?? null)],
           ])}\n\n${attempts.length ? formatTable(attempts, attemptColumns) : '(no attempts yet)'}\n`,
         );
       }),

@@ -71,7 +71,9 @@ export function registerEvents(program: Command): void {
           ['received', field(event, 'received_at')],
           ['workflow', field(event, 'workflow_id')],
         ]);
-        const payload = JSON.stringify(field(event, 'payload') ?? field(event, 'data') ?? null, null, 2);
+        // An expired payload reads as expired, not as a null one.
+        const payload =
+          field(event, 'payload_expired') === true ? ' expired (removed by retention or an expunge)' : `\n${JSON.stringify(field(event, 'payload') ?? field(event, 'data') ?? null, null, 2)}`;
         const table = deliveries.length
           ? formatTable(deliveries, [
               { header: 'delivery', value: (d) => field(d, 'id') },
@@ -81,7 +83,7 @@ export function registerEvents(program: Command): void {
               { header: 'last', value: (d) => field(d, 'last_response_code') ?? field(d, 'last_error') },
             ])
           : '(no deliveries)';
-        process.stdout.write(`${summary}\n\npayload:\n${payload}\n\n${table}\n`);
+        process.stdout.write(`${summary}\n\npayload:${payload}\n\n${table}\n`);
       }),
     'webhookctl events show <id> --output json',
   );

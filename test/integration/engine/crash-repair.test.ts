@@ -9,6 +9,7 @@ import { createDeliveryControl } from '../../../src/deliveries/delivery-control'
 import { createDeliveryStarter } from '../../../src/deliveries/delivery-starter';
 import { createOrphanDeliveryReconciler } from '../../../src/deliveries/orphan-delivery-reconciler';
 import { DEAD_LETTER_EVENT } from '../../../src/domain/internal-events';
+import { orderedKeyWorkflowId } from '../../../src/domain/ordering-key';
 import { createAdmission } from '../../../src/engine/admission';
 import { createDispatcher } from '../../../src/events/dispatcher';
 import { WorkflowStartFailedError } from '../../../src/events/event-errors';
@@ -107,4 +108,37 @@ it('repairs a test send whose event workflow did not start, and still sends it t
   await eventually(async () => receiver.requests.find((r) => r.url.endsWith('/target')));
   await new Promise((r) => setTimeout(r, 500));
   expect(receiver.requests.filter((r) => r.url.endsWith('/bystander'))).toHaveLength(0);
+});
+
+it("repairs an ordered key whose workflow was ended by hand mid-queue (terminated): its queue goes on, in order", async () => {
+  let release = () => undefined as void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const applied: number[] = [];
+  const ordered = await startReceiver(async (req) => {
+    const { n } = JSON.parse(req.body).data as { n: number };
+    if (n === 0) await held;
+    if (!applied.includes(n)) applied.push(n);
+    return { status: 200 };
+  });
+  try {
+    const sub = (await h.admin('POST', '/subscribers', { url: ordered.url, events: ['crash.ordered'], ordered_delivery: true })).json;
+    const dispatch = async (n: number) => expect((await h.admin('POST', '/events', { event: 'crash.ordered', ordering_key: 'k', data: { n } })).status).toBe(202);
+    for (let n = 0; n < 3; n++) await dispatch(n);
+    // The head is in flight (held by the receiver) when an operator terminates the key's workflow.
+    await ordered.waitFor(1);
+    await h.runtime.client.workflow.getHandle(orderedKeyWorkflowId(sub.id, 'k')).terminate('ended by hand');
+    release();
+    await eventually(async () => applied.length === 1);
+    await dispatch(3);
+    // Nothing wakes the key: its row says its workflow is busy.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(applied).toEqual([0]);
+
+    const reconciler = createOrphanDeliveryReconciler({ repos: h.runtime.repos, starter: starter(), orderedKeys: h.runtime.driver, logger, intervalMs: 0, minAgeMs: 0 });
+    await expect(reconciler.reconcileOnce()).resolves.toMatchObject({ keysRestarted: 1, failed: 0 });
+    await eventually(async () => applied.length === 4, 30_000);
+    expect(applied).toEqual([0, 1, 2, 3]);
+  } finally {
+    await ordered.close();
+  }
 });

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ms, pretty, when } from '../format';
+import { bodyText, ms, when } from '../format';
 import { to } from '../router';
 import type { DeliveryDetail, EventDetail, Subscriber } from '../types';
 import { useApi } from '../use-api';
@@ -8,7 +8,7 @@ import { ErrorBox, Json, Loading, StatusBadge } from './states';
 import { subscriberName } from './subscriber-select';
 
 /** What one subscriber received: the last attempt's request and its answer. */
-function Received({ id }: { id: string }) {
+function Received({ id, expired }: { id: string; expired: boolean }) {
   const d = useApi<DeliveryDetail>(`/deliveries/${encodeURIComponent(id)}`, { poll: (x) => x.status === 'pending', pollMs: 1500 });
   if (d.error) return <ErrorBox error={d.error} retry={d.reload} />;
   if (!d.data) return <Loading what="Loading what it received" />;
@@ -19,7 +19,7 @@ function Received({ id }: { id: string }) {
       <p>
         Attempt {last.attempt}: {last.response_code ?? 'no response'} in {ms(last.duration_ms)} {last.error && <span class="wrap">({last.error})</span>}
       </p>
-      <Json label="Body the subscriber received" value={pretty(last.request_body) || '(empty)'} />
+      <Json label="Body the subscriber received" value={bodyText(last.request_body, expired)} />
       {last.request_headers && <Json label="Headers the subscriber received" value={last.request_headers} />}
     </div>
   );
@@ -46,7 +46,7 @@ export function EventDeliveries({ event, subs }: { event: EventDetail; subs?: Su
             </button>
             <Link href={to('deliveries', d.id)}>Delivery details</Link>
           </div>
-          {open === d.id && <Received id={d.id} />}
+          {open === d.id && <Received id={d.id} expired={event.payload_expired} />}
         </li>
       ))}
     </ul>

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { query } from '../api';
 import { Chart } from '../charts/chart';
@@ -16,6 +16,8 @@ const WINDOWS = [
   { key: '7d', label: 'Last 7 days', ms: 7 * 86_400_000, bucket: '6h' },
 ] as const;
 
+/** How often the dashboard moves its window to now by itself. */
+const REFRESH_MS = 5000;
 const OK = '#1a7f37';
 const BAD = '#c62828';
 
@@ -31,10 +33,17 @@ function Tile({ label, value }: { label: string; value: string }) {
 export function Dashboard() {
   const [win, setWin] = useState<(typeof WINDOWS)[number]['key']>('1h');
   const w = WINDOWS.find((x) => x.key === win)!;
-  // The window ends now; it moves on at each refresh.
+  // The window ends now; it moves on at each refresh, by itself every REFRESH_MS while the tab
+  // is visible (new attempts land, the queue drains), or at once with the Refresh button.
   const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => {
+      if (!document.hidden) setNow(Date.now());
+    }, REFRESH_MS);
+    return () => clearInterval(t);
+  }, []);
   const path = `/stats${query({ from: new Date(now - w.ms).toISOString(), to: new Date(now).toISOString(), bucket: w.bucket })}`;
-  const raw = useApi<StatsResponse>(path);
+  const raw = useApi<StatsResponse>(path, { view: w.key });
   const subs = useApi<{ data: Subscriber[] }>('/subscribers');
   const s = useMemo(() => (raw.data ? readStats(raw.data) : null), [raw.data]);
 

@@ -2,13 +2,13 @@ import { useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { Link } from '../components/link';
 import { ErrorBox, Json, Loading, Notice, StatusBadge } from '../components/states';
-import { ms, pretty, safeHref, when } from '../format';
+import { bodyText, ms, pretty, safeHref, when } from '../format';
 import { to } from '../router';
 import { subscriberName } from '../components/subscriber-select';
 import { isPending, type Attempt, type DeliveryDetail as Detail, type EventDetail, type Subscriber } from '../types';
 import { useApi } from '../use-api';
 
-function AttemptItem({ a }: { a: Attempt }) {
+function AttemptItem({ a, expired }: { a: Attempt; expired: boolean }) {
   return (
     <li class="attempt">
       <h3>
@@ -54,7 +54,7 @@ function AttemptItem({ a }: { a: Attempt }) {
       </details>
       <details>
         <summary>Request body</summary>
-        <Json label={`Request body of attempt ${a.attempt}`} value={pretty(a.request_body) || '(empty)'} />
+        <Json label={`Request body of attempt ${a.attempt}`} value={bodyText(a.request_body, expired)} />
       </details>
       <details open={!!a.response_body}>
         <summary>Response body</summary>
@@ -67,6 +67,7 @@ function AttemptItem({ a }: { a: Attempt }) {
 export function DeliveryDetail({ id }: { id: string }) {
   const d = useApi<Detail>(`/deliveries/${encodeURIComponent(id)}`, { poll: (x) => isPending(x.status), pollMs: 1500 });
   const subs = useApi<{ data: Subscriber[] }>('/subscribers');
+  // Whether the event's payload expired (its attempts' bodies then read as expired).
   const event = useApi<EventDetail>(d.data ? `/events/${encodeURIComponent(d.data.event_id)}` : null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -74,9 +75,11 @@ export function DeliveryDetail({ id }: { id: string }) {
   if (d.error && !d.data) return <ErrorBox error={d.error} retry={d.reload} />;
   if (!d.data) return <Loading what="Loading the delivery" />;
   const x = d.data;
-  const temporal = safeHref(x.temporal_url);
-  // The event workflow's page, next to the delivery's: the same Temporal UI address and namespace.
-  const eventTemporal = temporal && event.data ? temporal.replace(/\/workflows\/[^/]+$/, `/workflows/${encodeURIComponent(event.data.workflowId)}`) : null;
+  // A delivery settled at its first attempt never had a workflow of its own (the attempt ran in
+  // its event workflow's fan-out): the one link then opens the event workflow.
+  const ownWorkflow = x.workflow_started_at !== null;
+  const eventTemporal = safeHref(x.event_temporal_url);
+  const temporal = ownWorkflow ? safeHref(x.temporal_url) : eventTemporal;
 
   const control = async (what: 'retry' | 'cancel') => {
     setError(null);
@@ -124,16 +127,22 @@ export function DeliveryDetail({ id }: { id: string }) {
               Open in the Temporal UI
             </a>
           ) : (
-            <span class="muted">{x.workflow_id} (no Temporal UI address configured)</span>
+            <span class="muted">{ownWorkflow ? x.workflow_id : x.event_workflow_id} (no Temporal UI address configured)</span>
           )}
-          {eventTemporal && (
+          {ownWorkflow && eventTemporal && (
             <>
               {' · '}
               <a href={eventTemporal} target="_blank" rel="noopener noreferrer">
                 its event workflow
               </a>
+            </>
+          )}
+          {!ownWorkflow && (
+            <>
               <br />
-              <span class="muted">A delivery settled at its first attempt has no workflow of its own: that attempt ran in the event workflow.</span>
+              <span class="muted">
+                It has no workflow of its own{isPending(x.status) ? ' yet' : ''}: its attempts ran in its event workflow{temporal ? ', which the link opens' : ''}.
+              </span>
             </>
           )}
         </dd>
@@ -153,7 +162,7 @@ export function DeliveryDetail({ id }: { id: string }) {
       {x.attempts.length === 0 && <p class="state empty">No attempt yet.</p>}
       <ol class="timeline">
         {x.attempts.map((a) => (
-          <AttemptItem key={`${a.attempt}-${a.created_at}`} a={a} />
+          <AttemptItem key={`${a.attempt}-${a.created_at}`} a={a} expired={event.data?.payload_expired === true} />
         ))}
       </ol>
     </>

@@ -31,7 +31,7 @@ export function EventDetail({ id }: { id: string }) {
         <dd class="wrap">{x.workflowId}</dd>
       </dl>
       <h2>Payload</h2>
-      <Json label="Event payload" value={x.payload} />
+      {x.payload_expired ? <p class="state empty">Expired: retention or an expunge removed this payload.</p> : <Json label="Event payload" value={x.payload} />}
       <h2>Deliveries</h2>
       <EventDeliveries event={x} subs={subs.data?.data} />
     </>

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, query, type ApiError } from '../api';
 import { CopyButton } from '../components/copy-button';
 import { HealthBadge } from '../components/health-badge';
@@ -8,10 +8,20 @@ import { to } from '../router';
 import type { Subscriber } from '../types';
 import { useApi } from '../use-api';
 
+/** The most subscribers the list answers with (the API's cap): beyond it, the search finds them. */
+const LIST_CAP = 500;
+
 export function Subscribers() {
   const [search, setSearch] = useState('');
   const [active, setActive] = useState('');
-  const list = useApi<{ data: Subscriber[] }>(`/subscribers${query({ active })}`);
+  // The server searches every subscriber, a moment after the typing stops; meanwhile the rows
+  // on screen are filtered at once.
+  const [searched, setSearched] = useState('');
+  useEffect(() => {
+    const t = setTimeout(() => setSearched(search.trim()), 250);
+    return () => clearTimeout(t);
+  }, [search]);
+  const list = useApi<{ data: Subscriber[] }>(`/subscribers${query({ active, search: searched })}`, { view: 'subscribers' });
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [secret, setSecret] = useState<{ id: string; secret: string } | null>(null);
@@ -67,6 +77,7 @@ export function Subscribers() {
       )}
       <ErrorBox error={list.error} retry={list.reload} />
       {list.loading && !list.data && <Loading what="Loading subscribers" />}
+      {list.data && list.data.data.length >= LIST_CAP && <Notice text={`Showing the newest ${LIST_CAP} subscribers that match: search to find the others.`} />}
       {list.data && rows.length === 0 && <Empty>{needle || active ? 'No subscriber matches.' : 'No subscribers yet. Create one to start delivering.'}</Empty>}
       {rows.length > 0 && (
         <div class="table-wrap">
