@@ -31,3 +31,15 @@ export function fanOutHeartbeatMs(config: Pick<Config, 'WEBHOOK_TIMEOUT'>): numb
 export function localFanOutTimeoutMs(config: Pick<Config, 'WEBHOOK_TIMEOUT' | 'WEBHOOK_ADMISSION_WAIT'>): number {
   return Math.max(60_000, 2 * pageDeliveryMs(config.WEBHOOK_ADMISSION_WAIT, config.WEBHOOK_TIMEOUT * 1000));
 }
+
+/**
+ * The workflow task timeout of the workflows that run local activities: the event workflow
+ * (its first fan-out page) and a delivery workflow (its first attempt). A local activity holds
+ * its workflow task open. When the server times that task out, the worker drops the run's state
+ * when it goes on, and the local activity runs again, re-sending what it had in flight.
+ * Temporal's default of 10 s was exceeded by a worker stalled on an oversubscribed machine
+ * (test/reliability/worker-stall.test.ts: 39 of 100 subscribers were sent an attempt twice).
+ * A stall shorter than this resends nothing. The price: a worker that dies mid-task is noticed
+ * after this long instead of 10 s, and then its page runs again (README "When a process or a server fails").
+ */
+export const LOCAL_WORK_TASK_TIMEOUT_MS = 30_000;

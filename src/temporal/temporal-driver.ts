@@ -9,6 +9,7 @@ import { orderedKeyStartOptions } from './ordered-key-start';
 import { orderedKeyWorkflowId } from '../domain/ordering-key';
 import { eventSearchAttributes } from './search-attributes';
 import { maxAttempts } from '../domain/retry-schedule';
+import { LOCAL_WORK_TASK_TIMEOUT_MS } from '../engine/page-timeouts';
 
 export interface TemporalDriverOptions {
   address: string;
@@ -130,6 +131,7 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
             staticSummary: truncateBytes(oneLine(`${event.type} from ${event.source}`), SUMMARY_MAX_BYTES),
             typedSearchAttributes: options.searchAttributes ? eventSearchAttributes(event.type, event.id) : undefined,
             staticDetails: eventDetails(event, options.adminUrl ?? null),
+            ...(options.localFanOut ? { workflowTaskTimeout: LOCAL_WORK_TASK_TIMEOUT_MS } : {}),
           }),
         );
         options.onStarted?.('event', handle.eagerlyStarted);
@@ -159,6 +161,8 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
       try {
         const handle = await starter.workflow.start('deliveryWorkflow', {
           ...deliveryStartOptions(input, workflowId),
+          // Its first attempt may be a local activity.
+          workflowTaskTimeout: LOCAL_WORK_TASK_TIMEOUT_MS,
           requestEagerStart,
           ...(delayMs >= MIN_START_DELAY_MS
             ? { startDelay: delayMs, memo: { [WAITING_MEMO]: { deliveryId: input.deliveryId, maxAttempts: maxAttempts({ delaysMs: input.retryDelaysMs }), ...input.waitFirst } } }

@@ -63,7 +63,7 @@ describe.each([
     const second = spawnService('worker', env);
     await waitForWorker(h.runtime.client, h.config.TEMPORAL_TASK_QUEUE, second);
 
-    // The dead worker's fan-out is retried after its workflow task or heartbeat times out (10 s, 30 s).
+    // The dead worker's fan-out is retried after its workflow task or heartbeat times out (30 s, 35 s).
     const db = h.database.db;
     const rows = await eventually(
       async () => {
