@@ -15,6 +15,7 @@ import { decide } from '../src/domain/attempt-outcome';
 import { formatDuration } from '../src/domain/duration';
 import { DEAD_LETTER_EVENT } from '../src/domain/internal-events';
 import { maxAttempts } from '../src/domain/retry-schedule';
+import { markdownCodeWithin } from '../src/domain/temporal-text';
 import { WebhookAttempt, WebhookDeliveryStatus } from '../src/temporal/search-attributes';
 import type {
   AttemptDeferred,
@@ -106,7 +107,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     const last = attempts.at(-1);
     const lines = [
       `**${status}** · attempt ${attempt} of ${total}`,
-      last ? `last: ${last.statusCode ?? last.outcome}${last.error ? ` (${last.error.slice(0, 200)})` : ''} in ${last.durationMs} ms` : null,
+      // The error may be any text (a transform's message): one code span, within 200 bytes.
+      last ? `last: ${last.statusCode ?? last.outcome}${last.error ? ` ${markdownCodeWithin(last.error, 200)}` : ''} in ${last.durationMs} ms` : null,
       waiting,
       nextAttemptAt ? `next attempt at ${new Date(nextAttemptAt).toISOString()}` : null,
     ];

@@ -1,7 +1,7 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type ConnectionLike } from '@temporalio/client';
 import { WorkNotRunningError, type EventStart, type InFlight, type QueueDriver } from '../engine/queue-driver';
 import type { DeliveryStatusView, EventWorkflowInput, EventWorkflowResult, OrderedKeyInput } from '../../workflows/types';
-import { DETAILS_MAX_BYTES, markdownCode, oneLine, SUMMARY_MAX_BYTES, truncateBytes } from '../domain/temporal-text';
+import { DETAILS_MAX_BYTES, markdownCode, markdownCodeWithin, SUMMARY_MAX_BYTES, truncateBytes } from '../domain/temporal-text';
 import { connectClient } from './client';
 import type { TemporalConnectionOptions } from './connection-options';
 import { deliveryStartOptions } from './delivery-start';
@@ -128,7 +128,8 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
             taskQueue: options.taskQueue,
             args: [args],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            staticSummary: truncateBytes(oneLine(`${event.type} from ${event.source}`), SUMMARY_MAX_BYTES),
+            // The Temporal UI renders summaries as Markdown, and a type or source is the sender's text: code spans.
+            staticSummary: `${markdownCodeWithin(event.type, SUMMARY_MAX_BYTES - 70)} from ${markdownCodeWithin(event.source, 60)}`,
             typedSearchAttributes: options.searchAttributes ? eventSearchAttributes(event.type, event.id) : undefined,
             staticDetails: eventDetails(event, options.adminUrl ?? null),
             ...(options.localFanOut ? { workflowTaskTimeout: LOCAL_WORK_TASK_TIMEOUT_MS } : {}),

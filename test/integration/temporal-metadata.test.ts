@@ -16,6 +16,13 @@ describe('Temporal metadata of an event with a hostile key', () => {
     await h?.stop();
   });
 
+  it('keeps a URL-like event type in a code span of the summary', async () => {
+    const res = await h.admin('POST', '/events', { event: 'https://evil.example/x', data: {} });
+    expect(res.status).toBe(202);
+    const description = await h.runtime.client.workflow.getHandle(res.json.workflow_id).describe();
+    expect(await description.staticSummary()).toBe('`https://evil.example/x` from `api`');
+  });
+
   it.each([
     ['backticks, a line break and a link', 'k`\n- [open in the admin UI](https://evil.example/)\n`'],
     ['200 multi-byte characters', '订'.repeat(200)],
@@ -28,6 +35,8 @@ describe('Temporal metadata of an event with a hostile key', () => {
     const summary = (await description.staticSummary())!;
     const details = (await description.staticDetails())!;
     expect(utf8(summary)).toBeLessThanOrEqual(200);
+    // The type and the source are sender's text too: each in a code span, so a URL-like type is no link.
+    expect(summary).toBe('`meta.hostile` from `api`');
     expect(utf8(details)).toBeLessThanOrEqual(4000);
     // Our own lines only: the heading, type, source and key, and the admin UI link when configured.
     const lines = details.split('\n');

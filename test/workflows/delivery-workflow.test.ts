@@ -76,6 +76,35 @@ describe('delivery workflow (time-skipping)', () => {
     expect(f.finished).toEqual([expect.objectContaining({ status: 'dead', announce: true })]);
   });
 
+  it('shows an attempt’s error in its details inside one code span, within 200 bytes (a transform’s message is any text)', async () => {
+    const hostile = `boom)\n\n[open in the admin UI](https://evil.example/)\n${'订'.repeat(120)}`;
+    const activities = {
+      async attemptDelivery(input: AttemptInput): Promise<AttemptResult> {
+        return { attempt: input.attempt, outcome: 'failure', statusCode: null, durationMs: 0, error: hostile, retryAfterMs: null, logged: true, at: Date.now() };
+      },
+      async recordAttempt() {},
+      async finishDelivery() {
+        return { deadLetterEvent: null };
+      },
+    };
+    const details = await run(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start('deliveryWorkflow', { taskQueue, workflowId: `d-${randomUUID()}`, args: [deliveryInput({ retryDelaysMs: [3_600_000] })] });
+      // After the first attempt the workflow waits an hour for the second: read its details then.
+      for (;;) {
+        const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+        if (meta.currentDetails?.includes('last:')) {
+          await handle.terminate();
+          return meta.currentDetails;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    const last = details.split('\n\n').find((block) => block.startsWith('last:'))!;
+    expect(last).toMatch(/^last: failure (`+)(?!`)[^\n]+(?<!`)\1 in 0 ms$/);
+    expect(details).not.toMatch(/^\[open/m);
+    expect(Buffer.byteLength(last.replace(/^last: failure | in 0 ms$/g, ''), 'utf8')).toBeLessThanOrEqual(200);
+  });
+
   it('continues after a first attempt made by the fan-out, and records nothing for a success', async () => {
     const f = fakeReceiver((n) => (n < 3 ? 500 : 200));
     const first: AttemptResult = { attempt: 1, outcome: 'failure', statusCode: 500, durationMs: 5, error: 'HTTP 500', retryAfterMs: null, logged: true, at: Date.now() };
