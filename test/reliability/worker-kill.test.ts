@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { deliveries, logs } from '../../src/db/schema';
-import { eventually, startHarness, type Harness } from '../helpers/harness';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { readTestRuntime } from '../helpers/runtime-file';
-import { baseServiceEnv, tearDown, spawnService, waitForWorker } from '../helpers/service-process';
+import { eventually, type Harness } from '../helpers/harness';
+import type { Receiver } from '../helpers/receiver';
+import { startPageFault } from '../helpers/page-fault';
+import { spawnService, tearDown, waitForWorker } from '../helpers/service-process';
 
 // A worker process dies without warning (SIGKILL) while its fan-out is half way through the
 // first attempts. Temporal notices (the workflow task's timeout for a local fan-out, the missed
@@ -28,30 +28,11 @@ describe.each([
   );
 
   it('delivers every one of 500 deliveries after the worker is SIGKILLed mid-flight, duplicates carrying the same delivery id', async () => {
-    const rt = readTestRuntime();
-    h = await startHarness({ WEBHOOK_LOCAL_FANOUT: local }, { worker: false });
     // Slow enough that the fan-out's 50 lanes take a few seconds over the 500 first attempts.
-    receiver = await startReceiver(() => ({ status: 200, body: 'ok', delayMs: 300 }));
-    const event = `fault.kill.${Date.now()}`;
-    const subscriberIds = new Map<string, number>();
-    for (let i = 0; i < SUBSCRIBERS; i++) {
-      const s = await h.runtime.repos.subscribers.create({ url: `${receiver.url}/${i}`, secret: `secret-${i}`, events: [event] });
-      subscriberIds.set(s.id, i);
-    }
-
-    const env = baseServiceEnv({
-      DATABASE_URL: h.database.url,
-      TEMPORAL_ADDRESS: rt.temporalAddress,
-      TEMPORAL_TASK_QUEUE: h.config.TEMPORAL_TASK_QUEUE,
-      WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s',
-      WEBHOOK_TIMEOUT: '5',
-    });
-    const first = spawnService('worker', env);
-    await waitForWorker(h.runtime.client, h.config.TEMPORAL_TASK_QUEUE, first);
-
-    const dispatched = await h.admin('POST', '/events', { event, data: { kill: true } });
-    expect(dispatched.status).toBe(202);
-    const eventId = dispatched.json.event_id as string;
+    const fault = await startPageFault({ name: 'kill', subscribers: SUBSCRIBERS, localFanOut: local === 'true' });
+    h = fault.h;
+    receiver = fault.receiver;
+    const { env, eventId, worker: first } = fault;
 
     // Mid-flight: some attempts answered and recorded, others in flight or not sent yet.
     await receiver.waitFor(150, 60_000);

@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { deliveries } from '../../src/db/schema';
-import { eventually, startHarness, type Harness } from '../helpers/harness';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { readTestRuntime } from '../helpers/runtime-file';
-import { baseServiceEnv, tearDown, spawnService, waitForWorker } from '../helpers/service-process';
+import { eventually, type Harness } from '../helpers/harness';
+import type { Receiver } from '../helpers/receiver';
+import { startPageFault } from '../helpers/page-fault';
+import { tearDown } from '../helpers/service-process';
 
 // A worker that stalls without dying (a starved machine, a long GC pause; here SIGSTOP for 14 s)
 // while its local fan-out page is half way through the first attempts. A stall is not a crash:
@@ -26,25 +26,10 @@ afterAll(() =>
 );
 
 it('sends no attempt twice when the worker stalls for 14 s mid-page', async () => {
-  const rt = readTestRuntime();
-  h = await startHarness({ WEBHOOK_LOCAL_FANOUT: 'true' }, { worker: false });
-  receiver = await startReceiver(() => ({ status: 200, body: 'ok', delayMs: 300 }));
-  const event = `fault.stall.${Date.now()}`;
-  for (let i = 0; i < SUBSCRIBERS; i++) await h.runtime.repos.subscribers.create({ url: `${receiver.url}/${i}`, secret: `secret-${i}`, events: [event] });
-
-  const env = baseServiceEnv({
-    DATABASE_URL: h.database.url,
-    TEMPORAL_ADDRESS: rt.temporalAddress,
-    TEMPORAL_TASK_QUEUE: h.config.TEMPORAL_TASK_QUEUE,
-    WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s',
-    WEBHOOK_TIMEOUT: '5',
-  });
-  const worker = spawnService('worker', env);
-  await waitForWorker(h.runtime.client, h.config.TEMPORAL_TASK_QUEUE, worker);
-
-  const dispatched = await h.admin('POST', '/events', { event, data: { stall: true } });
-  expect(dispatched.status).toBe(202);
-  const eventId = dispatched.json.event_id as string;
+  const fault = await startPageFault({ name: 'stall', subscribers: SUBSCRIBERS, localFanOut: true });
+  h = fault.h;
+  receiver = fault.receiver;
+  const { worker, eventId } = fault;
 
   // Mid-page: 10 POSTs at a time (WEBHOOK_CONCURRENCY), 300 ms each.
   await receiver.waitFor(20, 60_000);
