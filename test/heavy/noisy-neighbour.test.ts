@@ -69,13 +69,17 @@ it('keeps the healthy subscriber fast beside a slow and a dead neighbour', async
   const ok = await h.admin('POST', '/subscribers', { url: `${healthy.url}/ok`, events: ['nn.*'] });
   expect(ok.status).toBe(201);
 
+  // Warm-up, not measured: a fresh worker's first events pay for compiling and connecting (one
+  // run measured an alone p99 of 1,060 ms without it, which made the 3 × bound meaningless).
+  await sendAt10PerSecond('nn.warmup', 20);
+  await eventually(async () => healthy.requests.length >= 20, 60_000);
   const aloneSent = await sendAt10PerSecond('nn.alone', 100);
-  await eventually(async () => healthy.requests.length >= 100, 60_000);
+  await eventually(async () => healthy.requests.length >= 120, 60_000);
   const alone = latencies('nn.alone', aloneSent);
 
   for (const r of [slow, dead]) expect((await h.admin('POST', '/subscribers', { url: `${r.url}/bad`, events: ['nn.mixed'] })).status).toBe(201);
   const mixedSent = await sendAt10PerSecond('nn.mixed', 200);
-  await eventually(async () => healthy.requests.length >= 300, 90_000);
+  await eventually(async () => healthy.requests.length >= 320, 90_000);
   const beside = latencies('nn.mixed', mixedSent);
 
   const figures = {
