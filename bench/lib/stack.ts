@@ -119,7 +119,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
   // BENCH_ONE_PROCESS=1: the api and the worker in one process, as `npm start` runs them (src/main.ts,
   // here on the stack's PostgreSQL and Temporal); its own starts are then eager (TEMPORAL_EAGER_START).
-  const oneProcess = env.BENCH_ONE_PROCESS === '1';
+  const oneProcess = (env.BENCH_ONE_PROCESS ?? process.env.BENCH_ONE_PROCESS) === '1';
   const dataDir = oneProcess ? mkdtempSync(path.join(os.tmpdir(), 'hookyard-bench-')) : null;
   const api = spawn(process.execPath, [...profile, '--import', 'tsx', oneProcess ? 'src/main.ts' : 'src/api.ts'], {
     cwd: root,
