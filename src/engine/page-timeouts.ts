@@ -38,7 +38,7 @@ export function localFanOutTimeoutMs(config: Pick<Config, 'WEBHOOK_TIMEOUT' | 'W
  * its workflow task open. When the server times that task out, the worker drops the run's state
  * when it goes on, and the local activity runs again, re-sending what it had in flight.
  * Temporal's default of 10 s was exceeded by a worker stalled on an oversubscribed machine
- * (test/reliability/worker-stall.test.ts: 39 of 100 subscribers were sent an attempt twice).
+ * (test/reliability/worker-stall.test.ts: 44 attempts of 100 were sent twice).
  * A stall shorter than this resends nothing. The price: a worker that dies mid-task is noticed
  * after this long instead of 10 s, and then its page runs again (README "When a process or a server fails").
  */

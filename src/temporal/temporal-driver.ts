@@ -11,6 +11,9 @@ import { eventSearchAttributes } from './search-attributes';
 import { maxAttempts } from '../domain/retry-schedule';
 import { LOCAL_WORK_TASK_TIMEOUT_MS } from '../engine/page-timeouts';
 
+/** A source name is short (sources are configured by operators); the event type takes the rest of a summary. */
+const SUMMARY_SOURCE_BYTES = 60;
+
 export interface TemporalDriverOptions {
   address: string;
   namespace: string;
@@ -128,8 +131,7 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
             taskQueue: options.taskQueue,
             args: [args],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            // The Temporal UI renders summaries as Markdown, and a type or source is the sender's text: code spans.
-            staticSummary: `${markdownCodeWithin(event.type, SUMMARY_MAX_BYTES - 70)} from ${markdownCodeWithin(event.source, 60)}`,
+            staticSummary: eventSummary(event),
             typedSearchAttributes: options.searchAttributes ? eventSearchAttributes(event.type, event.id) : undefined,
             staticDetails: eventDetails(event, options.adminUrl ?? null),
             ...(options.localFanOut ? { workflowTaskTimeout: LOCAL_WORK_TASK_TIMEOUT_MS } : {}),
@@ -235,6 +237,12 @@ export function temporalDriver(client: Client, options: Omit<TemporalDriverOptio
 
     close: () => client.connection.close(),
   };
+}
+
+/** The Temporal UI renders summaries as Markdown, and a type or a source is the sender's text: each in a code span. */
+function eventSummary(event: Pick<EventStart, 'type' | 'source'>): string {
+  const source = markdownCodeWithin(event.source, SUMMARY_SOURCE_BYTES);
+  return `${markdownCodeWithin(event.type, SUMMARY_MAX_BYTES - ' from '.length - SUMMARY_SOURCE_BYTES)} from ${source}`;
 }
 
 /** Sender-chosen values (type, source, key) each stay in one code span, within Temporal's size limits. */
