@@ -30,10 +30,13 @@ export const LINES_PER_PAGE = 20;
 const HEARTBEAT_EVERY_MS = 2_000;
 
 /** Runs `fn` over items with at most `limit` in flight. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length) {
+      const index = next++;
+      await fn(items[index], index);
+    }
   });
   await Promise.all(workers);
 }
@@ -150,9 +153,15 @@ export function createFanOutActivities(deps: ActivityDeps) {
         else fresh.push(row);
       }
 
+      // The page's gate leases are taken a window of deliveries at a time, one statement each,
+      // the next window while this one runs (src/engine/admission.ts, "Prefetched leases").
+      const window = config.batchConcurrency;
+      const prefetch = (from: number) => admission.prefetch(fresh.slice(from, from + window).map((row) => admitRequest(row.delivery, row.subscriber)));
+      await prefetch(0);
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
       try {
-        await eachLimited(fresh, config.batchConcurrency, async (row) => {
+        await eachLimited(fresh, window, async (row, index) => {
+          if (index % window === 0) void prefetch(index + window);
           if (Date.now() >= beginUntil) {
             await handOff(row, null, 'workflow');
             return;

@@ -38,8 +38,19 @@
 // costs: a pause, an open circuit or a lowered cap set by another worker reaches this one within
 // `reuseMs`. Measured (npm run bench -- delivery, 10 events × 1,000 subscribers): about one take
 // per subscriber instead of one per POST.
+//
+// Prefetched leases: with warm leases the gate still cost one take and one release per
+// subscriber, which at 10 events × 1,000 subscribers was 70 % of the worker's statements. A fan-out
+// page now takes the leases of its next window of deliveries in one statement (`prefetch`, the
+// repository's `takeMany`), as warm leases that carried nothing yet, for the subscribers this
+// worker has no POST or warm lease for; a prefetched lease that is never used cools like any
+// other and is released with no result (it counts as no attempt). Releases that are written at
+// about the same time share one statement (`releaseMany`): a warm lease's linger ends on a grid,
+// so the leases of a page cool together. Measured (bench/scratch, one stack, 10 × 1,000 plus a
+// 1 × 1,000 warm-up): 3,566 gate statements before, 70 after.
 
-import type { GateAnswer, GateRequest, LoadSignal, RateLimit } from '../protection/protection-repository';
+import type { GateAnswer, GateRequest, LeaseRelease, LoadSignal, RateLimit } from '../protection/protection-repository';
+import { createBatchedWriter } from '../db/batched-writer';
 import { loadSignal, pauseFor } from '../protection/backpressure';
 import { within } from '../deadline';
 import { breakerSignal, type BreakerSettings, type HealthChange } from '../protection/circuit-breaker';
@@ -107,6 +118,10 @@ export interface SharedGate {
     /** Successes of earlier POSTs made on this (warm) lease, counted before this result. */
     carried?: number,
   ): Promise<HealthChange[] | void>;
+  /** Many releases in one statement, each answered with its changes (src/protection/protection-repository). */
+  releaseMany?(items: LeaseRelease[]): Promise<(HealthChange[] | void)[]>;
+  /** Warm leases for many subscribers in one statement, ahead of their POSTs; the lease taken per subscriber. */
+  takeMany?(requests: { subscriberId: string; maxInFlight: number }[], ttlMs: number): Promise<Map<string, string>>;
 }
 
 export interface AdmissionOptions {
@@ -169,6 +184,12 @@ export interface Admission {
    * subscriber's max_in_flight; a pause answers at once. Throws only when the gate cannot be read.
    */
   admit(request: AdmitRequest, maxWaitMs: number, signal?: AbortSignal): Promise<Admitted>;
+  /**
+   * Takes, in one statement, a warm gate lease for each of these subscribers that this worker
+   * has no POST or warm lease for (a fan-out page's next deliveries; see "Prefetched leases").
+   * Best effort: a subscriber left out asks the gate at its POST as usual.
+   */
+  prefetch(requests: AdmitRequest[]): Promise<void>;
   /** A lease now, or null when the subscriber must wait. */
   tryAcquire(key: string): Lease | null;
   /**
@@ -352,10 +373,21 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     if (refused.get(subscriberId)?.answer.reason.includes('max_in_flight')) refused.delete(subscriberId);
   };
 
+  /** Releases that end together (warm leases that cool on the same tick, POSTs that end at once) share one statement. */
+  const releases =
+    gate &&
+    createBatchedWriter<LeaseRelease, HealthChange[] | void>({
+      writeMany: async (items) => (gate.releaseMany ? gate.releaseMany(items) : Promise.all(items.map(releaseOne))),
+      writeOne: releaseOne,
+    });
+  function releaseOne(item: LeaseRelease) {
+    return gate!.release(item.leaseId, item.pause, item.load, item.breaker, item.carried);
+  }
+
   const writeRelease = (subscriberId: string, leaseId: string, result: AttemptResult | null | undefined, max: number, carried: number, ratePerSecond: number | null = null) => {
     const health = breaker && { signal: breakerSignal(result), error: result?.error ?? null, settings: breaker };
-    const written = gate!
-      .release(leaseId, pauseFor(result, pauseOptions), loadOf(result, max, ratePerSecond), health, carried)
+    const written = releases!
+      .write({ leaseId, subscriberId, pause: pauseFor(result, pauseOptions), load: loadOf(result, max, ratePerSecond), breaker: health, carried })
       .then(tell, (err) => onError(err, 'endpoint lease release'));
     return within(written, releaseWaitMs)
       .catch(() => onError(new Error(`no answer within ${releaseWaitMs} ms`), 'endpoint lease release'))
@@ -376,12 +408,21 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     const pool = warm.get(subscriberId);
     if (pool) pool.push(w);
     else warm.set(subscriberId, [w]);
-    w.timer = setTimeout(() => cool(subscriberId, w, max), lingerFor(max));
+    // On a grid of a quarter of the linger: leases that go idle about together cool on one tick,
+    // and so share one release statement.
+    const linger = lingerFor(max);
+    const grid = Math.max(1, Math.round(linger / 4));
+    const at = Math.ceil((Date.now() + linger) / grid) * grid;
+    w.timer = setTimeout(() => cool(subscriberId, w, max), at - Date.now());
     w.timer.unref?.();
   };
-  /** Releases a warm lease now: its last success is the release's own result, the others are carried. */
+  /**
+   * Releases a warm lease now: its last success is the release's own result, the others are
+   * carried. A prefetched lease that carried no POST is released with no result.
+   */
   const cool = (subscriberId: string, w: WarmLease, max: number) => {
     unpark(subscriberId, w);
+    if (w.carried === 0) return writeRelease(subscriberId, w.leaseId, null, max, 0);
     return writeRelease(subscriberId, w.leaseId, { ...PLAIN_SUCCESS, at: Date.now() }, max, w.carried - 1);
   };
   /** Releases every warm lease of a subscriber (after a result that is not a plain success). */
@@ -476,6 +517,30 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
         refused.set(request.subscriberId, { until: Date.now() + FULL_MEMO_MS, answer: wait });
         return wait;
       }
+    },
+
+    async prefetch(requests) {
+      if (!gate?.takeMany) return;
+      const wanted = new Map<string, number>();
+      for (const request of requests) {
+        const id = request.subscriberId;
+        const max = request.maxInFlight ?? defaultMaxInFlight;
+        // Not for a subscriber this worker is already sending to (its warm leases serve it), one
+        // with a rate limit (each send is booked), one whose idle lease would hold a third or
+        // more of its slots, or one this worker was just refused for.
+        if (request.rateLimit || max < 3 || held.get(id) || warm.get(id)?.length || remembered(id)) continue;
+        wanted.set(id, max);
+      }
+      if (wanted.size === 0) return;
+      let taken: Map<string, string>;
+      try {
+        taken = await gate.takeMany([...wanted].map(([subscriberId, maxInFlight]) => ({ subscriberId, maxInFlight })), leaseTtlMs);
+      } catch (err) {
+        onError(err, 'endpoint lease prefetch');
+        return;
+      }
+      const takenAt = Date.now();
+      for (const [subscriberId, leaseId] of taken) park(subscriberId, { leaseId, takenAt, carried: 0, timer: null }, wanted.get(subscriberId) ?? defaultMaxInFlight);
     },
 
     tryAcquire(key) {

@@ -42,17 +42,16 @@ export interface BreakerOutcome {
 }
 
 /**
- * The SET clauses and RETURNING columns that the lease release adds for the breaker's counters:
- * `carried` successes (earlier POSTs on the same warm lease), then the attempt's own signal.
+ * The SET clauses and RETURNING columns that a lease's release adds for the breaker's counters.
+ * They read the release's own row `v` (src/protection/protection-repository, `releaseMany`):
+ * `v.b_signal` (the attempt's breaker signal), `v.b_extra` (successes carried by a warm lease,
+ * counted before it), `v.window_ms`, `v.b_error` and `v.lease_id`.
  */
-export function breakerCountersSql(outcome: BreakerOutcome | null, leaseId: string, carried = 0): { set: SQL; returning: SQL } {
-  const signal = outcome?.signal ?? null;
-  const windowMs = outcome?.settings.windowMs ?? 60_000;
-  const extra = outcome ? Math.max(0, Math.floor(carried)) : 0;
-  const rolled = sql`(p.window_started_at is null or p.window_started_at <= now() - ${windowMs}::int * interval '1 millisecond')`;
-  const counted = sql`(${signal}::text is not null or ${extra}::int > 0)`;
-  const attempts = sql`((case when ${signal}::text is not null then 1 else 0 end) + ${extra}::int)`;
-  const failed = sql`${signal}::text in ('failure', 'timeout')`;
+export function breakerCountersSql(): { set: SQL; returning: SQL } {
+  const rolled = sql`(p.window_started_at is null or p.window_started_at <= now() - v.window_ms * interval '1 millisecond')`;
+  const counted = sql`(v.b_signal is not null or v.b_extra > 0)`;
+  const attempts = sql`((case when v.b_signal is not null then 1 else 0 end) + v.b_extra)`;
+  const failed = sql`coalesce(v.b_signal in ('failure', 'timeout'), false)`;
   return {
     set: sql`
       window_started_at = case when ${counted} and ${rolled} then now() else p.window_started_at end,
@@ -60,14 +59,14 @@ export function breakerCountersSql(outcome: BreakerOutcome | null, leaseId: stri
       window_failures = case when not ${counted} then p.window_failures
                              when ${rolled} then (case when ${failed} then 1 else 0 end)
                              else p.window_failures + (case when ${failed} then 1 else 0 end) end,
-      timeouts_in_row = case when ${signal}::text = 'timeout' then (case when ${extra}::int > 0 then 1 else p.timeouts_in_row + 1 end)
+      timeouts_in_row = case when v.b_signal = 'timeout' then (case when v.b_extra > 0 then 1 else p.timeouts_in_row + 1 end)
                              when ${counted} then 0 else p.timeouts_in_row end,
       first_failure_at = case when ${failed} then coalesce(p.first_failure_at, now())
-                              when (${signal}::text = 'success' or ${extra}::int > 0) and p.health_state = 'healthy' and p.circuit_state = 'closed'
+                              when (v.b_signal = 'success' or v.b_extra > 0) and p.health_state = 'healthy' and p.circuit_state = 'closed'
                                    and (${rolled} or p.window_failures = 0) then null
                               else p.first_failure_at end,
-      last_error = case when ${failed} then coalesce(${outcome?.error ?? null}::text, ${signal}::text) else p.last_error end`,
-    returning: sql`p.subscriber_id::text as subscriber_id, p.circuit_state, coalesce(p.probe_lease_id::text = ${leaseId}, false) as was_probe,
+      last_error = case when ${failed} then coalesce(v.b_error, v.b_signal) else p.last_error end`,
+    returning: sql`v.lease_id::text as lease_id, p.subscriber_id::text as subscriber_id, p.circuit_state, coalesce(p.probe_lease_id = v.lease_id, false) as was_probe,
       p.probe_failures, p.window_attempts, p.window_failures, p.timeouts_in_row, p.health_state, p.effective_in_flight, p.effective_rate_per_second`,
   };
 }

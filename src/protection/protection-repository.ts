@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import type { BreakerSettings, HealthChange } from './circuit-breaker';
 import { breakerCountersSql, createCircuitRepository, releasedRow, type BreakerOutcome } from './circuit-repository';
@@ -62,6 +62,18 @@ export interface LoadSignal {
   ratePerSecond?: number | null;
 }
 
+/** One lease's release (see `release` in the repository below). */
+export interface LeaseRelease {
+  leaseId: string;
+  /** Its subscriber: two releases of one subscriber never share a statement. */
+  subscriberId: string;
+  pause: { ms: number; reason: string } | null;
+  load?: LoadSignal | null;
+  breaker?: BreakerOutcome | null;
+  /** Successes of earlier POSTs made on this (warm) lease, counted before this result. */
+  carried?: number;
+}
+
 export interface ProtectionState {
   subscriberId: string;
   inFlight: number;
@@ -84,6 +96,16 @@ interface Row extends Record<string, unknown> {
 }
 
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
+/**
+ * A CTE that locks the subscribers' protection rows in one order (by id). A statement that
+ * changes many of them (a batch of takes or releases) names it with LOCKED_FIRST in its WHERE:
+ * the scalar subquery runs once, before the first row is changed, so every row is locked in that
+ * order up front, and two batches from two workers can never wait for each other (a deadlock).
+ */
+const lockedInOrder = (subscriberIds: SQL) =>
+  sql`locked as materialized (select p.subscriber_id from webhook_subscriber_protection p where p.subscriber_id in (${subscriberIds}) order by p.subscriber_id for update)`;
+const LOCKED_FIRST = sql`(select count(*) from locked) >= 0`;
 
 export function createProtectionRepository(db: Db) {
   const circuit = createCircuitRepository(db);
@@ -110,6 +132,52 @@ export function createProtectionRepository(db: Db) {
       from (select 1) as one
       left join webhook_subscriber_protection p on p.subscriber_id = ${subscriberId}`);
     return rowsOf<Row>(result)[0];
+  };
+
+  /** One round of `releaseMany` (at most one lease per subscriber); the rows it left, by lease id. */
+  const releaseRound = async (items: LeaseRelease[]): Promise<Map<string, Record<string, unknown>>> => {
+    const values = items.map(({ leaseId, pause, load, breaker, carried }) => {
+      // Successes a warm lease carried count for the breaker only when it is on.
+      const extra = breaker ? Math.max(0, Math.floor(carried ?? 0)) : 0;
+      return sql`(${leaseId}::uuid, ${pause?.ms ?? null}::int, ${pause?.reason ?? null}::text, ${load?.signal ?? null}::text, ${load?.maxInFlight ?? null}::int,
+        ${load?.ratePerSecond ?? null}::float8, ${breaker?.signal ?? null}::text, ${extra}::int, ${breaker?.settings.windowMs ?? 60_000}::int, ${breaker?.error ?? null}::text)`;
+    });
+    const counters = breakerCountersSql();
+    // Multiplicative decrease at most once a second (a burst of refusals is one signal).
+    const decrease = sql`(v.signal = 'overload' and (p.effective_changed_at is null or p.effective_changed_at < now() - interval '1 second'))`;
+    const result = await db.execute(sql`
+      with v (lease_id, pause_ms, pause_reason, signal, max, rate, b_signal, b_extra, window_ms, b_error) as (values ${sql.join(values, sql`, `)}),
+      gone as (delete from webhook_subscriber_leases l using v where l.id = v.lease_id returning l.id, l.subscriber_id),
+      ${lockedInOrder(sql`select subscriber_id from gone`)}
+      update webhook_subscriber_protection p
+      set in_flight = greatest(p.in_flight - 1, 0),
+          updated_at = now(),
+          effective_in_flight = case
+            when ${decrease} then greatest(1, floor(coalesce(p.effective_in_flight, v.max) / 2))
+            when v.signal = 'success' and p.effective_in_flight is not null then
+              case when p.effective_in_flight + 1.0 / p.effective_in_flight >= v.max then null
+                   else p.effective_in_flight + 1.0 / p.effective_in_flight end
+            else p.effective_in_flight end,
+          effective_changed_at = case when ${decrease} then now() else p.effective_changed_at end,
+          -- The adaptive rate of a rate-limited subscriber: halved on overload (never below a
+          -- sixteenth of its rate_limit), raised by a twentieth of it per success.
+          effective_rate_per_second = case
+            when v.rate is null then p.effective_rate_per_second
+            when ${decrease} then greatest(v.rate / 16, coalesce(p.effective_rate_per_second, v.rate) / 2)
+            when v.signal = 'success' and p.effective_rate_per_second is not null then
+              case when p.effective_rate_per_second + v.rate / 20 >= v.rate then null
+                   else p.effective_rate_per_second + v.rate / 20 end
+            else p.effective_rate_per_second end,
+          paused_until = case when v.pause_ms is null then p.paused_until
+                              else greatest(coalesce(p.paused_until, now()), now() + v.pause_ms * interval '1 millisecond') end,
+          pause_reason = case when v.pause_ms is not null
+                                and (p.paused_until is null or p.paused_until < now() + v.pause_ms * interval '1 millisecond')
+                              then v.pause_reason else p.pause_reason end,
+          ${counters.set}
+      from gone join v on v.lease_id = gone.id
+      where p.subscriber_id = gone.subscriber_id and ${LOCKED_FIRST}
+      returning ${counters.returning}`);
+    return new Map(rowsOf<Record<string, unknown>>(result).map((row) => [String(row.lease_id), row]));
   };
 
   return {
@@ -145,6 +213,33 @@ export function createProtectionRepository(db: Db) {
           return { full: true, inFlight: Number(row.in_flight ?? 0) };
         }
       }
+    },
+
+    /**
+     * Leases for many subscribers in one statement, taken ahead of their POSTs (a fan-out page's
+     * next deliveries; src/engine/admission.ts, "Prefetched leases"). Only leases that a worker may
+     * keep warm are taken: the subscriber is below its max_in_flight at its configured cap, with a
+     * closed circuit and no pause. Any other subscriber is left out, and its POST asks `tryAcquire`
+     * as usual. Returns the lease taken per subscriber.
+     */
+    async takeMany(requests: { subscriberId: string; maxInFlight: number }[], ttlMs: number): Promise<Map<string, string>> {
+      const distinct = [...new Map(requests.map((r) => [r.subscriberId, r])).values()];
+      if (distinct.length === 0) return new Map();
+      const values = distinct.map((r) => sql`(${r.subscriberId}::uuid, ${r.maxInFlight}::int)`);
+      const result = await db.execute(sql`
+        with v (subscriber_id, max) as (values ${sql.join(values, sql`, `)}),
+        ${lockedInOrder(sql`select subscriber_id from v`)},
+        up as (
+          update webhook_subscriber_protection p set in_flight = p.in_flight + 1, updated_at = now()
+          from v
+          where p.subscriber_id = v.subscriber_id and ${LOCKED_FIRST} and p.in_flight < v.max and p.effective_in_flight is null
+            and p.circuit_state = 'closed' and (p.paused_until is null or p.paused_until <= now())
+          returning p.subscriber_id
+        )
+        insert into webhook_subscriber_leases (subscriber_id, expires_at)
+        select subscriber_id, now() + ${ttlMs}::int * interval '1 millisecond' from up
+        returning id::text as lease_id, subscriber_id::text as subscriber_id`);
+      return new Map(rowsOf<{ lease_id: string; subscriber_id: string }>(result).map((r) => [r.subscriber_id, r.lease_id]));
     },
 
     /**
@@ -236,44 +331,35 @@ export function createProtectionRepository(db: Db) {
       breaker: BreakerOutcome | null = null,
       carried = 0,
     ): Promise<HealthChange[]> {
-      const counters = breakerCountersSql(breaker, leaseId, carried);
-      const signal = load?.signal ?? null;
-      const max = load?.maxInFlight ?? null;
-      const rate = load?.ratePerSecond ?? null;
-      // Multiplicative decrease at most once a second (a burst of refusals is one signal).
-      const decrease = sql`(${signal}::text = 'overload' and (p.effective_changed_at is null or p.effective_changed_at < now() - interval '1 second'))`;
-      const result = await db.execute(sql`
-        with gone as (delete from webhook_subscriber_leases where id = ${leaseId} returning subscriber_id)
-        update webhook_subscriber_protection p
-        set in_flight = greatest(p.in_flight - 1, 0),
-            updated_at = now(),
-            effective_in_flight = case
-              when ${decrease} then greatest(1, floor(coalesce(p.effective_in_flight, ${max}::int) / 2))
-              when ${signal}::text = 'success' and p.effective_in_flight is not null then
-                case when p.effective_in_flight + 1.0 / p.effective_in_flight >= ${max}::int then null
-                     else p.effective_in_flight + 1.0 / p.effective_in_flight end
-              else p.effective_in_flight end,
-            effective_changed_at = case when ${decrease} then now() else p.effective_changed_at end,
-            -- The adaptive rate of a rate-limited subscriber: halved on overload (never below a
-            -- sixteenth of its rate_limit), raised by a twentieth of it per success.
-            effective_rate_per_second = case
-              when ${rate}::float8 is null then p.effective_rate_per_second
-              when ${decrease} then greatest(${rate}::float8 / 16, coalesce(p.effective_rate_per_second, ${rate}::float8) / 2)
-              when ${signal}::text = 'success' and p.effective_rate_per_second is not null then
-                case when p.effective_rate_per_second + ${rate}::float8 / 20 >= ${rate}::float8 then null
-                     else p.effective_rate_per_second + ${rate}::float8 / 20 end
-              else p.effective_rate_per_second end,
-            paused_until = case when ${pause?.ms ?? null}::int is null then p.paused_until
-                                else greatest(coalesce(p.paused_until, now()), now() + ${pause?.ms ?? null}::int * interval '1 millisecond') end,
-            pause_reason = case when ${pause?.ms ?? null}::int is not null
-                                  and (p.paused_until is null or p.paused_until < now() + ${pause?.ms ?? null}::int * interval '1 millisecond')
-                                then ${pause?.reason ?? null}::text else p.pause_reason end,
-            ${counters.set}
-        from gone where p.subscriber_id = gone.subscriber_id
-        returning ${counters.returning}`);
-      const [row] = rowsOf<Record<string, unknown>>(result);
-      if (!row || !breaker) return [];
-      return circuit.afterRelease(releasedRow(row), breaker, signal);
+      const [changes] = await this.releaseMany([{ leaseId, subscriberId: leaseId, pause, load, breaker, carried }]);
+      return changes;
+    },
+
+    /**
+     * Ends many leases, each as `release` would, in one statement per round: two leases of one
+     * subscriber never share a statement (one UPDATE changes a row once), so a batch that holds
+     * both is written in two rounds. Returns each release's changes of health, in order.
+     */
+    async releaseMany(items: LeaseRelease[]): Promise<HealthChange[][]> {
+      const out: HealthChange[][] = items.map(() => []);
+      const rounds: number[][] = [];
+      const seen = new Map<string, number>();
+      items.forEach((item, i) => {
+        const round = seen.get(item.subscriberId) ?? 0;
+        seen.set(item.subscriberId, round + 1);
+        (rounds[round] ??= []).push(i);
+      });
+      for (const round of rounds) {
+        const rows = await releaseRound(round.map((i) => items[i]));
+        await Promise.all(
+          round.map(async (i) => {
+            const { leaseId, breaker, load } = items[i];
+            const row = rows.get(leaseId);
+            if (row && breaker) out[i] = await circuit.afterRelease(releasedRow(row), breaker, load?.signal ?? null);
+          }),
+        );
+      }
+      return out;
     },
 
     /** Drops the expired leases of a subscriber (their workers died mid-POST); returns how many. */

@@ -1,3 +1,4 @@
+import { DEFAULT_BREAKER } from '../../../src/protection/circuit-breaker';
 import { useSubscriberFixture } from './subscriber-fixture';
 
 // The shared gate in PostgreSQL (PGlite cannot load under jest; test/process/npm-start covers it
@@ -107,5 +108,68 @@ describe('protection repository', () => {
       successes++;
     }
     expect(successes).toBe(10);
+  });
+
+  describe('in batches (a fan-out page’s prefetched leases, released together)', () => {
+    const newSubscriber = async () => (await fixture.repos.subscribers.create({ url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'whsec_0123456789abcdef' })).id;
+
+    it('takes one lease per subscriber below its cap, and leaves out the full, paused, open or lowered ones', async () => {
+      const [free, full, paused, open, lowered] = [fixture.subscriberId, ...(await Promise.all([1, 2, 3, 4].map(newSubscriber)))];
+      const p = fixture.repos.protection;
+      const one = await p.tryAcquire(request(full, 'f', 1), 60_000);
+      expect(one).toHaveProperty('leaseId');
+      const pausing = await p.tryAcquire(request(paused, 'p', 8), 60_000);
+      if (!('leaseId' in pausing)) throw new Error('expected a lease');
+      await p.release(pausing.leaseId, { ms: 10_000, reason: 'Retry-After' });
+      const overloaded = await p.tryAcquire(request(lowered, 'l', 8), 60_000);
+      if (!('leaseId' in overloaded)) throw new Error('expected a lease');
+      await p.release(overloaded.leaseId, null, { signal: 'overload', maxInFlight: 8 });
+      // Three timeouts in a row open the circuit.
+      const breaker = { ...DEFAULT_BREAKER, timeoutsInRow: 3 };
+      for (const id of ['t1', 't2', 't3']) {
+        const a = await p.tryAcquire({ ...request(open, id, 8), breaker }, 60_000);
+        if (!('leaseId' in a)) throw new Error('expected a lease');
+        await p.release(a.leaseId, null, null, { signal: 'timeout', error: 'timed out', settings: breaker });
+      }
+      expect((await p.circuit.view(open))?.state).toBe('open');
+      const taken = await p.takeMany(
+        [free, free, full, paused, open, lowered].map((subscriberId) => ({ subscriberId, maxInFlight: subscriberId === full ? 1 : 8 })),
+        60_000,
+      );
+      expect([...taken.keys()]).toEqual([free]);
+      expect((await p.state(free))?.inFlight).toBe(1);
+      expect((await p.state(full))?.inFlight).toBe(1);
+      // The lease is an ordinary one: released as any other.
+      await p.release(taken.get(free)!, null);
+      expect((await p.state(free))?.inFlight).toBe(0);
+    });
+
+    it('releases two leases of one subscriber in one batch as two releases', async () => {
+      const p = fixture.repos.protection;
+      const other = await newSubscriber();
+      const leases = await Promise.all([fixture.subscriberId, fixture.subscriberId, other].map(async (s, i) => {
+        const a = await p.tryAcquire(request(s, `b${i}`, 8), 60_000);
+        if (!('leaseId' in a)) throw new Error('expected a lease');
+        return { leaseId: a.leaseId, subscriberId: s };
+      }));
+      expect((await p.state(fixture.subscriberId))?.inFlight).toBe(2);
+      const changes = await p.releaseMany(leases.map((l) => ({ ...l, pause: null, load: { signal: 'success' as const, maxInFlight: 8 } })));
+      expect(changes).toEqual([[], [], []]);
+      expect((await p.state(fixture.subscriberId))?.inFlight).toBe(0);
+      expect((await p.state(other))?.inFlight).toBe(0);
+    });
+
+    it('never deadlocks when batches from two workers hold the same subscribers in opposite orders', async () => {
+      const p = fixture.repos.protection;
+      const ids = [fixture.subscriberId, ...(await Promise.all(Array.from({ length: 29 }, newSubscriber)))];
+      for (let round = 0; round < 10; round++) {
+        const forward = ids.map((subscriberId) => ({ subscriberId, maxInFlight: 100 }));
+        const [a, b] = await Promise.all([p.takeMany(forward, 60_000), p.takeMany([...forward].reverse(), 60_000)]);
+        expect(a.size + b.size).toBe(60);
+        const releases = (m: Map<string, string>) => [...m].map(([subscriberId, leaseId]) => ({ subscriberId, leaseId, pause: null }));
+        await Promise.all([p.releaseMany(releases(a)), p.releaseMany(releases(b).reverse())]);
+      }
+      expect((await p.busy(100)).filter((b) => ids.includes(b.subscriberId))).toEqual([]);
+    });
   });
 });

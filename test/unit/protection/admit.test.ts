@@ -264,3 +264,78 @@ describe('a warm lease: one gate lease carries many quick successful POSTs', () 
     expect(asked).toHaveLength(3);
   });
 });
+
+describe('prefetched leases: a fan-out page takes its next deliveries’ leases in one statement', () => {
+  const ok = () => ({ ...result(200, null), outcome: 'success' as const });
+  const settings = { failureRate: 0.8, windowMs: 60_000, minAttempts: 20, timeoutsInRow: 5, probeMinMs: 1_000, probeMaxMs: 10_000, disableAfterMs: 60_000 };
+  function batchGate() {
+    const asked: GateRequest[] = [];
+    const taken: string[][] = [];
+    const releases: { leaseId: string; subscriberId: string; carried: number; signal: unknown }[][] = [];
+    const gate: SharedGate = {
+      async tryAcquire(request) {
+        asked.push(request);
+        return { leaseId: `single-${asked.length}`, reusable: true };
+      },
+      async release(leaseId, _pause, _load, breaker, carried = 0) {
+        releases.push([{ leaseId, subscriberId: '?', carried, signal: breaker?.signal ?? null }]);
+      },
+      async releaseMany(items) {
+        releases.push(items.map((i) => ({ leaseId: i.leaseId, subscriberId: i.subscriberId, carried: i.carried ?? 0, signal: i.breaker?.signal ?? null })));
+        return items.map(() => []);
+      },
+      async takeMany(requests) {
+        taken.push(requests.map((r) => r.subscriberId));
+        return new Map(requests.map((r) => [r.subscriberId, `pre-${r.subscriberId}`]));
+      },
+    };
+    return { gate, asked, taken, releases };
+  }
+
+  it('takes one lease per subscriber in one call, and each POST then goes without asking the gate', async () => {
+    const { gate, asked, taken } = batchGate();
+    const admission = createAdmission(10, { gate, breaker: settings, lingerMs: 1_000 });
+    await admission.prefetch(['s1', 's2', 's3', 's1'].map((subscriberId, i) => request({ subscriberId, deliveryId: `d${i}` })));
+    expect(taken).toEqual([['s1', 's2', 's3']]);
+    for (const subscriberId of ['s1', 's2', 's3']) {
+      const admitted = await admission.admit(request({ subscriberId }), 1_000);
+      if (!('lease' in admitted)) throw new Error('expected a lease');
+      admitted.lease(ok());
+    }
+    expect(asked).toHaveLength(0);
+    await admission.close();
+  });
+
+  it('leaves out a rate-limited subscriber, one with max_in_flight under 3, and one this worker already sends to or holds a warm lease for', async () => {
+    const { gate, taken } = batchGate();
+    const admission = createAdmission(10, { gate, breaker: settings, lingerMs: 1_000 });
+    const busy = await admission.admit(request({ subscriberId: 'busy' }), 1_000);
+    const warm = await admission.admit(request({ subscriberId: 'warm' }), 1_000);
+    if (!('lease' in warm) || !('lease' in busy)) throw new Error('expected leases');
+    warm.lease(ok());
+    await admission.prefetch([
+      request({ subscriberId: 'limited', rateLimit: { perSecond: 5, burst: 1 } }),
+      request({ subscriberId: 'narrow', maxInFlight: 2 }),
+      request({ subscriberId: 'busy' }),
+      request({ subscriberId: 'warm' }),
+      request({ subscriberId: 'free' }),
+    ]);
+    expect(taken).toEqual([['free']]);
+    busy.lease(ok());
+    await admission.close();
+  });
+
+  it('releases unused prefetched leases with no result (no attempt is counted), together in one statement', async () => {
+    const { gate, releases } = batchGate();
+    const admission = createAdmission(10, { gate, breaker: settings, lingerMs: 40 });
+    await admission.prefetch(['s1', 's2', 's3'].map((subscriberId) => request({ subscriberId })));
+    await new Promise((r) => setTimeout(r, 120));
+    expect(releases).toEqual([
+      [
+        { leaseId: 'pre-s1', subscriberId: 's1', carried: 0, signal: null },
+        { leaseId: 'pre-s2', subscriberId: 's2', carried: 0, signal: null },
+        { leaseId: 'pre-s3', subscriberId: 's3', carried: 0, signal: null },
+      ],
+    ]);
+  });
+});
