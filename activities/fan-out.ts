@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { DeliveryForAttempt } from '../src/db/delivery-repository';
 import { decide } from '../src/domain/attempt-outcome';
 import { attemptTimeoutMs } from '../src/domain/attempt-timeout';
@@ -156,6 +157,9 @@ export function createFanOutActivities(deps: ActivityDeps) {
       // The page's gate leases are taken a window of deliveries at a time, one statement each,
       // the next window while this one runs (src/engine/admission.ts, "Prefetched leases").
       const window = config.batchConcurrency;
+      // Each delivery of the window may wait on the page's cancellation (its admission, its POST):
+      // that many listeners are expected, not a leak.
+      setMaxListeners(2 * window + 10, ctx.cancellationSignal);
       const prefetch = (from: number) => admission.prefetch(fresh.slice(from, from + window).map((row) => admitRequest(row.delivery, row.subscriber)));
       await prefetch(0);
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
