@@ -59,7 +59,8 @@ export async function benchProtection(stack: Stack): Promise<Record<string, unkn
   await subscribe(stack, stack.receiverUrl, [`${prefix}.*`]);
   // Warm-up, not measured: the first events of a fresh stack pay for compiling and connecting.
   await phase(stack, 'warm-up', `${prefix}.warmup`, 20);
-  const alone = await phase(stack, 'alone', `${prefix}.alone`, 100);
+  // As many events alone as beside: two p99s of samples of one size.
+  const alone = await phase(stack, 'alone', `${prefix}.alone`, 200);
   const slow = await neighbour(SLOW_MS);
   const dead = await neighbour(null);
   try {

@@ -156,8 +156,15 @@ async function main() {
   }
   if (run.includes('protection')) {
     // The healthy subscriber alone, then beside a slow and a dead neighbour (issue 18), on the defaults.
-    await repeated('protection', ['healthy_subscriber'], async () => {
-      const rows = await withStack(modes[0].env, (s) => benchProtection(s));
+    // Both process shapes: `npm start`'s (the api and the worker in one process, so event
+    // workflows start eagerly on their worker) and the api and the worker as separate processes.
+    const shapes = [
+      { processes: 'one (npm start)', env: { BENCH_ONE_PROCESS: '1' } },
+      { processes: 'two (api, worker)', env: { BENCH_ONE_PROCESS: '0' } },
+    ];
+    await repeated('protection', ['processes', 'healthy_subscriber'], async () => {
+      const rows = [];
+      for (const shape of shapes) rows.push(...(await withStack({ ...modes[0].env, ...shape.env }, (s) => benchProtection(s))).map((r) => ({ processes: shape.processes, ...r })));
       table('Endpoint protection: a healthy subscriber alone and beside bad neighbours (defaults, 10 events/s)', rows);
       return rows;
     });

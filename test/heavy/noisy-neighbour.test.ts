@@ -1,14 +1,14 @@
 import { DEFAULT_RETRY_SCHEDULE } from '../../src/config';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { startSecondWorker } from '../integration/protection/second-worker';
 
 // The headline: on the defaults, a healthy subscriber that shares every event with one that
 // answers after 4 s and one that never answers keeps its latency (p99 within 3 times its p99
-// alone, and under 1.5 s), and receives every event exactly once.
+// alone, and under 1.5 s), and receives every event exactly once. The shape is `npm start`'s:
+// the api and the worker in one process, so an event's workflow starts eagerly on its worker
+// (bench/protection.ts measures the two-process shape too).
 
 let h: Harness;
-let worker: { stop(): Promise<void> };
 let healthy: Receiver;
 let slow: Receiver;
 let dead: Receiver;
@@ -17,13 +17,10 @@ beforeAll(async () => {
   healthy = await startReceiver(() => ({ status: 200 }));
   slow = await startReceiver(() => ({ status: 200, delayMs: 4_000 }));
   dead = await startReceiver(() => new Promise(() => undefined));
-  // The defaults, not the harness's short test settings.
-  h = await startHarness({ WEBHOOK_TIMEOUT: '5', WEBHOOK_RETRY_SCHEDULE: DEFAULT_RETRY_SCHEDULE, LOG_LEVEL: 'silent' }, { worker: false });
-  // The worker with its own pool of DATABASE_POOL_SIZE (10) connections, as `npm start` has.
-  worker = await startSecondWorker(h, { poolSize: h.config.DATABASE_POOL_SIZE });
+  // The defaults, not the harness's short test settings; the api and the worker in one process, as `npm start` runs them.
+  h = await startHarness({ WEBHOOK_TIMEOUT: '5', WEBHOOK_RETRY_SCHEDULE: DEFAULT_RETRY_SCHEDULE, LOG_LEVEL: 'silent' });
 });
 afterAll(async () => {
-  await worker?.stop();
   await h?.stop();
   await Promise.all([healthy?.close(), slow?.close(), dead?.close()]);
 });
@@ -73,13 +70,14 @@ it('keeps the healthy subscriber fast beside a slow and a dead neighbour', async
   // run measured an alone p99 of 1,060 ms without it, which made the 3 × bound meaningless).
   await sendAt10PerSecond('nn.warmup', 20);
   await eventually(async () => healthy.requests.length >= 20, 60_000);
-  const aloneSent = await sendAt10PerSecond('nn.alone', 100);
-  await eventually(async () => healthy.requests.length >= 120, 60_000);
+  // As many events alone as beside (200): two p99s of samples of one size, each the second largest.
+  const aloneSent = await sendAt10PerSecond('nn.alone', 200);
+  await eventually(async () => healthy.requests.length >= 220, 60_000);
   const alone = latencies('nn.alone', aloneSent);
 
   for (const r of [slow, dead]) expect((await h.admin('POST', '/subscribers', { url: `${r.url}/bad`, events: ['nn.mixed'] })).status).toBe(201);
   const mixedSent = await sendAt10PerSecond('nn.mixed', 200);
-  await eventually(async () => healthy.requests.length >= 320, 90_000);
+  await eventually(async () => healthy.requests.length >= 420, 90_000);
   const beside = latencies('nn.mixed', mixedSent);
 
   const figures = {
@@ -90,7 +88,7 @@ it('keeps the healthy subscriber fast beside a slow and a dead neighbour', async
   };
   console.log(`noisy neighbour: ${JSON.stringify(figures)}`);
   expect(figures.beside.p99).toBeLessThan(1_500);
-  expect(figures.beside.p99).toBeLessThanOrEqual(Math.max(3 * figures.alone.p99, 300));
+  expect(figures.beside.p99).toBeLessThanOrEqual(3 * figures.alone.p99);
   // The bad neighbours were held to their max_in_flight (8 by default), not given the worker.
   expect(dead.requests.filter((r) => r.answered === undefined).length).toBeLessThanOrEqual(8);
-}, 180_000);
+}, 240_000);
