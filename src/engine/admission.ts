@@ -270,21 +270,45 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
 
   /** Recent POST time per subscriber (an exponentially weighted mean, ms). */
   const postMs = new Map<string, number>();
-  const expectedWaitMs = (key: string) => {
+  /** When each of a subscriber's POSTs in flight here began. */
+  const since = new Map<string, number[]>();
+  /**
+   * A subscriber's POST time as far as this worker knows: its recent mean, or, when longer, the
+   * age of its oldest POST still in flight. A receiver that has not answered yet (a dead one's
+   * first POSTs, a fast one turned slow) is then known to be slow while its POSTs hang, so its
+   * deliveries stop queueing here behind them; before this, a dead receiver's first 5 s let
+   * about 40 of its deliveries queue in the pages, and when its circuit opened they were all
+   * handed to their workflows in one burst that stalled the Temporal server for its neighbours.
+   */
+  const postTimeMs = (key: string): number | undefined => {
     const mean = postMs.get(key);
-    if (mean === undefined) return 0;
-    return (mean * ((waiters.get(key)?.length ?? 0) + 1)) / Math.max(held.get(key) ?? 0, 1);
+    const oldest = since.get(key)?.[0];
+    const age = oldest === undefined ? undefined : Date.now() - oldest;
+    if (age === undefined) return mean;
+    return mean === undefined ? age : Math.max(mean, age);
+  };
+  const expectedWaitMs = (key: string) => {
+    const post = postTimeMs(key);
+    if (post === undefined) return 0;
+    return (post * ((waiters.get(key)?.length ?? 0) + 1)) / Math.max(held.get(key) ?? 0, 1);
   };
 
   const lease = (key: string): Lease => {
     inFlight++;
     held.set(key, (held.get(key) ?? 0) + 1);
     const started = Date.now();
+    const starts = since.get(key);
+    if (starts) starts.push(started);
+    else since.set(key, [started]);
     let slotFreed = false;
     let released = false;
     const freeSlot = () => {
       if (slotFreed) return;
       slotFreed = true;
+      const mine = since.get(key);
+      const at = mine?.indexOf(started) ?? -1;
+      if (mine && at >= 0) mine.splice(at, 1);
+      if (mine && mine.length === 0) since.delete(key);
       const took = Date.now() - started;
       const mean = postMs.get(key);
       postMs.set(key, mean === undefined ? took : mean * 0.8 + took * 0.2);
@@ -345,7 +369,7 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     if (mine !== undefined && mine > now) return mine;
     if (turns.size > 50_000) for (const [id, t] of turns) if (t <= now) turns.delete(id);
     const slots = Math.max(1, Math.min(max, caps.get(key) ?? max, share(key)));
-    const spacing = Math.max(DEFER_MS / 20, (postMs.get(key) ?? DEFER_MS) / slots);
+    const spacing = Math.max(DEFER_MS / 20, (postTimeMs(key) ?? DEFER_MS) / slots);
     const last = booked.get(key) ?? 0;
     const at = Math.max(now + Math.max(DEFER_MS / 4, expectedWaitMs(key)), last + spacing);
     if (booked.size > 10_000 && !booked.has(key)) for (const [k, t] of booked) if (t < now) booked.delete(k);

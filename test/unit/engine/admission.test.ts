@@ -56,6 +56,23 @@ describe('admission: the worker share of WEBHOOK_CONCURRENCY', () => {
     b();
   });
 
+  it('knows a receiver that has not answered yet is slow: its deliveries stop queueing behind its hanging POSTs', async () => {
+    const admission = createAdmission(1);
+    const hanging = admission.tryAcquire('dead')!; // its first POST: no answer, no POST time yet
+    await new Promise((r) => setTimeout(r, 150));
+    // One waiter is expected to wait about the hanging POST's age (150 ms), within 1 s: it queues.
+    const first = admission.acquire('dead', 1_000);
+    expect(admission.stats().waiting).toBe(1);
+    // Behind it, 2 × 150 ms would still fit; 8 more waiters would not (150 ms × 8 > 1 s).
+    const queued = [admission.acquire('dead', 1_000)];
+    for (let i = 0; i < 10; i++) queued.push(admission.acquire('dead', 1_000));
+    const answered = await Promise.race([Promise.all(queued.slice(-3)), new Promise((r) => setTimeout(() => r('still queued'), 50))]);
+    expect(answered).toEqual([null, null, null]);
+    expect(admission.stats().waiting).toBeLessThanOrEqual(7);
+    hanging();
+    (await first)?.();
+  });
+
   it('lets a subscriber with quick POSTs wait its turn when the worker is full', async () => {
     const admission = createAdmission(1);
     const quick = admission.tryAcquire('quick')!;
