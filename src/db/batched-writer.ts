@@ -14,6 +14,12 @@ export interface BatchedWriterOptions<I, O> {
   maxBatch?: number;
   /** At most this many statements in flight; more items wait and join the next batch. */
   maxInFlight?: number;
+  /**
+   * Items with one key never share a batch: the second waits for the next one. For a statement
+   * that changes one row per item, so that a batch is all or nothing and its fallback, item by
+   * item, never writes twice what the batch already wrote.
+   */
+  keyOf?: (item: I) => string;
 }
 
 export interface BatchedWriter<I, O> {
@@ -26,7 +32,7 @@ interface Waiting<I, O> {
   reject(err: unknown): void;
 }
 
-export function createBatchedWriter<I, O>({ writeMany, writeOne, maxBatch = 200, maxInFlight = 2 }: BatchedWriterOptions<I, O>): BatchedWriter<I, O> {
+export function createBatchedWriter<I, O>({ writeMany, writeOne, maxBatch = 200, maxInFlight = 2, keyOf }: BatchedWriterOptions<I, O>): BatchedWriter<I, O> {
   const waiting: Waiting<I, O>[] = [];
   let inFlight = 0;
   let scheduled = false;
@@ -44,10 +50,26 @@ export function createBatchedWriter<I, O>({ writeMany, writeOne, maxBatch = 200,
     await Promise.all(batch.map((w) => writeOne(w.item).then(w.resolve, w.reject)));
   }
 
+  /** The next batch with at most one item per key, in arrival order; the rest keep their places. */
+  function takeDistinct(): Waiting<I, O>[] {
+    const keys = new Set<string>();
+    const batch: Waiting<I, O>[] = [];
+    for (let i = 0; i < waiting.length && batch.length < maxBatch; ) {
+      const key = keyOf!(waiting[i].item);
+      if (keys.has(key)) {
+        i++;
+        continue;
+      }
+      keys.add(key);
+      batch.push(...waiting.splice(i, 1));
+    }
+    return batch;
+  }
+
   function drain(): void {
     scheduled = false;
     while (inFlight < maxInFlight && waiting.length > 0) {
-      const batch = waiting.splice(0, maxBatch);
+      const batch = keyOf ? takeDistinct() : waiting.splice(0, maxBatch);
       inFlight++;
       void flush(batch).finally(() => {
         inFlight--;

@@ -118,8 +118,8 @@ export interface SharedGate {
     /** Successes of earlier POSTs made on this (warm) lease, counted before this result. */
     carried?: number,
   ): Promise<HealthChange[] | void>;
-  /** Many releases in one statement, each answered with its changes (src/protection/protection-repository). */
-  releaseMany?(items: LeaseRelease[]): Promise<(HealthChange[] | void)[]>;
+  /** Many releases in one statement, each answered with its changes or its own error (src/protection/protection-repository). */
+  releaseMany?(items: LeaseRelease[]): Promise<(HealthChange[] | Error | void)[]>;
   /** Warm leases for many subscribers in one statement, ahead of their POSTs; the lease taken per subscriber. */
   takeMany?(requests: { subscriberId: string; maxInFlight: number }[], ttlMs: number): Promise<Map<string, string>>;
 }
@@ -400,9 +400,12 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
   /** Releases that end together (warm leases that cool on the same tick, POSTs that end at once) share one statement. */
   const releases =
     gate &&
-    createBatchedWriter<LeaseRelease, HealthChange[] | void>({
+    createBatchedWriter<LeaseRelease, HealthChange[] | Error | void>({
       writeMany: async (items) => (gate.releaseMany ? gate.releaseMany(items) : Promise.all(items.map(releaseOne))),
       writeOne: releaseOne,
+      // One lease per subscriber per statement: a batch is then all or nothing, and its fallback
+      // (lease by lease) never loses the health changes of a part already written.
+      keyOf: (item) => item.subscriberId,
     });
   function releaseOne(item: LeaseRelease) {
     return gate!.release(item.leaseId, item.pause, item.load, item.breaker, item.carried);
@@ -412,7 +415,10 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
     const health = breaker && { signal: breakerSignal(result), error: result?.error ?? null, settings: breaker };
     const written = releases!
       .write({ leaseId, subscriberId, pause: pauseFor(result, pauseOptions), load: loadOf(result, max, ratePerSecond), breaker: health, carried })
-      .then(tell, (err) => onError(err, 'endpoint lease release'));
+      .then(
+        (changes) => (changes instanceof Error ? onError(changes, 'endpoint health step after a lease release') : tell(changes)),
+        (err) => onError(err, 'endpoint lease release'),
+      );
     return within(written, releaseWaitMs)
       .catch(() => onError(new Error(`no answer within ${releaseWaitMs} ms`), 'endpoint lease release'))
       .finally(() => forgetFull(subscriberId));

@@ -332,16 +332,19 @@ export function createProtectionRepository(db: Db) {
       carried = 0,
     ): Promise<HealthChange[]> {
       const [changes] = await this.releaseMany([{ leaseId, subscriberId: leaseId, pause, load, breaker, carried }]);
+      if (changes instanceof Error) throw changes;
       return changes;
     },
 
     /**
      * Ends many leases, each as `release` would, in one statement per round: two leases of one
      * subscriber never share a statement (one UPDATE changes a row once), so a batch that holds
-     * both is written in two rounds. Returns each release's changes of health, in order.
+     * both is written in two rounds (the admission's batches hold one lease per subscriber, so
+     * theirs are one statement, all or nothing). Returns each release's changes of health, in
+     * order, or the error of its breaker step alone: the others' changes are still told.
      */
-    async releaseMany(items: LeaseRelease[]): Promise<HealthChange[][]> {
-      const out: HealthChange[][] = items.map(() => []);
+    async releaseMany(items: LeaseRelease[]): Promise<(HealthChange[] | Error)[]> {
+      const out: (HealthChange[] | Error)[] = items.map(() => []);
       const rounds: number[][] = [];
       const seen = new Map<string, number>();
       items.forEach((item, i) => {
@@ -355,7 +358,12 @@ export function createProtectionRepository(db: Db) {
           round.map(async (i) => {
             const { leaseId, breaker, load } = items[i];
             const row = rows.get(leaseId);
-            if (row && breaker) out[i] = await circuit.afterRelease(releasedRow(row), breaker, load?.signal ?? null);
+            if (!row || !breaker) return;
+            try {
+              out[i] = await circuit.afterRelease(releasedRow(row), breaker, load?.signal ?? null);
+            } catch (err) {
+              out[i] = err instanceof Error ? err : new Error(String(err));
+            }
           }),
         );
       }

@@ -76,4 +76,26 @@ describe('batched writer (group commit)', () => {
     store.statements.slice(1).forEach((s) => s.release());
     await expect(Promise.all(results)).resolves.toEqual([{ ok: 120 }, { err: 'row 13 is bad' }, { ok: 140 }]);
   });
+
+  it('never puts two items with one key in a batch: the second goes in the next, and order is kept', async () => {
+    const store = controlledStore();
+    const writer = createBatchedWriter({ writeMany: store.writeMany, writeOne: store.writeOne, maxInFlight: 1, keyOf: (n: number) => String(n % 10) });
+    const first = writer.write(1);
+    await tick();
+    const rest = [writer.write(2), writer.write(12), writer.write(3), writer.write(22)];
+    store.statements[0]!.release();
+    await first;
+    await tick();
+    expect(store.statements[1]!.items).toEqual([2, 3]);
+    store.statements[1]!.release();
+    await tick();
+    await tick();
+    expect(store.statements[2]!.items).toEqual([12]);
+    store.statements[2]!.release();
+    await tick();
+    await tick();
+    expect(store.statements[3]!.items).toEqual([22]);
+    store.statements[3]!.release();
+    await expect(Promise.all(rest)).resolves.toEqual([20, 120, 30, 220]);
+  });
 });

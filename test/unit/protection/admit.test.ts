@@ -338,4 +338,48 @@ describe('prefetched leases: a fan-out page takes its next deliveries’ leases 
       ],
     ]);
   });
+
+  it('writes two leases of one subscriber in two statements, so each batch is all or nothing', async () => {
+    const { gate, asked, releases } = batchGate();
+    const admission = createAdmission(10, { gate, breaker: settings, lingerMs: 40 });
+    const take = async (subscriberId: string) => {
+      const admitted = await admission.admit(request({ subscriberId }), 1_000);
+      if (!('lease' in admitted)) throw new Error('expected a lease');
+      return admitted.lease;
+    };
+    const leases = [await take('s1'), await take('s1'), await take('s2')];
+    leases.forEach((lease) => lease(ok()));
+    expect(asked).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 120));
+    // Two statements, neither with two leases of s1.
+    expect(releases).toHaveLength(2);
+    for (const batch of releases) expect(new Set(batch.map((r) => r.subscriberId)).size).toBe(batch.length);
+    expect(releases.flat().map((r) => r.leaseId).sort()).toEqual(['single-1', 'single-2', 'single-3']);
+  });
+
+  it('tells the health changes of a batch even when one release’s breaker step failed, and reports that one', async () => {
+    const told: string[] = [];
+    const errors: string[] = [];
+    const change = (subscriberId: string) => ({ subscriberId, state: 'open' as const, previous: 'healthy' as const, seq: 1, reason: 'test', firstFailureAt: null, lastError: null, at: new Date() });
+    const gate: SharedGate = {
+      async tryAcquire() {
+        return { leaseId: `l-${Math.random()}`, reusable: false };
+      },
+      async release() {
+        return [];
+      },
+      async releaseMany(items) {
+        return items.map((item) => (item.subscriberId === 'bad' ? new Error('transition failed') : [change(item.subscriberId)]));
+      },
+    };
+    const admission = createAdmission(10, { gate, breaker: settings, onHealthChange: (c) => told.push(c.subscriberId), onError: (err) => errors.push(String(err)) });
+    const a = await admission.admit(request({ subscriberId: 'good' }), 1_000);
+    const b = await admission.admit(request({ subscriberId: 'bad' }), 1_000);
+    if (!('lease' in a) || !('lease' in b)) throw new Error('expected leases');
+    a.lease(result(500, null));
+    b.lease(result(500, null));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(told).toEqual(['good']);
+    expect(errors).toEqual(['Error: transition failed']);
+  });
 });
