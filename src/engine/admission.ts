@@ -230,8 +230,9 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
   const breaker = options.breaker ?? null;
   const reuseMs = Math.min(options.reuseMs ?? 5_000, leaseTtlMs / 4);
   const lingerMs = options.lingerMs ?? 1_000;
-  /** A subscriber with one or two slots: its idle warm lease would hold half its capacity or more. */
-  const lingerFor = (max: number) => (max <= 2 ? Math.min(lingerMs, 50) : lingerMs);
+  /** A subscriber with one or two slots: an idle warm lease of its would hold half its capacity or more. */
+  const narrow = (max: number) => max <= 2;
+  const lingerFor = (max: number) => (narrow(max) ? Math.min(lingerMs, 50) : lingerMs);
   const tell = (changes: HealthChange[] | void) => {
     for (const change of changes ?? []) {
       // Closed again: this worker's held deliveries ask at once instead of at the remembered probe time.
@@ -556,9 +557,9 @@ export function createAdmission(capacity: number, options: AdmissionOptions = {}
         const id = request.subscriberId;
         const max = request.maxInFlight ?? defaultMaxInFlight;
         // Not for a subscriber this worker is already sending to (its warm leases serve it), one
-        // with a rate limit (each send is booked), one whose idle lease would hold a third or
-        // more of its slots, or one this worker was just refused for.
-        if (request.rateLimit || max < 3 || held.get(id) || warm.get(id)?.length || remembered(id)) continue;
+        // with a rate limit (each send is booked), a narrow one (its idle lease would hold half
+        // its slots or more), or one this worker was just refused for.
+        if (request.rateLimit || narrow(max) || held.get(id) || warm.get(id)?.length || remembered(id)) continue;
         wanted.set(id, max);
       }
       if (wanted.size === 0) return;

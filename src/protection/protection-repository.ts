@@ -331,6 +331,7 @@ export function createProtectionRepository(db: Db) {
       breaker: BreakerOutcome | null = null,
       carried = 0,
     ): Promise<HealthChange[]> {
+      // One item: its subscriber is not needed to keep two of them apart, so the lease id stands in.
       const [changes] = await this.releaseMany([{ leaseId, subscriberId: leaseId, pause, load, breaker, carried }]);
       if (changes instanceof Error) throw changes;
       return changes;

@@ -3,13 +3,13 @@ import { DETAILS_MAX_BYTES, markdownCode, markdownCodeWithin, SUMMARY_MAX_BYTES,
 import type { OrderedKeyInput } from '../../workflows/types';
 import { WebhookSubscriberId } from './search-attributes';
 
+const SUMMARY_PREFIX = 'ordered key ';
+
 /**
  * How an ordered key's workflow appears in the Temporal UI: `order:<subscriber>:<hash of key>`,
  * the key itself in its summary (sender-chosen: one code span, cut to size), its queue in its
  * current details.
  */
-const SUMMARY_PREFIX = 'ordered key ';
-
 export function orderedKeyStartOptions(input: OrderedKeyInput) {
   return {
     workflowId: orderedKeyWorkflowId(input.subscriberId, input.orderingKey),
